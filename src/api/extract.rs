@@ -1,0 +1,123 @@
+//! Request extractors that turn bad input into problem+json with the field path.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, FieldError};
+
+/// A JSON body. Unlike `web::Json`, a type or unknown-field error names the exact field
+/// (`manifest[1].tonnes`), and syntax errors give the line and column.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = is_json_or_absent(req);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(AppError::UnsupportedMediaType(
+                    "send the body as JSON with Content-Type: application/json".into(),
+                ));
+            }
+            let bytes = body.await.map_err(body_error)?;
+            parse_json(&bytes).map(ApiJson)
+        })
+    }
+}
+
+fn is_json_or_absent(req: &HttpRequest) -> bool {
+    match req.headers().get(header::CONTENT_TYPE) {
+        None => true,
+        Some(v) => v
+            .to_str()
+            .map(|s| {
+                let s = s.to_ascii_lowercase();
+                s.starts_with("application/json") || s.contains("+json")
+            })
+            .unwrap_or(false),
+    }
+}
+
+/// Maps a failure to read the body; the only expected one is a body over the limit.
+pub fn body_error(e: actix_web::Error) -> AppError {
+    if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge(
+            "the request body is larger than the server accepts (setting server.body_limit_bytes); split it into smaller requests".into(),
+        )
+    } else {
+        AppError::Malformed(format!("the request body could not be read: {e}"))
+    }
+}
+
+/// Parses JSON, reporting the path of the field that failed.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(AppError::Malformed(
+            "the request body is empty; send a JSON object".into(),
+        ));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize::<_, T>(&mut *de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        json_error(&path, &inner)
+    })?;
+    de.end().map_err(|e| json_error(".", &e))?;
+    Ok(value)
+}
+
+fn json_error(path: &str, e: &serde_json::Error) -> AppError {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => AppError::Malformed(format!(
+            "the body is not valid JSON: {e}"
+        )),
+        Category::Data => {
+            let message = e.to_string();
+            // serde reports a missing field at the enclosing object; name the field itself
+            // so the client sees exactly which key to add.
+            let field = match backticked(&message) {
+                Some(name) if message.starts_with("missing field") => join_path(path, name),
+                _ => display_path(path),
+            };
+            let message = strip_position(&message);
+            AppError::invalid(vec![FieldError::new(field, message)])
+        }
+    }
+}
+
+fn backticked(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+fn join_path(parent: &str, name: &str) -> String {
+    if parent == "." || parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}.{name}")
+    }
+}
+
+fn display_path(path: &str) -> String {
+    if path == "." || path.is_empty() {
+        "body".to_string()
+    } else {
+        path.to_string()
+    }
+}
+
+/// serde_json appends " at line 1 column 42", which means nothing once the field is named.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}

@@ -1,0 +1,56 @@
+//! Liveness, readiness (checks the database) and Prometheus metrics.
+
+use actix_web::{web, HttpResponse};
+use diesel::connection::SimpleConnection;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health/live", web::get().to(live))
+        .route("/health/ready", web::get().to(ready))
+        .route("/metrics", web::get().to(metrics));
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    /// `sqlite` or `postgres` (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<&'static str>,
+    pub version: &'static str,
+}
+
+#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, body = Health)))]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok", database: None, version: env!("CARGO_PKG_VERSION") })
+}
+
+#[utoipa::path(get, path = "/health/ready", tag = "operations",
+    responses((status = 200, body = Health), (status = 503, description = "the database cannot be reached")))]
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    state
+        .db(|c| {
+            c.batch_execute("SELECT 1").map_err(|e| {
+                tracing::warn!(error = %e, "readiness check failed");
+                AppError::Unavailable("the database does not answer".into())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Health {
+        status: "ok",
+        database: Some(state.backend.as_str()),
+        version: env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(&state))
+}

@@ -1,0 +1,48 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations.
+
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api::{checkpoints, commodities, health, organizations, routes, tokens};
+use crate::error::{FieldError, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "aidflow",
+        description = "Tracks humanitarian aid through a corridor: planned versus delivered tonnage per convoy and checkpoint, shortfalls and where they happened. Errors are application/problem+json (RFC 9457).",
+    ),
+    paths(
+        health::live, health::ready, health::metrics,
+        organizations::list, organizations::create, organizations::get, organizations::update, organizations::delete,
+        checkpoints::list, checkpoints::create, checkpoints::get, checkpoints::update, checkpoints::delete,
+        commodities::list, commodities::create, commodities::get, commodities::update, commodities::delete,
+        routes::list, routes::create, routes::get, routes::update, routes::delete,
+        tokens::list, tokens::create, tokens::get, tokens::revoke,
+    ),
+    components(schemas(Problem, FieldError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "reference data", description = "Organizations, checkpoints, commodities and routes"),
+        (name = "tokens", description = "Bearer tokens (admin)"),
+        (name = "operations", description = "Health and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

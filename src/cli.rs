@@ -1,0 +1,137 @@
+//! The `aidflow` command line.
+
+use std::io::Write;
+
+use anyhow::{anyhow, Context};
+use clap::{Parser, Subcommand};
+
+use crate::auth::Role;
+use crate::config::Settings;
+use crate::db;
+use crate::startup::{open_database, Application};
+use crate::store::{self, reference, tokens};
+
+#[derive(Debug, Parser)]
+#[command(name = "aidflow", version, about = "Track humanitarian aid through a corridor: planned vs delivered tonnage, shortfalls and where they happened")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (migrates the database first; on an empty database, loads the
+    /// seed and prints a first admin token).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage bearer tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret, alone on stdout.
+    Create {
+        /// admin, editor or viewer.
+        #[arg(long)]
+        role: String,
+        /// A name that says who or what uses it, e.g. "kornidzor-phone".
+        #[arg(long)]
+        name: String,
+        /// Organization slug (required for editors).
+        #[arg(long)]
+        organization: Option<String>,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id; it stops working at once.
+    Revoke { id: String },
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load()?;
+    crate::telemetry::init(&settings.log);
+    match cli.command {
+        Command::Serve => serve(settings),
+        Command::Migrate => migrate(&settings),
+        Command::Token { action } => token(&settings, action),
+    }
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings)?;
+        if let Some(token) = &app.first_admin_token {
+            announce_first_token(token, app.port());
+        }
+        app.run_until_stopped().await.context("the HTTP server stopped with an error")
+    })
+}
+
+/// The first admin token goes to stdout alone (so scripts can capture it); the
+/// explanation goes to stderr.
+fn announce_first_token(token: &str, port: u16) {
+    eprintln!(
+        "\naidflow: this database had no tokens, so an admin token was created.\n\
+         It is printed once, on the next line of standard output; store it now (it is kept only as a hash).\n\
+         Try: curl -H 'Authorization: Bearer <token>' http://127.0.0.1:{port}/api/v1/routes\n"
+    );
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{token}");
+    let _ = out.flush();
+}
+
+fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let url = db::DatabaseUrl::parse(&settings.database.url)?;
+    let mut conn = url.connect()?;
+    let applied = db::with_startup_lock(&mut conn, db::run_migrations)?;
+    if applied.is_empty() {
+        eprintln!("aidflow: {} is up to date", url.display);
+    } else {
+        eprintln!("aidflow: applied {} migration(s) to {}: {}", applied.len(), url.display, applied.join(", "));
+    }
+    Ok(())
+}
+
+fn token(settings: &Settings, action: TokenCommand) -> anyhow::Result<()> {
+    let (state, _) = open_database(settings, false)?;
+    let mut conn = state.pool.get().context("getting a database connection")?;
+    match action {
+        TokenCommand::Create { role, name, organization } => {
+            let role = Role::parse(&role).ok_or_else(|| anyhow!("--role {role:?} is not a role; use admin, editor or viewer"))?;
+            if role == Role::Editor && organization.is_none() {
+                return Err(anyhow!("an editor token needs --organization SLUG, the organization whose convoys it may write"));
+            }
+            let organization_id = match &organization {
+                Some(slug) => Some(
+                    reference::find_organization(&mut conn, slug)?
+                        .ok_or_else(|| anyhow!("--organization {slug}: no such organization; list them with GET /api/v1/organizations"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let id = store::resolve_id(None);
+            let hash = store::body_hash(&(&name, role, &organization));
+            let created = tokens::create_token(&mut conn, id, name, role, organization_id, hash)?;
+            let issued = created.into_inner();
+            let secret = issued.secret.ok_or_else(|| anyhow!("the token was not created"))?;
+            eprintln!("aidflow: created {} token {} ({}); the secret is shown once:", role.as_str(), issued.token.name, issued.token.id);
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            for t in tokens::list_tokens(&mut conn)? {
+                let status = if t.revoked_at.is_some() { "revoked" } else { "active" };
+                println!("{}\t{}\t{}\t{}…\t{}", t.id, t.role, t.name, t.hint, status);
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let t = tokens::revoke_token(&mut conn, &id)?;
+            eprintln!("aidflow: token {} ({}) is revoked", t.id, t.name);
+        }
+    }
+    Ok(())
+}

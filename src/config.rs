@@ -1,0 +1,151 @@
+//! Typed settings: the built-in defaults, then `config/default.toml`, then the overlay
+//! `config/<AIDFLOW_ENV>.toml`, then `AIDFLOW__SECTION__KEY` environment variables.
+//!
+//! A bad setting stops start-up with a message that names the setting and the variable
+//! that overrides it, so an operator knows exactly what to fix.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use config::{Config, Environment, File, FileFormat};
+use serde::Deserialize;
+
+/// The defaults compiled into the binary, so `aidflow` runs from any directory.
+const BUILTIN_DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub app: AppSettings,
+    pub log: LogSettings,
+    pub seed: SeedSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub body_limit_bytes: usize,
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub connect_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSettings {
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedSettings {
+    pub enabled: bool,
+    pub file: String,
+}
+
+impl Settings {
+    /// Loads settings from `AIDFLOW_CONFIG_DIR` (default `config`), the overlay named by
+    /// `AIDFLOW_ENV`, and the process environment.
+    pub fn load() -> anyhow::Result<Settings> {
+        let dir = std::env::var("AIDFLOW_CONFIG_DIR").unwrap_or_else(|_| "config".into());
+        let env = std::env::var("AIDFLOW_ENV").ok();
+        Self::load_from(Path::new(&dir), env.as_deref(), &[])
+    }
+
+    /// Loads settings like [`Settings::load`], with explicit overrides applied last
+    /// (`("database.url", "sqlite://…")`); the test harness uses this.
+    pub fn load_from(
+        dir: &Path,
+        env: Option<&str>,
+        overrides: &[(&str, &str)],
+    ) -> anyhow::Result<Settings> {
+        let mut builder = Config::builder()
+            .add_source(File::from_str(BUILTIN_DEFAULTS, FileFormat::Toml))
+            .add_source(File::from(dir.join("default.toml")).required(false));
+        if let Some(env) = env.filter(|e| !e.is_empty()) {
+            let overlay: PathBuf = dir.join(format!("{env}.toml"));
+            if !overlay.exists() {
+                bail!(
+                    "AIDFLOW_ENV={env} but {} does not exist; create it or unset AIDFLOW_ENV",
+                    overlay.display()
+                );
+            }
+            builder = builder.add_source(File::from(overlay));
+        }
+        builder = builder.add_source(
+            Environment::with_prefix("AIDFLOW")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        );
+        for (key, value) in overrides {
+            builder = builder
+                .set_override(*key, *value)
+                .with_context(|| format!("invalid override for setting {key}"))?;
+        }
+        let settings: Settings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e} (settings are read from {}/default.toml, the AIDFLOW_ENV overlay and AIDFLOW__SECTION__KEY variables)", dir.display()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks what serde cannot: values that parse but make no sense.
+    fn validate(&self) -> anyhow::Result<()> {
+        self.timezone()?;
+        if self.database.url.trim().is_empty() {
+            bail!("setting database.url (AIDFLOW__DATABASE__URL) is empty; give sqlite://PATH or postgres://USER@HOST/DB");
+        }
+        if self.database.pool_size == 0 {
+            bail!("setting database.pool_size (AIDFLOW__DATABASE__POOL_SIZE) must be at least 1");
+        }
+        if self.server.body_limit_bytes < 1024 {
+            bail!("setting server.body_limit_bytes (AIDFLOW__SERVER__BODY_LIMIT_BYTES) must be at least 1024");
+        }
+        if self.server.host.trim().is_empty() {
+            bail!("setting server.host (AIDFLOW__SERVER__HOST) is empty; use 127.0.0.1 or 0.0.0.0");
+        }
+        if self.log.level.parse::<tracing_subscriber::filter::EnvFilter>().is_err() {
+            bail!(
+                "setting log.level (AIDFLOW__LOG__LEVEL) = {:?} is not a valid level or filter; use error, warn, info, debug or trace",
+                self.log.level
+            );
+        }
+        Ok(())
+    }
+
+    /// The deployment's time zone, parsed.
+    pub fn timezone(&self) -> anyhow::Result<chrono_tz::Tz> {
+        self.app.timezone.parse::<chrono_tz::Tz>().map_err(|_| {
+            anyhow::anyhow!(
+                "setting app.timezone (AIDFLOW__APP__TIMEZONE) = {:?} is not an IANA time zone name such as Asia/Yerevan or Europe/Paris",
+                self.app.timezone
+            )
+        })
+    }
+}

@@ -1,0 +1,280 @@
+//! Database access: one connection type over SQLite (the embedded default) and PostgreSQL
+//! (deployments with several instances), an r2d2 pool, embedded migrations, and write
+//! transactions that behave the same on both.
+
+pub mod schema;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Serializes start-up (migrations, seed) across instances that start at the same time on
+/// one PostgreSQL database (an arbitrary constant, "aidflow" in ASCII).
+const STARTUP_LOCK_KEY: i64 = 0x6169_6466_6c6f_77;
+
+/// A connection to either backend. Queries written with diesel's DSL run on both; the few
+/// places that need backend-specific SQL match on the variant.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A parsed `database.url`: which backend, and what to hand its driver.
+#[derive(Debug, Clone)]
+pub struct DatabaseUrl {
+    pub backend: Backend,
+    /// For SQLite the file path; for PostgreSQL the URL itself.
+    target: String,
+    /// The URL with any password replaced, safe for logs and error messages.
+    pub display: String,
+}
+
+impl DatabaseUrl {
+    /// Chooses the backend from the URL scheme. Anything else is refused with a message
+    /// naming the setting, rather than being mistaken for an SQLite file name.
+    pub fn parse(url: &str) -> anyhow::Result<DatabaseUrl> {
+        let url = url.trim();
+        if let Some(rest) = url
+            .strip_prefix("postgres://")
+            .or_else(|| url.strip_prefix("postgresql://"))
+        {
+            if rest.is_empty() {
+                bail!("setting database.url = {url:?} names no PostgreSQL server; use postgres://USER@HOST:PORT/DATABASE");
+            }
+            return Ok(DatabaseUrl {
+                backend: Backend::Postgres,
+                target: url.to_string(),
+                display: redact_password(url),
+            });
+        }
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                bail!("setting database.url = {url:?} names no SQLite file; use sqlite://data/aidflow.db");
+            }
+            return Ok(DatabaseUrl {
+                backend: Backend::Sqlite,
+                target: path.to_string(),
+                display: url.to_string(),
+            });
+        }
+        let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or(url);
+        bail!(
+            "setting database.url (AIDFLOW__DATABASE__URL) = {:?} has an unsupported scheme {scheme:?}; \
+             use sqlite://PATH for the embedded database or postgres://USER@HOST:PORT/DATABASE",
+            redact_password(url)
+        )
+    }
+
+    /// Opens one connection, configured for aidflow's needs.
+    pub fn connect(&self) -> anyhow::Result<DbConn> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.target)
+                .map(DbConn::Pg)
+                .map_err(|e| {
+                    anyhow!(
+                        "cannot connect to PostgreSQL at {} (setting database.url): {}",
+                        self.display,
+                        e.to_string().trim()
+                    )
+                }),
+            Backend::Sqlite => {
+                if let Some(parent) = Path::new(&self.target).parent() {
+                    if !parent.as_os_str().is_empty() && !parent.exists() {
+                        std::fs::create_dir_all(parent).with_context(|| {
+                            format!(
+                                "cannot create the directory {} for the SQLite database (setting database.url)",
+                                parent.display()
+                            )
+                        })?;
+                    }
+                }
+                let mut conn = SqliteConnection::establish(&self.target).map_err(|e| {
+                    anyhow!(
+                        "cannot open the SQLite database {} (setting database.url): {e}",
+                        self.target
+                    )
+                })?;
+                // WAL lets readers run beside the writer; busy_timeout makes writers wait
+                // for each other instead of failing; synchronous=FULL keeps every
+                // acknowledged write through a power cut.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+                )
+                .with_context(|| format!("cannot configure the SQLite database {}", self.target))?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// Replaces the password in `scheme://user:password@host` with `***`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// r2d2 manager that always opens the backend the URL names (diesel's generic manager
+/// would try each backend in turn and could create an SQLite file named like a URL).
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        self.url.connect().map_err(|e| {
+            diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                e.to_string(),
+            ))
+        })
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Opens the database named by `url`, then holds the start-up lock while `prepare` runs
+/// (migrations, seed, first token), and builds the pool. Errors name the database.
+pub fn open<T>(
+    url: &str,
+    pool_size: u32,
+    connect_timeout: Duration,
+    prepare: impl FnOnce(&mut DbConn) -> anyhow::Result<T>,
+) -> anyhow::Result<(Pool, Backend, T)> {
+    let url = DatabaseUrl::parse(url)?;
+    let mut conn = url.connect()?;
+    let prepared = with_startup_lock(&mut conn, prepare)
+        .with_context(|| format!("preparing the database {}", url.display))?;
+    let backend = url.backend;
+    let pool = r2d2::Pool::builder()
+        .max_size(pool_size)
+        .min_idle(Some(1))
+        .connection_timeout(connect_timeout)
+        .build(Manager { url })
+        .context("building the database connection pool")?;
+    Ok((pool, backend, prepared))
+}
+
+/// Runs `f` while no other aidflow instance is starting on the same database. On
+/// PostgreSQL that is a session advisory lock; an SQLite file has one process at a time
+/// in practice, and its write transactions serialize anyway.
+pub fn with_startup_lock<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    if let DbConn::Pg(c) = conn {
+        c.batch_execute(&format!("SELECT pg_advisory_lock({STARTUP_LOCK_KEY})"))?;
+    }
+    let result = f(conn);
+    if let DbConn::Pg(c) = conn {
+        c.batch_execute(&format!("SELECT pg_advisory_unlock({STARTUP_LOCK_KEY})"))?;
+    }
+    result
+}
+
+/// Applies every pending migration; returns the names of those applied.
+pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(names),
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(names),
+    };
+    applied.map_err(|e| anyhow!("migration failed: {e}"))
+}
+
+fn names(versions: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
+    versions.iter().map(|v| v.to_string()).collect()
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Pg(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Runs `f` in a write transaction. On SQLite it is `BEGIN IMMEDIATE`, which takes the
+/// write lock up front so concurrent writers queue (busy_timeout) instead of failing with
+/// "database is locked" when a read transaction tries to upgrade.
+pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
+/// Current time as microseconds since the Unix epoch: how aidflow stores instants, the
+/// same exact integer on both backends.
+pub fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// Converts stored microseconds back to a UTC time.
+pub fn from_micros(us: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_micros(us).unwrap_or_default()
+}

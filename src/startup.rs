@@ -1,0 +1,136 @@
+//! Builds the HTTP server: database, state, middleware, routes.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{from_fn, ErrorHandlers, Next};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::{web, App, HttpMessage, HttpServer};
+use anyhow::Context;
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::api;
+use crate::config::Settings;
+use crate::db::{self, DbConn};
+use crate::error::{problem_fallback, AppError};
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::store::tokens;
+
+/// A built server, bound but not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    /// The admin token made on first start of an empty database, if this start made it.
+    pub first_admin_token: Option<String>,
+    pub state: AppState,
+}
+
+/// Opens the database, applies migrations and the seed, and (when `bootstrap` is set)
+/// makes the first admin token if there is none.
+pub fn open_database(settings: &Settings, bootstrap: bool) -> anyhow::Result<(AppState, Option<String>)> {
+    let tz = settings.timezone()?;
+    let seed = settings.seed.clone();
+    let (pool, backend, first_token) = db::open(
+        &settings.database.url,
+        settings.database.pool_size,
+        Duration::from_secs(settings.database.connect_timeout_seconds),
+        |conn: &mut DbConn| {
+            let applied = db::run_migrations(conn)?;
+            if !applied.is_empty() {
+                tracing::info!(migrations = ?applied, "applied database migrations");
+            }
+            crate::seed::apply_if_empty(conn, &seed)?;
+            if bootstrap {
+                tokens::bootstrap_admin(conn).map_err(|e| anyhow::anyhow!("creating the first admin token: {e}"))
+            } else {
+                Ok(None)
+            }
+        },
+    )?;
+    let state = AppState {
+        pool,
+        backend,
+        settings: Arc::new(settings.clone()),
+        tz,
+        metrics: Metrics::new()?,
+    };
+    Ok((state, first_token))
+}
+
+impl Application {
+    pub fn build(settings: Settings) -> anyhow::Result<Application> {
+        let (state, first_admin_token) = open_database(&settings, true)?;
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
+        let listener = TcpListener::bind(&address).with_context(|| {
+            format!("cannot listen on {address} (settings server.host and server.port, AIDFLOW__SERVER__PORT)")
+        })?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, state.clone(), &settings)?;
+        tracing::info!(address = %format!("http://{}:{port}", settings.server.host), database = state.backend.as_str(), "aidflow is listening");
+        Ok(Application { port, server, first_admin_token, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// The server future and a handle, for callers that run it in the background.
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}
+
+fn run(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::Result<Server> {
+    let body_limit = settings.server.body_limit_bytes;
+    let data = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(api::query_config())
+            .app_data(api::path_config())
+            .wrap(ErrorHandlers::new().default_handler(problem_fallback))
+            .wrap(from_fn(crate::metrics::track))
+            .wrap(from_fn(echo_request_id))
+            .wrap(TracingLogger::default())
+            .configure(api::health::configure)
+            .configure(api::configure)
+            .default_service(web::to(not_found))
+    })
+    .listen(listener)?;
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    Ok(server.run())
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::NotFound(format!(
+        "there is no resource at {} {}; the API lives under /api/v1 (see /api/v1/openapi.json)",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// Puts the request id that tracing-actix-web gave this request into `X-Request-Id`, so
+/// a user can quote it and an operator can find the request's logs.
+async fn echo_request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let mut res = next.call(req).await?;
+    if let Some(id) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut().insert(HeaderName::from_static("x-request-id"), id);
+    }
+    Ok(res)
+}
