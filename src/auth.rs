@@ -159,7 +159,8 @@ impl FromRequest for Principal {
                 .await?
                 .ok_or_else(|| {
                     AppError::Unauthorized(
-                        "the bearer token is unknown or revoked; ask an admin for a valid token".into(),
+                        "the bearer token is unknown or revoked; ask an admin for a valid token"
+                            .into(),
                     )
                 })
         })
@@ -183,9 +184,7 @@ fn bearer(req: &HttpRequest) -> Result<String, AppError> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
-            AppError::Unauthorized(
-                "the Authorization header must be 'Bearer <token>'".into(),
-            )
+            AppError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
         })?;
     Ok(token.to_string())
 }

@@ -12,7 +12,11 @@ use crate::startup::{open_database, Application};
 use crate::store::{self, reference, tokens};
 
 #[derive(Debug, Parser)]
-#[command(name = "aidflow", version, about = "Track humanitarian aid through a corridor: planned vs delivered tonnage, shortfalls and where they happened")]
+#[command(
+    name = "aidflow",
+    version,
+    about = "Track humanitarian aid through a corridor: planned vs delivered tonnage, shortfalls and where they happened"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -25,6 +29,8 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Print the OpenAPI 3 document (the same as GET /api/v1/openapi.json).
+    Openapi,
     /// Manage bearer tokens.
     Token {
         #[command(subcommand)]
@@ -53,11 +59,16 @@ pub enum TokenCommand {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Openapi = cli.command {
+        println!("{}", crate::api::openapi::document_json()?);
+        return Ok(());
+    }
     let settings = Settings::load()?;
     crate::telemetry::init(&settings.log);
     match cli.command {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
+        Command::Openapi => Ok(()),
         Command::Token { action } => token(&settings, action),
     }
 }
@@ -68,7 +79,9 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         if let Some(token) = &app.first_admin_token {
             announce_first_token(token, app.port());
         }
-        app.run_until_stopped().await.context("the HTTP server stopped with an error")
+        app.run_until_stopped()
+            .await
+            .context("the HTTP server stopped with an error")
     })
 }
 
@@ -92,7 +105,12 @@ fn migrate(settings: &Settings) -> anyhow::Result<()> {
     if applied.is_empty() {
         eprintln!("aidflow: {} is up to date", url.display);
     } else {
-        eprintln!("aidflow: applied {} migration(s) to {}: {}", applied.len(), url.display, applied.join(", "));
+        eprintln!(
+            "aidflow: applied {} migration(s) to {}: {}",
+            applied.len(),
+            url.display,
+            applied.join(", ")
+        );
     }
     Ok(())
 }
@@ -101,8 +119,14 @@ fn token(settings: &Settings, action: TokenCommand) -> anyhow::Result<()> {
     let (state, _) = open_database(settings, false)?;
     let mut conn = state.pool.get().context("getting a database connection")?;
     match action {
-        TokenCommand::Create { role, name, organization } => {
-            let role = Role::parse(&role).ok_or_else(|| anyhow!("--role {role:?} is not a role; use admin, editor or viewer"))?;
+        TokenCommand::Create {
+            role,
+            name,
+            organization,
+        } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                anyhow!("--role {role:?} is not a role; use admin, editor or viewer")
+            })?;
             if role == Role::Editor && organization.is_none() {
                 return Err(anyhow!("an editor token needs --organization SLUG, the organization whose convoys it may write"));
             }
@@ -118,13 +142,24 @@ fn token(settings: &Settings, action: TokenCommand) -> anyhow::Result<()> {
             let hash = store::body_hash(&(&name, role, &organization));
             let created = tokens::create_token(&mut conn, id, name, role, organization_id, hash)?;
             let issued = created.into_inner();
-            let secret = issued.secret.ok_or_else(|| anyhow!("the token was not created"))?;
-            eprintln!("aidflow: created {} token {} ({}); the secret is shown once:", role.as_str(), issued.token.name, issued.token.id);
+            let secret = issued
+                .secret
+                .ok_or_else(|| anyhow!("the token was not created"))?;
+            eprintln!(
+                "aidflow: created {} token {} ({}); the secret is shown once:",
+                role.as_str(),
+                issued.token.name,
+                issued.token.id
+            );
             println!("{secret}");
         }
         TokenCommand::List => {
             for t in tokens::list_tokens(&mut conn)? {
-                let status = if t.revoked_at.is_some() { "revoked" } else { "active" };
+                let status = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
                 println!("{}\t{}\t{}\t{}…\t{}", t.id, t.role, t.name, t.hint, status);
             }
         }

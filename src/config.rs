@@ -130,7 +130,12 @@ impl Settings {
         if self.server.host.trim().is_empty() {
             bail!("setting server.host (AIDFLOW__SERVER__HOST) is empty; use 127.0.0.1 or 0.0.0.0");
         }
-        if self.log.level.parse::<tracing_subscriber::filter::EnvFilter>().is_err() {
+        if self
+            .log
+            .level
+            .parse::<tracing_subscriber::filter::EnvFilter>()
+            .is_err()
+        {
             bail!(
                 "setting log.level (AIDFLOW__LOG__LEVEL) = {:?} is not a valid level or filter; use error, warn, info, debug or trace",
                 self.log.level

@@ -97,13 +97,18 @@ impl AppError {
         match self {
             AppError::Malformed(_) => ("malformed-request", "Malformed request"),
             AppError::Validation { .. } => ("validation", "Invalid input"),
-            AppError::Unprocessable(_) => ("ledger-conflict", "The request conflicts with the recorded data"),
+            AppError::Unprocessable(_) => (
+                "ledger-conflict",
+                "The request conflicts with the recorded data",
+            ),
             AppError::Unauthorized(_) => ("unauthorized", "Authentication required"),
             AppError::Forbidden(_) => ("forbidden", "Not allowed"),
             AppError::NotFound(_) => ("not-found", "Not found"),
             AppError::Conflict(_) => ("conflict", "Conflict"),
             AppError::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
-            AppError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            AppError::UnsupportedMediaType(_) => {
+                ("unsupported-media-type", "Unsupported media type")
+            }
             AppError::Unavailable(_) => ("unavailable", "Service unavailable"),
             AppError::Internal(_) => ("internal", "Internal error"),
         }
@@ -178,9 +183,12 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => AppError::NotFound("the requested record does not exist".into()),
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => AppError::Conflict(
-                format!("a record with the same unique value already exists ({})", info.message()),
-            ),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                AppError::Conflict(format!(
+                    "a record with the same unique value already exists ({})",
+                    info.message()
+                ))
+            }
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => AppError::Conflict(
                 "the record is referenced by other records, or refers to one that does not exist"
                     .into(),
@@ -204,9 +212,7 @@ impl From<diesel::r2d2::PoolError> for AppError {
 
 /// Rewrites any error response that is not already problem+json (unknown routes, wrong
 /// methods, errors raised by actix itself) into a problem document.
-pub fn problem_fallback<B>(
-    res: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>> {
+pub fn problem_fallback<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let is_problem = res
         .headers()
         .get(header::CONTENT_TYPE)

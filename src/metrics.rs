@@ -6,7 +6,9 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 use crate::state::AppState;
 
@@ -22,22 +24,38 @@ impl Metrics {
     pub fn new() -> anyhow::Result<Metrics> {
         let registry = Registry::new();
         let requests = IntCounterVec::new(
-            Opts::new("aidflow_http_requests_total", "HTTP requests by route pattern, method and status"),
+            Opts::new(
+                "aidflow_http_requests_total",
+                "HTTP requests by route pattern, method and status",
+            ),
             &["method", "route", "status"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new("aidflow_http_request_duration_seconds", "HTTP request latency by route pattern")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            HistogramOpts::new(
+                "aidflow_http_request_duration_seconds",
+                "HTTP request latency by route pattern",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
             &["method", "route"],
         )?;
         let pool = IntGaugeVec::new(
-            Opts::new("aidflow_db_pool_connections", "Database pool connections by state (idle, in_use, max)"),
+            Opts::new(
+                "aidflow_db_pool_connections",
+                "Database pool connections by state (idle, in_use, max)",
+            ),
             &["state"],
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool.clone()))?;
-        Ok(Metrics { registry, requests, latency, pool })
+        Ok(Metrics {
+            registry,
+            requests,
+            latency,
+            pool,
+        })
     }
 
     /// Registers a further collector (jobs add theirs).
@@ -49,16 +67,24 @@ impl Metrics {
         self.requests
             .with_label_values(&[method, route, &status.to_string()])
             .inc();
-        self.latency.with_label_values(&[method, route]).observe(seconds);
+        self.latency
+            .with_label_values(&[method, route])
+            .observe(seconds);
     }
 
     /// The exposition text, with the pool's state read at scrape time.
     pub fn render(&self, state: &AppState) -> String {
         let pool = state.pool.state();
         let in_use = pool.connections.saturating_sub(pool.idle_connections);
-        self.pool.with_label_values(&["idle"]).set(i64::from(pool.idle_connections));
-        self.pool.with_label_values(&["in_use"]).set(i64::from(in_use));
-        self.pool.with_label_values(&["max"]).set(i64::from(state.pool.max_size()));
+        self.pool
+            .with_label_values(&["idle"])
+            .set(i64::from(pool.idle_connections));
+        self.pool
+            .with_label_values(&["in_use"])
+            .set(i64::from(in_use));
+        self.pool
+            .with_label_values(&["max"])
+            .set(i64::from(state.pool.max_size()));
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
             tracing::error!(error = %e, "encoding metrics failed");
@@ -74,7 +100,9 @@ pub async fn track(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let start = Instant::now();
-    let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.metrics.clone());
     let method = req.method().to_string();
     let res = next.call(req).await?;
     if let Some(metrics) = metrics {
@@ -82,7 +110,12 @@ pub async fn track(
             .request()
             .match_pattern()
             .unwrap_or_else(|| "unmatched".to_string());
-        metrics.observe(&method, &route, res.status().as_u16(), start.elapsed().as_secs_f64());
+        metrics.observe(
+            &method,
+            &route,
+            res.status().as_u16(),
+            start.elapsed().as_secs_f64(),
+        );
     }
     Ok(res)
 }

@@ -30,13 +30,21 @@ impl Seed {
     /// Reads the configured seed, or the built-in one.
     pub fn load(settings: &SeedSettings) -> anyhow::Result<Seed> {
         let (text, origin) = if settings.file.trim().is_empty() {
-            (LACHIN_SEED.to_string(), "the built-in Lachin seed".to_string())
+            (
+                LACHIN_SEED.to_string(),
+                "the built-in Lachin seed".to_string(),
+            )
         } else {
-            let text = std::fs::read_to_string(&settings.file)
-                .with_context(|| format!("cannot read the seed file {} (setting seed.file)", settings.file))?;
+            let text = std::fs::read_to_string(&settings.file).with_context(|| {
+                format!(
+                    "cannot read the seed file {} (setting seed.file)",
+                    settings.file
+                )
+            })?;
             (text, settings.file.clone())
         };
-        toml::from_str(&text).map_err(|e| anyhow!("the seed in {origin} is invalid (setting seed.file): {e}"))
+        toml::from_str(&text)
+            .map_err(|e| anyhow!("the seed in {origin} is invalid (setting seed.file): {e}"))
     }
 }
 
@@ -95,7 +103,11 @@ mod tests {
 
     #[test]
     fn builtin_seed_parses_and_validates() {
-        let seed = Seed::load(&SeedSettings { enabled: true, file: String::new() }).unwrap();
+        let seed = Seed::load(&SeedSettings {
+            enabled: true,
+            file: String::new(),
+        })
+        .unwrap();
         assert_eq!(seed.routes.len(), 2);
         for c in &seed.checkpoints {
             checkpoints::build(c).unwrap();
@@ -106,7 +118,14 @@ mod tests {
         for r in &seed.routes {
             routes::build(r).unwrap();
         }
-        let lachin: Vec<&str> = seed.routes[0].checkpoints.iter().map(|s| s.checkpoint.as_str()).collect();
-        assert_eq!(lachin, ["GORIS", "KORNIDZOR", "HAKARI", "SHUSHA", "STEPANAKERT"]);
+        let lachin: Vec<&str> = seed.routes[0]
+            .checkpoints
+            .iter()
+            .map(|s| s.checkpoint.as_str())
+            .collect();
+        assert_eq!(
+            lachin,
+            ["GORIS", "KORNIDZOR", "HAKARI", "SHUSHA", "STEPANAKERT"]
+        );
     }
 }

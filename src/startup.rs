@@ -4,11 +4,11 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::body::MessageBody;
 use actix_web::dev::Server;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{from_fn, ErrorHandlers, Next};
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::{web, App, HttpMessage, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::{RequestId, TracingLogger};
@@ -32,7 +32,10 @@ pub struct Application {
 
 /// Opens the database, applies migrations and the seed, and (when `bootstrap` is set)
 /// makes the first admin token if there is none.
-pub fn open_database(settings: &Settings, bootstrap: bool) -> anyhow::Result<(AppState, Option<String>)> {
+pub fn open_database(
+    settings: &Settings,
+    bootstrap: bool,
+) -> anyhow::Result<(AppState, Option<String>)> {
     let tz = settings.timezone()?;
     let seed = settings.seed.clone();
     let (pool, backend, first_token) = db::open(
@@ -46,7 +49,8 @@ pub fn open_database(settings: &Settings, bootstrap: bool) -> anyhow::Result<(Ap
             }
             crate::seed::apply_if_empty(conn, &seed)?;
             if bootstrap {
-                tokens::bootstrap_admin(conn).map_err(|e| anyhow::anyhow!("creating the first admin token: {e}"))
+                tokens::bootstrap_admin(conn)
+                    .map_err(|e| anyhow::anyhow!("creating the first admin token: {e}"))
             } else {
                 Ok(None)
             }
@@ -72,7 +76,12 @@ impl Application {
         let port = listener.local_addr()?.port();
         let server = run(listener, state.clone(), &settings)?;
         tracing::info!(address = %format!("http://{}:{port}", settings.server.host), database = state.backend.as_str(), "aidflow is listening");
-        Ok(Application { port, server, first_admin_token, state })
+        Ok(Application {
+            port,
+            server,
+            first_admin_token,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -96,7 +105,6 @@ fn run(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::R
         App::new()
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(body_limit))
-            .app_data(api::query_config())
             .app_data(api::path_config())
             .wrap(ErrorHandlers::new().default_handler(problem_fallback))
             .wrap(from_fn(crate::metrics::track))
@@ -130,7 +138,8 @@ async fn echo_request_id(
     let id = req.extensions().get::<RequestId>().map(|id| id.to_string());
     let mut res = next.call(req).await?;
     if let Some(id) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-        res.headers_mut().insert(HeaderName::from_static("x-request-id"), id);
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), id);
     }
     Ok(res)
 }

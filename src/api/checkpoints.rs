@@ -92,8 +92,12 @@ pub fn build(body: &NewCheckpoint) -> Result<reference::Checkpoint, AppError> {
     let mut check = Checker::new();
     let code = check.take("code", validate::upper_code(&body.code));
     let name = check.take("name", validate::name(&body.name));
-    let lat = body.lat.and_then(|v| check.take("lat", validate::latitude(v)));
-    let lon = body.lon.and_then(|v| check.take("lon", validate::longitude(v)));
+    let lat = body
+        .lat
+        .and_then(|v| check.take("lat", validate::latitude(v)));
+    let lon = body
+        .lon
+        .and_then(|v| check.take("lon", validate::longitude(v)));
     let dwell = check.take(
         "max_dwell",
         validate::duration_minutes(body.max_dwell.as_deref().unwrap_or(DEFAULT_MAX_DWELL)),
@@ -115,10 +119,16 @@ pub fn build(body: &NewCheckpoint) -> Result<reference::Checkpoint, AppError> {
 
 #[utoipa::path(get, path = "/api/v1/checkpoints", tag = "reference data", params(ListParams),
     responses((status = 200, body = Page<Checkpoint>)), security(("bearer" = [])))]
-pub async fn list(state: web::Data<AppState>, _who: Principal, q: web::Query<ListParams>) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _who: Principal,
+    q: crate::api::extract::ApiQuery<ListParams>,
+) -> Result<HttpResponse, AppError> {
     let limit = q.limit()?;
     let cursor = q.cursor.clone();
-    let page = state.db(move |c| reference::list_checkpoints(c, cursor.as_deref(), limit)).await?;
+    let page = state
+        .db(move |c| reference::list_checkpoints(c, cursor.as_deref(), limit))
+        .await?;
     Ok(HttpResponse::Ok().json(Page::from_store(page, Checkpoint::from)))
 }
 
@@ -126,10 +136,16 @@ pub async fn list(state: web::Data<AppState>, _who: Principal, q: web::Query<Lis
     responses((status = 201, body = Checkpoint), (status = 200, description = "replayed create", body = Checkpoint),
     (status = 409, description = "same id with another body, or code taken"), (status = 422, description = "invalid fields")),
     security(("bearer" = [])))]
-pub async fn create(state: web::Data<AppState>, who: Principal, body: ApiJson<NewCheckpoint>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: ApiJson<NewCheckpoint>,
+) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let record = build(&body.0)?;
-    let result = state.db(move |c| reference::create_checkpoint(c, record)).await?;
+    let result = state
+        .db(move |c| reference::create_checkpoint(c, record))
+        .await?;
     let location = format!("/api/v1/checkpoints/{}", result.get().code);
     Ok(created(result.map(Checkpoint::from), location))
 }
@@ -137,37 +153,68 @@ pub async fn create(state: web::Data<AppState>, who: Principal, body: ApiJson<Ne
 #[utoipa::path(get, path = "/api/v1/checkpoints/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Checkpoint), (status = 404, description = "no such checkpoint")), security(("bearer" = [])))]
-pub async fn get(state: web::Data<AppState>, _who: Principal, key: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    _who: Principal,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let key = key.into_inner();
-    let cp = state.db(move |c| reference::get_checkpoint(c, &key)).await?;
+    let cp = state
+        .db(move |c| reference::get_checkpoint(c, &key))
+        .await?;
     Ok(HttpResponse::Ok().json(Checkpoint::from(cp)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/checkpoints/{key}", tag = "reference data", request_body = CheckpointChanges,
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Checkpoint)), security(("bearer" = [])))]
-pub async fn update(state: web::Data<AppState>, who: Principal, key: web::Path<String>, body: ApiJson<CheckpointChanges>) -> Result<HttpResponse, AppError> {
+pub async fn update(
+    state: web::Data<AppState>,
+    who: Principal,
+    key: web::Path<String>,
+    body: ApiJson<CheckpointChanges>,
+) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let body = body.0;
     let mut check = Checker::new();
     let changes = reference::CheckpointChanges {
-        name: body.name.as_deref().and_then(|n| check.take("name", validate::name(n))),
-        lat: body.lat.and_then(|v| check.take("lat", validate::latitude(v))).map(Some),
-        lon: body.lon.and_then(|v| check.take("lon", validate::longitude(v))).map(Some),
-        max_dwell_minutes: body.max_dwell.as_deref().and_then(|d| check.take("max_dwell", validate::duration_minutes(d))),
+        name: body
+            .name
+            .as_deref()
+            .and_then(|n| check.take("name", validate::name(n))),
+        lat: body
+            .lat
+            .and_then(|v| check.take("lat", validate::latitude(v)))
+            .map(Some),
+        lon: body
+            .lon
+            .and_then(|v| check.take("lon", validate::longitude(v)))
+            .map(Some),
+        max_dwell_minutes: body
+            .max_dwell
+            .as_deref()
+            .and_then(|d| check.take("max_dwell", validate::duration_minutes(d))),
     };
     check.finish()?;
     let key = key.into_inner();
-    let cp = state.db(move |c| reference::update_checkpoint(c, &key, changes)).await?;
+    let cp = state
+        .db(move |c| reference::update_checkpoint(c, &key, changes))
+        .await?;
     Ok(HttpResponse::Ok().json(Checkpoint::from(cp)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/checkpoints/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 204), (status = 409, description = "still on a route")), security(("bearer" = [])))]
-pub async fn delete(state: web::Data<AppState>, who: Principal, key: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    who: Principal,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let key = key.into_inner();
-    state.db(move |c| reference::delete_checkpoint(c, &key)).await?;
+    state
+        .db(move |c| reference::delete_checkpoint(c, &key))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

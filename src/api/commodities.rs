@@ -96,10 +96,16 @@ pub fn build(body: &NewCommodity) -> Result<reference::Commodity, AppError> {
 
 #[utoipa::path(get, path = "/api/v1/commodities", tag = "reference data", params(ListParams),
     responses((status = 200, body = Page<Commodity>)), security(("bearer" = [])))]
-pub async fn list(state: web::Data<AppState>, _who: Principal, q: web::Query<ListParams>) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _who: Principal,
+    q: crate::api::extract::ApiQuery<ListParams>,
+) -> Result<HttpResponse, AppError> {
     let limit = q.limit()?;
     let cursor = q.cursor.clone();
-    let page = state.db(move |c| reference::list_commodities(c, cursor.as_deref(), limit)).await?;
+    let page = state
+        .db(move |c| reference::list_commodities(c, cursor.as_deref(), limit))
+        .await?;
     Ok(HttpResponse::Ok().json(Page::from_store(page, Commodity::from)))
 }
 
@@ -107,10 +113,16 @@ pub async fn list(state: web::Data<AppState>, _who: Principal, q: web::Query<Lis
     responses((status = 201, body = Commodity), (status = 200, description = "replayed create", body = Commodity),
     (status = 409, description = "same id with another body, or code taken"), (status = 422, description = "invalid fields")),
     security(("bearer" = [])))]
-pub async fn create(state: web::Data<AppState>, who: Principal, body: ApiJson<NewCommodity>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: ApiJson<NewCommodity>,
+) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let record = build(&body.0)?;
-    let result = state.db(move |c| reference::create_commodity(c, record)).await?;
+    let result = state
+        .db(move |c| reference::create_commodity(c, record))
+        .await?;
     let location = format!("/api/v1/commodities/{}", result.get().code);
     Ok(created(result.map(Commodity::from), location))
 }
@@ -118,7 +130,11 @@ pub async fn create(state: web::Data<AppState>, who: Principal, body: ApiJson<Ne
 #[utoipa::path(get, path = "/api/v1/commodities/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Commodity), (status = 404, description = "no such commodity")), security(("bearer" = [])))]
-pub async fn get(state: web::Data<AppState>, _who: Principal, key: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    _who: Principal,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let key = key.into_inner();
     let co = state.db(move |c| reference::get_commodity(c, &key)).await?;
     Ok(HttpResponse::Ok().json(Commodity::from(co)))
@@ -127,12 +143,20 @@ pub async fn get(state: web::Data<AppState>, _who: Principal, key: web::Path<Str
 #[utoipa::path(patch, path = "/api/v1/commodities/{key}", tag = "reference data", request_body = CommodityChanges,
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Commodity), (status = 409, description = "density in use by recorded cargo")), security(("bearer" = [])))]
-pub async fn update(state: web::Data<AppState>, who: Principal, key: web::Path<String>, body: ApiJson<CommodityChanges>) -> Result<HttpResponse, AppError> {
+pub async fn update(
+    state: web::Data<AppState>,
+    who: Principal,
+    key: web::Path<String>,
+    body: ApiJson<CommodityChanges>,
+) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let body = body.0;
     let mut check = Checker::new();
     let changes = reference::CommodityChanges {
-        name: body.name.as_deref().and_then(|n| check.take("name", validate::name(n))),
+        name: body
+            .name
+            .as_deref()
+            .and_then(|n| check.take("name", validate::name(n))),
         density_mg_per_l: body
             .density_kg_per_l
             .as_deref()
@@ -141,16 +165,24 @@ pub async fn update(state: web::Data<AppState>, who: Principal, key: web::Path<S
     };
     check.finish()?;
     let key = key.into_inner();
-    let co = state.db(move |c| reference::update_commodity(c, &key, changes)).await?;
+    let co = state
+        .db(move |c| reference::update_commodity(c, &key, changes))
+        .await?;
     Ok(HttpResponse::Ok().json(Commodity::from(co)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/commodities/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 204), (status = 409, description = "still referenced")), security(("bearer" = [])))]
-pub async fn delete(state: web::Data<AppState>, who: Principal, key: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    who: Principal,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let key = key.into_inner();
-    state.db(move |c| reference::delete_commodity(c, &key)).await?;
+    state
+        .db(move |c| reference::delete_commodity(c, &key))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

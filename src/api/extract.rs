@@ -75,9 +75,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
 fn json_error(path: &str, e: &serde_json::Error) -> AppError {
     use serde_json::error::Category;
     match e.classify() {
-        Category::Syntax | Category::Eof | Category::Io => AppError::Malformed(format!(
-            "the body is not valid JSON: {e}"
-        )),
+        Category::Syntax | Category::Eof | Category::Io => {
+            AppError::Malformed(format!("the body is not valid JSON: {e}"))
+        }
         Category::Data => {
             let message = e.to_string();
             // serde reports a missing field at the enclosing object; name the field itself
@@ -120,4 +120,45 @@ fn strip_position(message: &str) -> String {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),
     }
+}
+
+/// A query string. Errors name the parameter (`limit: invalid digit found in string`).
+pub struct ApiQuery<T>(pub T);
+
+impl<T> std::ops::Deref for ApiQuery<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiQuery<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(ApiQuery))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        let field = match backticked(&message) {
+            Some(name)
+                if message.starts_with("unknown field") || message.starts_with("missing field") =>
+            {
+                name.to_string()
+            }
+            _ if path == "." || path.is_empty() => "query".to_string(),
+            _ => path,
+        };
+        AppError::invalid(vec![FieldError::new(field, message)])
+    })
+}
+
+fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.as_bytes())
 }

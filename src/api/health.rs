@@ -26,7 +26,11 @@ pub struct Health {
 
 #[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(Health { status: "ok", database: None, version: env!("CARGO_PKG_VERSION") })
+    HttpResponse::Ok().json(Health {
+        status: "ok",
+        database: None,
+        version: env!("CARGO_PKG_VERSION"),
+    })
 }
 
 #[utoipa::path(get, path = "/health/ready", tag = "operations",

@@ -84,19 +84,8 @@ pub fn rfc3339(us: i64) -> String {
     crate::db::from_micros(us).to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
-/// Query-string and path errors become problem+json naming the parameter.
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|err, _| {
-        let message = err.to_string();
-        let field = message
-            .split('`')
-            .nth(1)
-            .map(str::to_string)
-            .unwrap_or_else(|| "query".to_string());
-        AppError::field(field, message).into()
-    })
-}
-
+/// Path errors become problem+json naming the parameter.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err, _| AppError::field("path", err.to_string()).into())
+    web::PathConfig::default()
+        .error_handler(|err, _| AppError::field("path", err.to_string()).into())
 }

@@ -43,6 +43,11 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The document as pretty JSON, for `aidflow openapi`.
+pub fn document_json() -> anyhow::Result<String> {
+    Ok(ApiDoc::openapi().to_pretty_json()?)
+}
+
 pub async fn document() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())
 }

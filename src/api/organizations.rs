@@ -86,7 +86,11 @@ pub fn build(body: &NewOrganization) -> Result<reference::Organization, AppError
 
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "reference data", params(ListParams),
     responses((status = 200, body = Page<Organization>)), security(("bearer" = [])))]
-pub async fn list(state: web::Data<AppState>, _who: Principal, q: web::Query<ListParams>) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _who: Principal,
+    q: crate::api::extract::ApiQuery<ListParams>,
+) -> Result<HttpResponse, AppError> {
     let limit = q.limit()?;
     let cursor = q.cursor.clone();
     let page = state
@@ -99,10 +103,16 @@ pub async fn list(state: web::Data<AppState>, _who: Principal, q: web::Query<Lis
     responses((status = 201, body = Organization), (status = 200, description = "replayed create", body = Organization),
     (status = 409, description = "same id with another body, or slug taken"), (status = 422, description = "invalid fields")),
     security(("bearer" = [])))]
-pub async fn create(state: web::Data<AppState>, who: Principal, body: ApiJson<NewOrganization>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: ApiJson<NewOrganization>,
+) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let record = build(&body.0)?;
-    let result = state.db(move |c| reference::create_organization(c, record)).await?;
+    let result = state
+        .db(move |c| reference::create_organization(c, record))
+        .await?;
     let location = format!("/api/v1/organizations/{}", result.get().slug);
     Ok(created(result.map(Organization::from), location))
 }
@@ -111,31 +121,54 @@ pub async fn create(state: web::Data<AppState>, who: Principal, body: ApiJson<Ne
     params(("key" = String, Path, description = "slug or id")),
     responses((status = 200, body = Organization), (status = 404, description = "no such organization")),
     security(("bearer" = [])))]
-pub async fn get(state: web::Data<AppState>, _who: Principal, key: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    _who: Principal,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let key = key.into_inner();
-    let org = state.db(move |c| reference::get_organization(c, &key)).await?;
+    let org = state
+        .db(move |c| reference::get_organization(c, &key))
+        .await?;
     Ok(HttpResponse::Ok().json(Organization::from(org)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/organizations/{key}", tag = "reference data", request_body = OrganizationChanges,
     params(("key" = String, Path, description = "slug or id")),
     responses((status = 200, body = Organization)), security(("bearer" = [])))]
-pub async fn update(state: web::Data<AppState>, who: Principal, key: web::Path<String>, body: ApiJson<OrganizationChanges>) -> Result<HttpResponse, AppError> {
+pub async fn update(
+    state: web::Data<AppState>,
+    who: Principal,
+    key: web::Path<String>,
+    body: ApiJson<OrganizationChanges>,
+) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let mut check = Checker::new();
-    let name = body.0.name.as_deref().and_then(|n| check.take("name", validate::name(n)));
+    let name = body
+        .0
+        .name
+        .as_deref()
+        .and_then(|n| check.take("name", validate::name(n)));
     check.finish()?;
     let key = key.into_inner();
-    let org = state.db(move |c| reference::update_organization(c, &key, name)).await?;
+    let org = state
+        .db(move |c| reference::update_organization(c, &key, name))
+        .await?;
     Ok(HttpResponse::Ok().json(Organization::from(org)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/organizations/{key}", tag = "reference data",
     params(("key" = String, Path, description = "slug or id")),
     responses((status = 204), (status = 409, description = "still referenced")), security(("bearer" = [])))]
-pub async fn delete(state: web::Data<AppState>, who: Principal, key: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    who: Principal,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let key = key.into_inner();
-    state.db(move |c| reference::delete_organization(c, &key)).await?;
+    state
+        .db(move |c| reference::delete_organization(c, &key))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -59,7 +59,9 @@ pub struct Route {
 impl From<reference::Route> for Route {
     fn from(r: reference::Route) -> Self {
         let total: i32 = r.stops.iter().map(|s| s.leg_minutes).sum();
-        let code_at = |i: Option<&reference::RouteStop>| i.map(|s| s.checkpoint.code.clone()).unwrap_or_default();
+        let code_at = |i: Option<&reference::RouteStop>| {
+            i.map(|s| s.checkpoint.code.clone()).unwrap_or_default()
+        };
         Route {
             id: r.row.id,
             code: r.row.code,
@@ -116,37 +118,61 @@ pub struct RouteChanges {
 /// Validates the stops: at least two, no checkpoint twice, leg hours on every leg.
 pub fn check_stops(check: &mut Checker, stops: &[NewStop]) -> Vec<reference::NewStop> {
     if stops.len() < 2 {
-        check.push("checkpoints", "a route needs at least two checkpoints, origin and destination");
+        check.push(
+            "checkpoints",
+            "a route needs at least two checkpoints, origin and destination",
+        );
     }
     let mut out = Vec::with_capacity(stops.len());
     for (i, stop) in stops.iter().enumerate() {
         if stops[..i].iter().any(|s| s.checkpoint == stop.checkpoint) {
-            check.push(format!("checkpoints[{i}].checkpoint"), format!("{} appears twice on the route", stop.checkpoint));
+            check.push(
+                format!("checkpoints[{i}].checkpoint"),
+                format!("{} appears twice on the route", stop.checkpoint),
+            );
         }
         let minutes = match (i, stop.leg_hours) {
             (0, None) => Some(0),
             (0, Some(h)) if h.is_zero() => Some(0),
             (0, Some(_)) => {
-                check.push("checkpoints[0].leg_hours", "the origin has no leg before it; omit leg_hours or give 0");
+                check.push(
+                    "checkpoints[0].leg_hours",
+                    "the origin has no leg before it; omit leg_hours or give 0",
+                );
                 None
             }
             (_, None) => {
-                check.push(format!("checkpoints[{i}].leg_hours"), "give the expected hours from the previous checkpoint");
+                check.push(
+                    format!("checkpoints[{i}].leg_hours"),
+                    "give the expected hours from the previous checkpoint",
+                );
                 None
             }
-            (_, Some(h)) => check.take(&format!("checkpoints[{i}].leg_hours"), validate::hours_to_minutes(h)),
+            (_, Some(h)) => check.take(
+                &format!("checkpoints[{i}].leg_hours"),
+                validate::hours_to_minutes(h),
+            ),
         };
-        out.push(reference::NewStop { checkpoint: stop.checkpoint.clone(), leg_minutes: minutes.unwrap_or_default() });
+        out.push(reference::NewStop {
+            checkpoint: stop.checkpoint.clone(),
+            leg_minutes: minutes.unwrap_or_default(),
+        });
     }
     out
 }
 
 #[utoipa::path(get, path = "/api/v1/routes", tag = "reference data", params(ListParams),
     responses((status = 200, body = Page<Route>)), security(("bearer" = [])))]
-pub async fn list(state: web::Data<AppState>, _who: Principal, q: web::Query<ListParams>) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _who: Principal,
+    q: crate::api::extract::ApiQuery<ListParams>,
+) -> Result<HttpResponse, AppError> {
     let limit = q.limit()?;
     let cursor = q.cursor.clone();
-    let page = state.db(move |c| reference::list_routes(c, cursor.as_deref(), limit)).await?;
+    let page = state
+        .db(move |c| reference::list_routes(c, cursor.as_deref(), limit))
+        .await?;
     Ok(HttpResponse::Ok().json(Page::from_store(page, Route::from)))
 }
 
@@ -154,10 +180,16 @@ pub async fn list(state: web::Data<AppState>, _who: Principal, q: web::Query<Lis
     responses((status = 201, body = Route), (status = 200, description = "replayed create", body = Route),
     (status = 409, description = "same id with another body, or code taken"), (status = 422, description = "invalid fields")),
     security(("bearer" = [])))]
-pub async fn create(state: web::Data<AppState>, who: Principal, body: ApiJson<NewRoute>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: ApiJson<NewRoute>,
+) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let (row, stops) = build(&body.0)?;
-    let result = state.db(move |c| reference::create_route(c, row, stops)).await?;
+    let result = state
+        .db(move |c| reference::create_route(c, row, stops))
+        .await?;
     let location = format!("/api/v1/routes/{}", result.get().row.code);
     Ok(created(result.map(Route::from), location))
 }
@@ -184,7 +216,11 @@ pub fn build(body: &NewRoute) -> Result<(reference::RouteRow, Vec<reference::New
 #[utoipa::path(get, path = "/api/v1/routes/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Route), (status = 404, description = "no such route")), security(("bearer" = [])))]
-pub async fn get(state: web::Data<AppState>, _who: Principal, key: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    _who: Principal,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let key = key.into_inner();
     let route = state.db(move |c| reference::get_route(c, &key)).await?;
     Ok(HttpResponse::Ok().json(Route::from(route)))
@@ -194,22 +230,39 @@ pub async fn get(state: web::Data<AppState>, _who: Principal, key: web::Path<Str
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Route), (status = 409, description = "checkpoints changed while convoys use the route")),
     security(("bearer" = [])))]
-pub async fn update(state: web::Data<AppState>, who: Principal, key: web::Path<String>, body: ApiJson<RouteChanges>) -> Result<HttpResponse, AppError> {
+pub async fn update(
+    state: web::Data<AppState>,
+    who: Principal,
+    key: web::Path<String>,
+    body: ApiJson<RouteChanges>,
+) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let body = body.0;
     let mut check = Checker::new();
-    let name = body.name.as_deref().and_then(|n| check.take("name", validate::name(n)));
-    let stops = body.checkpoints.as_deref().map(|s| check_stops(&mut check, s));
+    let name = body
+        .name
+        .as_deref()
+        .and_then(|n| check.take("name", validate::name(n)));
+    let stops = body
+        .checkpoints
+        .as_deref()
+        .map(|s| check_stops(&mut check, s));
     check.finish()?;
     let key = key.into_inner();
-    let route = state.db(move |c| reference::update_route(c, &key, name, stops)).await?;
+    let route = state
+        .db(move |c| reference::update_route(c, &key, name, stops))
+        .await?;
     Ok(HttpResponse::Ok().json(Route::from(route)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/routes/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 204), (status = 409, description = "still referenced")), security(("bearer" = [])))]
-pub async fn delete(state: web::Data<AppState>, who: Principal, key: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    who: Principal,
+    key: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let key = key.into_inner();
     state.db(move |c| reference::delete_route(c, &key)).await?;

@@ -77,13 +77,20 @@ fn to_api(conn: &mut DbConn, t: tokens::Token, secret: Option<String>) -> Result
     responses((status = 201, description = "the new token, with its secret shown this once", body = Token),
     (status = 200, description = "replayed create: the stored token, without its secret", body = Token),
     (status = 422, description = "invalid fields")), security(("bearer" = [])))]
-pub async fn create(state: web::Data<AppState>, who: Principal, body: ApiJson<NewToken>) -> Result<HttpResponse, AppError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Principal,
+    body: ApiJson<NewToken>,
+) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let body = body.0;
     let mut check = Checker::new();
     let name = check.take("name", validate::name(&body.name));
     if body.role == Role::Editor && body.organization.is_none() {
-        check.push("organization", "an editor token needs the organization whose convoys it may write");
+        check.push(
+            "organization",
+            "an editor token needs the organization whose convoys it may write",
+        );
     }
     check.finish()?;
     let id = store::resolve_id(body.id);
@@ -93,16 +100,32 @@ pub async fn create(state: web::Data<AppState>, who: Principal, body: ApiJson<Ne
             let organization_id = match &body.organization {
                 Some(slug) => Some(
                     reference::find_organization(c, slug)?
-                        .ok_or_else(|| AppError::field("organization", format!("organization {slug} does not exist")))?
+                        .ok_or_else(|| {
+                            AppError::field(
+                                "organization",
+                                format!("organization {slug} does not exist"),
+                            )
+                        })?
                         .id,
                 ),
                 None => None,
             };
-            let created = tokens::create_token(c, id, name.unwrap_or_default(), body.role, organization_id, hash)?;
+            let created = tokens::create_token(
+                c,
+                id,
+                name.unwrap_or_default(),
+                body.role,
+                organization_id,
+                hash,
+            )?;
             let is_new = created.is_new();
             let issued = created.into_inner();
             let token = to_api(c, issued.token, issued.secret)?;
-            Ok(if is_new { store::Created::New(token) } else { store::Created::Replayed(token) })
+            Ok(if is_new {
+                store::Created::New(token)
+            } else {
+                store::Created::Replayed(token)
+            })
         })
         .await?;
     if issued.is_new() {
@@ -119,7 +142,9 @@ pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<HttpResp
     let list = state
         .db(|c| {
             let rows = tokens::list_tokens(c)?;
-            rows.into_iter().map(|t| to_api(c, t, None)).collect::<Result<Vec<_>, _>>()
+            rows.into_iter()
+                .map(|t| to_api(c, t, None))
+                .collect::<Result<Vec<_>, _>>()
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))
@@ -127,26 +152,38 @@ pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<HttpResp
 
 #[utoipa::path(get, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 200, body = Token), (status = 404, description = "no such token")), security(("bearer" = [])))]
-pub async fn get(state: web::Data<AppState>, who: Principal, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let id = id.into_inner();
-    let token = state.db(move |c| {
-        let t = tokens::get_token(c, &id)?;
-        to_api(c, t, None)
-    }).await?;
+    let token = state
+        .db(move |c| {
+            let t = tokens::get_token(c, &id)?;
+            to_api(c, t, None)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(token))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 200, description = "the revoked token; it stops working at once", body = Token),
     (status = 404, description = "no such token")), security(("bearer" = [])))]
-pub async fn revoke(state: web::Data<AppState>, who: Principal, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn revoke(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let id = id.into_inner();
-    let token = state.db(move |c| {
-        let t = tokens::revoke_token(c, &id)?;
-        to_api(c, t, None)
-    }).await?;
+    let token = state
+        .db(move |c| {
+            let t = tokens::revoke_token(c, &id)?;
+            to_api(c, t, None)
+        })
+        .await?;
     tracing::info!(token_id = %token.id, by = %who.name, "token revoked");
     Ok(HttpResponse::Ok().json(token))
 }

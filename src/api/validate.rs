@@ -57,7 +57,8 @@ pub fn name(s: &str) -> Result<String, String> {
 pub fn upper_code(s: &str) -> Result<String, String> {
     let ok = !s.is_empty()
         && s.len() <= 32
-        && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_' || c == '-');
     if ok {
         Ok(s.to_string())
     } else {
@@ -69,7 +70,8 @@ pub fn upper_code(s: &str) -> Result<String, String> {
 pub fn lower_code(s: &str) -> Result<String, String> {
     let ok = !s.is_empty()
         && s.len() <= 64
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
     if ok {
         Ok(s.to_string())
     } else {
@@ -94,7 +96,10 @@ pub fn duration_minutes(s: &str) -> Result<i32, String> {
 
 /// Minutes as the duration text clients send, e.g. 750 → "12h 30m".
 pub fn format_minutes(m: i32) -> String {
-    humantime::format_duration(std::time::Duration::from_secs(u64::from(m.unsigned_abs()) * 60)).to_string()
+    humantime::format_duration(std::time::Duration::from_secs(
+        u64::from(m.unsigned_abs()) * 60,
+    ))
+    .to_string()
 }
 
 /// Hours with up to 2 decimals as whole minutes ("1.5" → 90).
@@ -119,7 +124,9 @@ pub fn minutes_to_hours(m: i32) -> Decimal {
 
 /// A density in kg/L (0 < d ≤ 5, at most 6 decimals) as integer mg/L.
 pub fn density_mg_per_l(s: &str) -> Result<i64, String> {
-    let d = Decimal::from_str(s.trim()).map_err(|_| format!("{s:?} is not a number; write the density in kg per litre, like \"0.92\""))?;
+    let d = Decimal::from_str(s.trim()).map_err(|_| {
+        format!("{s:?} is not a number; write the density in kg per litre, like \"0.92\"")
+    })?;
     if d <= Decimal::ZERO || d > Decimal::from(5) {
         return Err("must be more than 0 and at most 5 kg/L".into());
     }
@@ -136,11 +143,19 @@ pub fn density_kg_per_l(mg: i64) -> Decimal {
 }
 
 pub fn latitude(v: f64) -> Result<f64, String> {
-    if v.is_finite() && (-90.0..=90.0).contains(&v) { Ok(v) } else { Err("must be between -90 and 90".into()) }
+    if v.is_finite() && (-90.0..=90.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("must be between -90 and 90".into())
+    }
 }
 
 pub fn longitude(v: f64) -> Result<f64, String> {
-    if v.is_finite() && (-180.0..=180.0).contains(&v) { Ok(v) } else { Err("must be between -180 and 180".into()) }
+    if v.is_finite() && (-180.0..=180.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("must be between -180 and 180".into())
+    }
 }
 
 #[cfg(test)]
@@ -149,7 +164,12 @@ mod tests {
 
     #[test]
     fn durations_parse_to_minutes() {
-        for (input, want) in [("12h", Ok(720)), ("90m", Ok(90)), ("1d 6h", Ok(1800)), ("2days", Ok(2880))] {
+        for (input, want) in [
+            ("12h", Ok(720)),
+            ("90m", Ok(90)),
+            ("1d 6h", Ok(1800)),
+            ("2days", Ok(2880)),
+        ] {
             assert_eq!(duration_minutes(input), want, "{input}");
         }
         for bad in ["", "abc", "0m", "30s", "400d"] {

@@ -18,7 +18,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 
 /// Serializes start-up (migrations, seed) across instances that start at the same time on
 /// one PostgreSQL database (an arbitrary constant, "aidflow" in ASCII).
-const STARTUP_LOCK_KEY: i64 = 0x6169_6466_6c6f_77;
+const STARTUP_LOCK_KEY: i64 = 0x0061_6964_666c_6f77;
 
 /// A connection to either backend. Queries written with diesel's DSL run on both; the few
 /// places that need backend-specific SQL match on the variant.

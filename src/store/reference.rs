@@ -3,7 +3,9 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{checkpoints, commodities, organizations, route_checkpoints, routes, tokens};
+use crate::db::schema::{
+    checkpoints, commodities, organizations, route_checkpoints, routes, tokens,
+};
 use crate::db::{now_micros, write_tx, DbConn};
 use crate::error::AppError;
 use crate::store::{create_once, Created};
@@ -107,7 +109,9 @@ pub fn find_organization(conn: &mut DbConn, key: &str) -> Result<Option<Organiza
     let found = if is_uuid(key) {
         q.filter(organizations::id.eq(key)).first(conn).optional()?
     } else {
-        q.filter(organizations::slug.eq(key)).first(conn).optional()?
+        q.filter(organizations::slug.eq(key))
+            .first(conn)
+            .optional()?
     };
     Ok(found)
 }
@@ -117,7 +121,11 @@ pub fn get_organization(conn: &mut DbConn, key: &str) -> Result<Organization, Ap
         .ok_or_else(|| AppError::NotFound(format!("organization {key} does not exist")))
 }
 
-pub fn list_organizations(conn: &mut DbConn, cursor: Option<&str>, limit: i64) -> Result<Page<Organization>, AppError> {
+pub fn list_organizations(
+    conn: &mut DbConn,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<Page<Organization>, AppError> {
     let mut q = organizations::table
         .select(Organization::as_select())
         .order(organizations::slug.asc())
@@ -129,30 +137,50 @@ pub fn list_organizations(conn: &mut DbConn, cursor: Option<&str>, limit: i64) -
     Ok(page(q.load(conn)?, limit, |o| o.slug.clone()))
 }
 
-pub fn create_organization(conn: &mut DbConn, new: Organization) -> Result<Created<Organization>, AppError> {
+pub fn create_organization(
+    conn: &mut DbConn,
+    new: Organization,
+) -> Result<Created<Organization>, AppError> {
     let (id, hash) = (new.id.clone(), new.body_sha256.clone());
     create_once(
         conn,
         "organization",
         &id,
         &hash,
-        |c| Ok(find_organization(c, &id)?.map(|o| { let h = o.body_sha256.clone(); (o, h) })),
+        |c| {
+            Ok(find_organization(c, &id)?.map(|o| {
+                let h = o.body_sha256.clone();
+                (o, h)
+            }))
+        },
         |c| {
             if find_organization(c, &new.slug)?.is_some() {
-                return Err(AppError::Conflict(format!("organization slug {} is already taken", new.slug)));
+                return Err(AppError::Conflict(format!(
+                    "organization slug {} is already taken",
+                    new.slug
+                )));
             }
-            diesel::insert_into(organizations::table).values(&new).execute(c)?;
+            diesel::insert_into(organizations::table)
+                .values(&new)
+                .execute(c)?;
             Ok(new)
         },
     )
 }
 
-pub fn update_organization(conn: &mut DbConn, key: &str, name: Option<String>) -> Result<Organization, AppError> {
+pub fn update_organization(
+    conn: &mut DbConn,
+    key: &str,
+    name: Option<String>,
+) -> Result<Organization, AppError> {
     write_tx(conn, |c| {
         let org = get_organization(c, key)?;
         if let Some(name) = name {
             diesel::update(organizations::table.find(&org.id))
-                .set((organizations::name.eq(name), organizations::updated_at.eq(now_micros())))
+                .set((
+                    organizations::name.eq(name),
+                    organizations::updated_at.eq(now_micros()),
+                ))
                 .execute(c)?;
         }
         get_organization(c, &org.id)
@@ -195,7 +223,11 @@ pub fn get_checkpoint(conn: &mut DbConn, key: &str) -> Result<Checkpoint, AppErr
         .ok_or_else(|| AppError::NotFound(format!("checkpoint {key} does not exist")))
 }
 
-pub fn list_checkpoints(conn: &mut DbConn, cursor: Option<&str>, limit: i64) -> Result<Page<Checkpoint>, AppError> {
+pub fn list_checkpoints(
+    conn: &mut DbConn,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<Page<Checkpoint>, AppError> {
     let mut q = checkpoints::table
         .select(Checkpoint::as_select())
         .order(checkpoints::code.asc())
@@ -207,19 +239,32 @@ pub fn list_checkpoints(conn: &mut DbConn, cursor: Option<&str>, limit: i64) -> 
     Ok(page(q.load(conn)?, limit, |o| o.code.clone()))
 }
 
-pub fn create_checkpoint(conn: &mut DbConn, new: Checkpoint) -> Result<Created<Checkpoint>, AppError> {
+pub fn create_checkpoint(
+    conn: &mut DbConn,
+    new: Checkpoint,
+) -> Result<Created<Checkpoint>, AppError> {
     let (id, hash) = (new.id.clone(), new.body_sha256.clone());
     create_once(
         conn,
         "checkpoint",
         &id,
         &hash,
-        |c| Ok(find_checkpoint(c, &id)?.map(|o| { let h = o.body_sha256.clone(); (o, h) })),
+        |c| {
+            Ok(find_checkpoint(c, &id)?.map(|o| {
+                let h = o.body_sha256.clone();
+                (o, h)
+            }))
+        },
         |c| {
             if find_checkpoint(c, &new.code)?.is_some() {
-                return Err(AppError::Conflict(format!("checkpoint code {} is already taken", new.code)));
+                return Err(AppError::Conflict(format!(
+                    "checkpoint code {} is already taken",
+                    new.code
+                )));
             }
-            diesel::insert_into(checkpoints::table).values(&new).execute(c)?;
+            diesel::insert_into(checkpoints::table)
+                .values(&new)
+                .execute(c)?;
             Ok(new)
         },
     )
@@ -234,7 +279,11 @@ pub struct CheckpointChanges {
     pub max_dwell_minutes: Option<i32>,
 }
 
-pub fn update_checkpoint(conn: &mut DbConn, key: &str, changes: CheckpointChanges) -> Result<Checkpoint, AppError> {
+pub fn update_checkpoint(
+    conn: &mut DbConn,
+    key: &str,
+    changes: CheckpointChanges,
+) -> Result<Checkpoint, AppError> {
     write_tx(conn, |c| {
         let cp = get_checkpoint(c, key)?;
         diesel::update(checkpoints::table.find(&cp.id))
@@ -282,7 +331,11 @@ pub fn get_commodity(conn: &mut DbConn, key: &str) -> Result<Commodity, AppError
         .ok_or_else(|| AppError::NotFound(format!("commodity {key} does not exist")))
 }
 
-pub fn list_commodities(conn: &mut DbConn, cursor: Option<&str>, limit: i64) -> Result<Page<Commodity>, AppError> {
+pub fn list_commodities(
+    conn: &mut DbConn,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<Page<Commodity>, AppError> {
     let mut q = commodities::table
         .select(Commodity::as_select())
         .order(commodities::code.asc())
@@ -301,12 +354,22 @@ pub fn create_commodity(conn: &mut DbConn, new: Commodity) -> Result<Created<Com
         "commodity",
         &id,
         &hash,
-        |c| Ok(find_commodity(c, &id)?.map(|o| { let h = o.body_sha256.clone(); (o, h) })),
+        |c| {
+            Ok(find_commodity(c, &id)?.map(|o| {
+                let h = o.body_sha256.clone();
+                (o, h)
+            }))
+        },
         |c| {
             if find_commodity(c, &new.code)?.is_some() {
-                return Err(AppError::Conflict(format!("commodity code {} is already taken", new.code)));
+                return Err(AppError::Conflict(format!(
+                    "commodity code {} is already taken",
+                    new.code
+                )));
             }
-            diesel::insert_into(commodities::table).values(&new).execute(c)?;
+            diesel::insert_into(commodities::table)
+                .values(&new)
+                .execute(c)?;
             Ok(new)
         },
     )
@@ -319,7 +382,11 @@ pub struct CommodityChanges {
     pub density_mg_per_l: Option<Option<i64>>,
 }
 
-pub fn update_commodity(conn: &mut DbConn, key: &str, changes: CommodityChanges) -> Result<Commodity, AppError> {
+pub fn update_commodity(
+    conn: &mut DbConn,
+    key: &str,
+    changes: CommodityChanges,
+) -> Result<Commodity, AppError> {
     write_tx(conn, |c| {
         let co = get_commodity(c, key)?;
         if changes.density_mg_per_l.is_some() {
@@ -380,7 +447,11 @@ pub fn get_route(conn: &mut DbConn, key: &str) -> Result<Route, AppError> {
     find_route(conn, key)?.ok_or_else(|| AppError::NotFound(format!("route {key} does not exist")))
 }
 
-pub fn list_routes(conn: &mut DbConn, cursor: Option<&str>, limit: i64) -> Result<Page<Route>, AppError> {
+pub fn list_routes(
+    conn: &mut DbConn,
+    cursor: Option<&str>,
+    limit: i64,
+) -> Result<Page<Route>, AppError> {
     let mut q = routes::table
         .select(RouteRow::as_select())
         .order(routes::code.asc())
@@ -395,7 +466,10 @@ pub fn list_routes(conn: &mut DbConn, cursor: Option<&str>, limit: i64) -> Resul
         let stops = load_stops(conn, &row.id)?;
         items.push(Route { row, stops });
     }
-    Ok(Page { items, next_cursor: rows.next_cursor })
+    Ok(Page {
+        items,
+        next_cursor: rows.next_cursor,
+    })
 }
 
 /// A route's stops as given by a client: checkpoint codes and leg minutes.
@@ -413,7 +487,10 @@ fn resolve_stops(conn: &mut DbConn, stops: &[NewStop]) -> Result<Vec<(String, i3
             Some(cp) => resolved.push((cp.id, stop.leg_minutes)),
             None => errors.push(crate::error::FieldError::new(
                 format!("checkpoints[{i}].checkpoint"),
-                format!("checkpoint {} does not exist; create it first with POST /api/v1/checkpoints", stop.checkpoint),
+                format!(
+                    "checkpoint {} does not exist; create it first with POST /api/v1/checkpoints",
+                    stop.checkpoint
+                ),
             )),
         }
     }
@@ -424,7 +501,11 @@ fn resolve_stops(conn: &mut DbConn, stops: &[NewStop]) -> Result<Vec<(String, i3
     }
 }
 
-fn insert_stops(conn: &mut DbConn, route_id: &str, stops: &[(String, i32)]) -> Result<(), AppError> {
+fn insert_stops(
+    conn: &mut DbConn,
+    route_id: &str,
+    stops: &[(String, i32)],
+) -> Result<(), AppError> {
     for (position, (checkpoint_id, leg_minutes)) in stops.iter().enumerate() {
         diesel::insert_into(route_checkpoints::table)
             .values(RouteCheckpointRow {
@@ -438,17 +519,29 @@ fn insert_stops(conn: &mut DbConn, route_id: &str, stops: &[(String, i32)]) -> R
     Ok(())
 }
 
-pub fn create_route(conn: &mut DbConn, row: RouteRow, stops: Vec<NewStop>) -> Result<Created<Route>, AppError> {
+pub fn create_route(
+    conn: &mut DbConn,
+    row: RouteRow,
+    stops: Vec<NewStop>,
+) -> Result<Created<Route>, AppError> {
     let (id, hash) = (row.id.clone(), row.body_sha256.clone());
     create_once(
         conn,
         "route",
         &id,
         &hash,
-        |c| Ok(find_route(c, &id)?.map(|r| { let h = r.row.body_sha256.clone(); (r, h) })),
+        |c| {
+            Ok(find_route(c, &id)?.map(|r| {
+                let h = r.row.body_sha256.clone();
+                (r, h)
+            }))
+        },
         |c| {
             if find_route(c, &row.code)?.is_some() {
-                return Err(AppError::Conflict(format!("route code {} is already taken", row.code)));
+                return Err(AppError::Conflict(format!(
+                    "route code {} is already taken",
+                    row.code
+                )));
             }
             let resolved = resolve_stops(c, &stops)?;
             diesel::insert_into(routes::table).values(&row).execute(c)?;
@@ -458,7 +551,12 @@ pub fn create_route(conn: &mut DbConn, row: RouteRow, stops: Vec<NewStop>) -> Re
     )
 }
 
-pub fn update_route(conn: &mut DbConn, key: &str, name: Option<String>, stops: Option<Vec<NewStop>>) -> Result<Route, AppError> {
+pub fn update_route(
+    conn: &mut DbConn,
+    key: &str,
+    name: Option<String>,
+    stops: Option<Vec<NewStop>>,
+) -> Result<Route, AppError> {
     write_tx(conn, |c| {
         let route = get_route(c, key)?;
         if let Some(name) = name {
@@ -469,12 +567,21 @@ pub fn update_route(conn: &mut DbConn, key: &str, name: Option<String>, stops: O
         if let Some(stops) = stops {
             let resolved = resolve_stops(c, &stops)?;
             let same_checkpoints = resolved.len() == route.stops.len()
-                && resolved.iter().zip(&route.stops).all(|((id, _), s)| *id == s.checkpoint.id);
+                && resolved
+                    .iter()
+                    .zip(&route.stops)
+                    .all(|((id, _), s)| *id == s.checkpoint.id);
             if !same_checkpoints {
-                crate::store::references::ensure_route_unreferenced(c, &route.row, "its checkpoints changed")?;
+                crate::store::references::ensure_route_unreferenced(
+                    c,
+                    &route.row,
+                    "its checkpoints changed",
+                )?;
             }
-            diesel::delete(route_checkpoints::table.filter(route_checkpoints::route_id.eq(&route.row.id)))
-                .execute(c)?;
+            diesel::delete(
+                route_checkpoints::table.filter(route_checkpoints::route_id.eq(&route.row.id)),
+            )
+            .execute(c)?;
             insert_stops(c, &route.row.id, &resolved)?;
         }
         diesel::update(routes::table.find(&route.row.id))
@@ -488,8 +595,10 @@ pub fn delete_route(conn: &mut DbConn, key: &str) -> Result<(), AppError> {
     write_tx(conn, |c| {
         let route = get_route(c, key)?;
         crate::store::references::ensure_route_unreferenced(c, &route.row, "deleted")?;
-        diesel::delete(route_checkpoints::table.filter(route_checkpoints::route_id.eq(&route.row.id)))
-            .execute(c)?;
+        diesel::delete(
+            route_checkpoints::table.filter(route_checkpoints::route_id.eq(&route.row.id)),
+        )
+        .execute(c)?;
         diesel::delete(routes::table.find(&route.row.id)).execute(c)?;
         Ok(())
     })

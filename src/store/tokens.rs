@@ -69,12 +69,23 @@ pub fn create_token(
         |c| {
             Ok(find_token(c, &id)?.map(|t| {
                 let h = t.body_sha256.clone();
-                (IssuedToken { token: t, secret: None }, h)
+                (
+                    IssuedToken {
+                        token: t,
+                        secret: None,
+                    },
+                    h,
+                )
             }))
         },
         |c| {
-            diesel::insert_into(tokens::table).values(&token).execute(c)?;
-            Ok(IssuedToken { token, secret: Some(secret) })
+            diesel::insert_into(tokens::table)
+                .values(&token)
+                .execute(c)?;
+            Ok(IssuedToken {
+                token,
+                secret: Some(secret),
+            })
         },
     )
 }

@@ -1,0 +1,9 @@
+//! Black-box tests over HTTP: each runs against a real server on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod health;
+mod reference;
+mod startup;
+mod validation;

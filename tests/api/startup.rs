@@ -1,0 +1,203 @@
+//! The binary itself: first start, bad configuration, migrate, token create.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{postgres_available, Backend, TestDb};
+
+fn aidflow() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aidflow"));
+    cmd.env(
+        "AIDFLOW_CONFIG_DIR",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+    )
+    .env("AIDFLOW__LOG__FORMAT", "json")
+    .env_remove("AIDFLOW_ENV")
+    .env_remove("RUST_LOG");
+    cmd
+}
+
+/// Runs the binary to completion; returns (success, stdout, stderr).
+fn run(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().expect("run aidflow");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `aidflow serve` on an empty database prints the admin token alone on stdout, and the
+/// service answers ready with it.
+async fn first_serve_prints_an_admin_token_and_becomes_ready(backend: Backend) {
+    let db = TestDb::create(backend);
+    let port = free_port();
+    let mut child = aidflow()
+        .arg("serve")
+        .env("AIDFLOW__DATABASE__URL", db.url())
+        .env("AIDFLOW__SERVER__PORT", port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start aidflow serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("read token");
+    let token = line.trim().to_string();
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let ready = loop {
+        match client
+            .get(format!("http://127.0.0.1:{port}/health/ready"))
+            .send()
+            .await
+        {
+            Ok(r) => break r.status().as_u16(),
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(e) => panic!("never became ready: {e}"),
+        }
+    };
+    let routes = client
+        .get(format!("http://127.0.0.1:{port}/api/v1/routes/lachin"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        token.starts_with("afw_") && token.len() == 68,
+        "token alone on stdout: {line:?}"
+    );
+    assert_eq!(ready, 200);
+    assert_eq!(routes, 200, "the printed token is an admin token");
+}
+
+#[actix_web::test]
+async fn first_serve_on_sqlite_prints_an_admin_token_and_becomes_ready() {
+    first_serve_prints_an_admin_token_and_becomes_ready(Backend::Sqlite).await;
+}
+
+#[actix_web::test]
+async fn first_serve_on_postgres_prints_an_admin_token_and_becomes_ready() {
+    if postgres_available() {
+        first_serve_prints_an_admin_token_and_becomes_ready(Backend::Postgres).await;
+    }
+}
+
+#[test]
+fn bad_port_setting_stops_startup_naming_the_setting() {
+    let (ok, _, err) = run(aidflow()
+        .arg("migrate")
+        .env("AIDFLOW__SERVER__PORT", "eighty"));
+    assert!(!ok);
+    assert!(err.contains("server.port"), "{err}");
+}
+
+#[test]
+fn unsupported_database_scheme_is_named() {
+    let (ok, _, err) = run(aidflow().arg("migrate").env(
+        "AIDFLOW__DATABASE__URL",
+        "mysql://root:secret@localhost/aid",
+    ));
+    assert!(!ok);
+    assert!(
+        err.contains("database.url") && err.contains("\"mysql\""),
+        "{err}"
+    );
+    assert!(
+        !err.contains("secret"),
+        "passwords are never printed: {err}"
+    );
+}
+
+#[test]
+fn unreachable_postgres_is_named() {
+    let (ok, _, err) = run(aidflow().arg("migrate").env(
+        "AIDFLOW__DATABASE__URL",
+        "postgres://aid:pw@127.0.0.1:9/aidflow",
+    ));
+    assert!(!ok);
+    assert!(
+        err.contains("cannot connect to PostgreSQL at postgres://aid:***@127.0.0.1:9/aidflow"),
+        "{err}"
+    );
+    assert!(!err.contains("Invalid connection url"), "{err}");
+}
+
+#[test]
+fn unknown_time_zone_is_named() {
+    let (ok, _, err) = run(aidflow()
+        .arg("migrate")
+        .env("AIDFLOW__APP__TIMEZONE", "Mars/Olympus"));
+    assert!(!ok);
+    assert!(
+        err.contains("app.timezone") && err.contains("Mars/Olympus"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_environment_overlay_is_named() {
+    let (ok, _, err) = run(aidflow().arg("migrate").env("AIDFLOW_ENV", "staging"));
+    assert!(!ok);
+    assert!(
+        err.contains("AIDFLOW_ENV=staging") && err.contains("staging.toml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn migrate_then_token_create_prints_the_token_alone() {
+    let db = TestDb::create(Backend::Sqlite);
+    let (ok, _, err) = run(aidflow()
+        .arg("migrate")
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok, "{err}");
+    assert!(err.contains("applied 1 migration"), "{err}");
+    let (ok, _, err) = run(aidflow()
+        .arg("migrate")
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok && err.contains("up to date"), "{err}");
+    let (ok, out, err) = run(aidflow()
+        .args([
+            "token",
+            "create",
+            "--role",
+            "editor",
+            "--name",
+            "goris-tablet",
+            "--organization",
+            "arm-gov",
+        ])
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "only the token on stdout: {out:?}");
+    assert!(lines[0].starts_with("afw_") && lines[0].len() == 68);
+    let (ok, _, err) = run(aidflow()
+        .args(["token", "create", "--role", "editor", "--name", "x"])
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(!ok && err.contains("--organization"), "{err}");
+    let (ok, out, _) = run(aidflow()
+        .args(["token", "list"])
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(
+        ok && out.contains("goris-tablet") && !out.contains(lines[0]),
+        "{out}"
+    );
+}
