@@ -2,6 +2,7 @@
 
 pub mod checkpoints;
 pub mod commodities;
+pub mod convoys;
 pub mod extract;
 pub mod health;
 pub mod openapi;
@@ -28,7 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(checkpoints::configure)
             .configure(commodities::configure)
             .configure(routes::configure)
-            .configure(tokens::configure),
+            .configure(tokens::configure)
+            .configure(convoys::configure),
     );
 }
 

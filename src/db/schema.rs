@@ -75,6 +75,114 @@ diesel::joinable!(route_checkpoints -> routes (route_id));
 diesel::joinable!(route_checkpoints -> checkpoints (checkpoint_id));
 diesel::joinable!(tokens -> organizations (organization_id));
 
+diesel::table! {
+    convoys (id) {
+        id -> Text,
+        organization_id -> Text,
+        reference -> Text,
+        route_id -> Text,
+        trucks -> Nullable<Integer>,
+        planned_departure -> BigInt,
+        planned_departure_offset -> Integer,
+        expected_arrival -> BigInt,
+        expected_arrival_offset -> Integer,
+        note -> Nullable<Text>,
+        status -> Text,
+        last_checkpoint_id -> Nullable<Text>,
+        last_seen_at -> Nullable<BigInt>,
+        planned_kg -> BigInt,
+        loaded_kg -> BigInt,
+        delivered_kg -> BigInt,
+        short_loaded_kg -> BigInt,
+        denied_kg -> BigInt,
+        lost_kg -> BigInt,
+        rejected_kg -> BigInt,
+        outstanding_kg -> BigInt,
+        cancelled_kg -> BigInt,
+        ledger_version -> BigInt,
+        body_sha256 -> Text,
+        created_by -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    manifest_lines (convoy_id, line_no) {
+        convoy_id -> Text,
+        line_no -> Integer,
+        commodity_id -> Text,
+        kg -> BigInt,
+        quantity -> Text,
+        unit -> Text,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        convoy_id -> Text,
+        seq -> BigInt,
+        kind -> Text,
+        checkpoint_id -> Nullable<Text>,
+        observed_at -> BigInt,
+        observed_offset -> Integer,
+        recorded_at -> BigInt,
+        recorded_by -> Text,
+        reason -> Nullable<Text>,
+        note -> Nullable<Text>,
+        corrects -> Nullable<Text>,
+        body_sha256 -> Text,
+    }
+}
+
+diesel::table! {
+    event_lines (event_id, line_no) {
+        event_id -> Text,
+        line_no -> Integer,
+        commodity_id -> Text,
+        kg -> BigInt,
+        quantity -> Text,
+        unit -> Text,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    convoy_figures (convoy_id, commodity_id) {
+        convoy_id -> Text,
+        commodity_id -> Text,
+        planned_kg -> BigInt,
+        loaded_kg -> BigInt,
+        delivered_kg -> BigInt,
+        short_loaded_kg -> BigInt,
+        denied_kg -> BigInt,
+        lost_kg -> BigInt,
+        rejected_kg -> BigInt,
+        outstanding_kg -> BigInt,
+        cancelled_kg -> BigInt,
+    }
+}
+
+diesel::table! {
+    convoy_losses (convoy_id, commodity_id, checkpoint_id, reason) {
+        convoy_id -> Text,
+        commodity_id -> Text,
+        checkpoint_id -> Text,
+        reason -> Text,
+        kg -> BigInt,
+    }
+}
+
+diesel::joinable!(convoys -> organizations (organization_id));
+diesel::joinable!(convoys -> routes (route_id));
+diesel::joinable!(manifest_lines -> convoys (convoy_id));
+diesel::joinable!(manifest_lines -> commodities (commodity_id));
+diesel::joinable!(events -> convoys (convoy_id));
+diesel::joinable!(event_lines -> events (event_id));
+diesel::joinable!(convoy_figures -> convoys (convoy_id));
+diesel::joinable!(convoy_losses -> convoys (convoy_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     checkpoints,
@@ -82,4 +190,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     routes,
     route_checkpoints,
     tokens,
+    convoys,
+    manifest_lines,
+    events,
+    event_lines,
+    convoy_figures,
+    convoy_losses,
 );

@@ -1,6 +1,7 @@
 //! Diesel queries, one module per aggregate. Functions take `&mut DbConn` and return
 //! `Result<_, AppError>`; handlers run them through `AppState::db`.
 
+pub mod convoys;
 pub mod reference;
 pub mod references;
 pub mod tokens;

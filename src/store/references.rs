@@ -1,35 +1,62 @@
-//! Checks that keep referenced reference data from being deleted or changed under the
-//! records that use it. Each new aggregate that points at reference data adds its check here.
+//! Checks that keep reference data in use from being deleted or changed under the records
+//! that point to it.
 
 use crate::db::DbConn;
 use crate::error::AppError;
+use crate::store::convoys;
 use crate::store::reference::{Commodity, Organization, RouteRow};
 
 pub fn ensure_organization_unreferenced(
-    _conn: &mut DbConn,
-    _org: &Organization,
+    conn: &mut DbConn,
+    org: &Organization,
 ) -> Result<(), AppError> {
-    Ok(())
+    match convoys::organization_in_use(conn, &org.id)? {
+        0 => Ok(()),
+        n => Err(AppError::Conflict(format!(
+            "organization {} owns {n} convoy(s) and cannot be deleted",
+            org.slug
+        ))),
+    }
 }
 
 pub fn ensure_commodity_unreferenced(
-    _conn: &mut DbConn,
-    _commodity: &Commodity,
+    conn: &mut DbConn,
+    commodity: &Commodity,
 ) -> Result<(), AppError> {
-    Ok(())
+    match convoys::commodity_in_use(conn, &commodity.id)? {
+        0 => Ok(()),
+        n => Err(AppError::Conflict(format!(
+            "commodity {} is on {n} convoy manifest line(s) and cannot be deleted",
+            commodity.code
+        ))),
+    }
 }
 
+/// A density converts litres already recorded into kilograms; changing it would not
+/// change those kilograms, so it is refused once cargo of the commodity is recorded.
 pub fn ensure_commodity_density_changeable(
-    _conn: &mut DbConn,
-    _commodity: &Commodity,
+    conn: &mut DbConn,
+    commodity: &Commodity,
 ) -> Result<(), AppError> {
-    Ok(())
+    match convoys::commodity_in_use(conn, &commodity.id)? {
+        0 => Ok(()),
+        n => Err(AppError::Conflict(format!(
+            "commodity {} is on {n} convoy manifest line(s); its density cannot change under recorded cargo — create a new commodity instead",
+            commodity.code
+        ))),
+    }
 }
 
 pub fn ensure_route_unreferenced(
-    _conn: &mut DbConn,
-    _route: &RouteRow,
-    _why: &str,
+    conn: &mut DbConn,
+    route: &RouteRow,
+    why: &str,
 ) -> Result<(), AppError> {
-    Ok(())
+    match convoys::route_in_use(conn, &route.id)? {
+        0 => Ok(()),
+        n => Err(AppError::Conflict(format!(
+            "route {} is used by {n} convoy(s) and cannot be {why}",
+            route.code
+        ))),
+    }
 }

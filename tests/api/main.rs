@@ -3,6 +3,7 @@
 mod helpers;
 
 mod auth;
+mod convoys;
 mod health;
 mod reference;
 mod startup;

@@ -1,0 +1,5 @@
+//! Pure types and rules — quantities, the ledger's waterfall, status and shortfall. No I/O:
+//! everything here is tested without a database.
+
+pub mod ledger;
+pub mod quantity;
