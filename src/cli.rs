@@ -29,12 +29,28 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Import events from a CSV file (all rows or none; see README for the columns).
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+    /// Load a Lachin 2023 scenario from public figures into the database.
+    Demo,
     /// Print the OpenAPI 3 document (the same as GET /api/v1/openapi.json).
     Openapi,
     /// Manage bearer tokens.
     Token {
         #[command(subcommand)]
         action: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Events, one cargo line per row.
+    Events {
+        /// The CSV file.
+        file: std::path::PathBuf,
     },
 }
 
@@ -70,6 +86,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate(&settings),
         Command::Openapi => Ok(()),
         Command::Token { action } => token(&settings, action),
+        Command::Import {
+            what: ImportCommand::Events { file },
+        } => import_events(&settings, &file),
+        Command::Demo => demo(&settings),
     }
 }
 
@@ -167,6 +187,47 @@ fn token(settings: &Settings, action: TokenCommand) -> anyhow::Result<()> {
             let t = tokens::revoke_token(&mut conn, &id)?;
             eprintln!("aidflow: token {} ({}) is revoked", t.id, t.name);
         }
+    }
+    Ok(())
+}
+
+fn import_events(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let (state, _) = open_database(settings, false)?;
+    let mut conn = state.pool.get().context("getting a database connection")?;
+    match crate::api::imports::import_events(&mut conn, &crate::demo::cli_principal(), &bytes) {
+        Ok(s) => {
+            eprintln!(
+                "aidflow: imported {}: {} row(s), {} event(s): {} recorded, {} already recorded before",
+                file.display(), s.rows, s.events, s.created, s.replayed
+            );
+            Ok(())
+        }
+        Err(crate::error::AppError::Validation { detail, errors }) => {
+            for e in &errors {
+                eprintln!("{}: {}: {}", file.display(), e.field, e.message);
+            }
+            Err(anyhow!("{detail}"))
+        }
+        Err(e) => Err(anyhow!("{}: {e}", file.display())),
+    }
+}
+
+fn demo(settings: &Settings) -> anyhow::Result<()> {
+    let (state, first_token) = open_database(settings, true)?;
+    let mut conn = state.pool.get().context("getting a database connection")?;
+    let lines = crate::demo::load(&mut conn).map_err(|e| anyhow!("loading the demo: {e}"))?;
+    eprintln!("aidflow: loaded the Lachin 2023 demo (figures from public sources; many are claims by parties to the conflict, see each convoy's note):");
+    for l in &lines {
+        eprintln!("  {l}");
+    }
+    eprintln!(
+        "The 26 July 2023 convoy is /api/v1/convoys/{}",
+        crate::demo::july_convoy_id()
+    );
+    if let Some(token) = first_token {
+        eprintln!("This database had no tokens; an admin token was created and is printed once on standard output:");
+        println!("{token}");
     }
     Ok(())
 }

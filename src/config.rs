@@ -130,12 +130,7 @@ impl Settings {
         if self.server.host.trim().is_empty() {
             bail!("setting server.host (AIDFLOW__SERVER__HOST) is empty; use 127.0.0.1 or 0.0.0.0");
         }
-        if self
-            .log
-            .level
-            .parse::<tracing_subscriber::filter::EnvFilter>()
-            .is_err()
-        {
+        if !valid_log_filter(&self.log.level) {
             bail!(
                 "setting log.level (AIDFLOW__LOG__LEVEL) = {:?} is not a valid level or filter; use error, warn, info, debug or trace",
                 self.log.level
@@ -153,4 +148,19 @@ impl Settings {
             )
         })
     }
+}
+
+/// A level (`info`) or comma-separated directives with levels (`info,aidflow=debug`).
+/// EnvFilter alone would take a misspelt level such as "verbose" as a target name and
+/// silently log nothing.
+fn valid_log_filter(filter: &str) -> bool {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let directives_ok = filter.split(',').map(str::trim).all(|d| {
+        let level = d.rsplit_once('=').map(|(_, l)| l).unwrap_or(d);
+        LEVELS.contains(&level.to_ascii_lowercase().as_str())
+    });
+    directives_ok
+        && filter
+            .parse::<tracing_subscriber::filter::EnvFilter>()
+            .is_ok()
 }

@@ -115,6 +115,28 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// The problem document this error renders as (for per-item answers in batches).
+    pub fn to_problem(&self) -> Problem {
+        let (kind, title) = self.kind();
+        Problem {
+            kind: format!("urn:aidflow:problem:{kind}"),
+            title: title.to_string(),
+            status: self.status_code().as_u16(),
+            detail: match self {
+                AppError::Internal(_) => {
+                    "An unexpected error occurred; it has been logged.".to_string()
+                }
+                other => other.to_string(),
+            },
+            errors: match self {
+                AppError::Validation { errors, .. } => errors.clone(),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {

@@ -71,21 +71,55 @@ pub fn apply_if_empty(conn: &mut DbConn, settings: &SeedSettings) -> anyhow::Res
         return Ok(false);
     }
     let seed = Seed::load(settings)?;
-    for o in &seed.organizations {
-        let record = organizations::build(o).map_err(fail("organization", &o.slug))?;
-        reference::create_organization(conn, record).map_err(fail("organization", &o.slug))?;
+    // Validate everything before writing anything, so a bad seed file leaves the
+    // database empty (and the next start tries again) rather than half-seeded.
+    let orgs = seed
+        .organizations
+        .iter()
+        .map(|o| organizations::build(o).map_err(fail("organization", &o.slug)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cps = seed
+        .checkpoints
+        .iter()
+        .map(|c| checkpoints::build(c).map_err(fail("checkpoint", &c.code)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cos = seed
+        .commodities
+        .iter()
+        .map(|c| commodities::build(c).map_err(fail("commodity", &c.code)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let rts = seed
+        .routes
+        .iter()
+        .map(|r| routes::build(r).map_err(fail("route", &r.code)))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (route, (_, stops)) in seed.routes.iter().zip(&rts) {
+        if let Some(missing) = stops
+            .iter()
+            .find(|s| !seed.checkpoints.iter().any(|c| c.code == s.checkpoint))
+        {
+            return Err(anyhow!(
+                "seed route {}: checkpoint {} is not in the seed's checkpoints",
+                route.code,
+                missing.checkpoint
+            ));
+        }
     }
-    for c in &seed.checkpoints {
-        let record = checkpoints::build(c).map_err(fail("checkpoint", &c.code))?;
-        reference::create_checkpoint(conn, record).map_err(fail("checkpoint", &c.code))?;
+    for record in orgs {
+        let key = record.slug.clone();
+        reference::create_organization(conn, record).map_err(fail("organization", &key))?;
     }
-    for c in &seed.commodities {
-        let record = commodities::build(c).map_err(fail("commodity", &c.code))?;
-        reference::create_commodity(conn, record).map_err(fail("commodity", &c.code))?;
+    for record in cps {
+        let key = record.code.clone();
+        reference::create_checkpoint(conn, record).map_err(fail("checkpoint", &key))?;
     }
-    for r in &seed.routes {
-        let (row, stops) = routes::build(r).map_err(fail("route", &r.code))?;
-        reference::create_route(conn, row, stops).map_err(fail("route", &r.code))?;
+    for record in cos {
+        let key = record.code.clone();
+        reference::create_commodity(conn, record).map_err(fail("commodity", &key))?;
+    }
+    for (row, stops) in rts {
+        let key = row.code.clone();
+        reference::create_route(conn, row, stops).map_err(fail("route", &key))?;
     }
     tracing::info!(
         organizations = seed.organizations.len(),

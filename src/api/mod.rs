@@ -5,9 +5,12 @@ pub mod commodities;
 pub mod convoys;
 pub mod extract;
 pub mod health;
+pub mod imports;
 pub mod openapi;
 pub mod organizations;
 pub mod routes;
+pub mod shortfalls;
+pub mod sync;
 pub mod tokens;
 pub mod validate;
 
@@ -30,7 +33,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(commodities::configure)
             .configure(routes::configure)
             .configure(tokens::configure)
-            .configure(convoys::configure),
+            .configure(convoys::configure)
+            .configure(sync::configure)
+            .configure(shortfalls::configure)
+            .configure(imports::configure),
     );
 }
 

@@ -4,7 +4,10 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{checkpoints, commodities, health, organizations, routes, tokens};
+use crate::api::{
+    checkpoints, commodities, convoys, health, imports, organizations, routes, shortfalls, sync,
+    tokens,
+};
 use crate::error::{FieldError, Problem};
 
 #[derive(OpenApi)]
@@ -20,12 +23,16 @@ use crate::error::{FieldError, Problem};
         commodities::list, commodities::create, commodities::get, commodities::update, commodities::delete,
         routes::list, routes::create, routes::get, routes::update, routes::delete,
         tokens::list, tokens::create, tokens::get, tokens::revoke,
+        convoys::list, convoys::create, convoys::get, convoys::list_events, convoys::create_event,
+        sync::sync, imports::import, shortfalls::get,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
     tags(
         (name = "reference data", description = "Organizations, checkpoints, commodities and routes"),
         (name = "tokens", description = "Bearer tokens (admin)"),
+        (name = "convoys", description = "Convoys, their checkpoint events, offline sync and CSV import"),
+        (name = "shortfalls", description = "Planned versus delivered, and where the difference went"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

@@ -4,6 +4,7 @@
 pub mod convoys;
 pub mod reference;
 pub mod references;
+pub mod shortfalls;
 pub mod tokens;
 
 use serde::Serialize;

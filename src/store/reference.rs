@@ -575,7 +575,7 @@ pub fn update_route(
                 crate::store::references::ensure_route_unreferenced(
                     c,
                     &route.row,
-                    "its checkpoints changed",
+                    "given other checkpoints",
                 )?;
             }
             diesel::delete(

@@ -135,24 +135,35 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> Option<
         return None;
     }
     let db = TestDb::create(backend);
+    Some(spawn_app_on(db, None, extra))
+}
+
+/// Starts the server on an existing test database; `admin_token` is required when the
+/// database already has tokens (no first token is made then).
+pub fn spawn_app_on(db: TestDb, admin_token: Option<String>, extra: &[(&str, &str)]) -> TestApp {
+    let backend = match db {
+        TestDb::Sqlite { .. } => Backend::Sqlite,
+        TestDb::Postgres { .. } => Backend::Postgres,
+    };
     let settings = test_settings(db.url(), extra);
     let app = Application::build(settings).expect("build the application");
     let port = app.port();
     let admin_token = app
         .first_admin_token
         .clone()
-        .expect("first admin token on an empty database");
+        .or(admin_token)
+        .expect("an admin token");
     let server = app.into_server();
     let handle = server.handle();
     actix_web::rt::spawn(server);
-    Some(TestApp {
+    TestApp {
         address: format!("http://127.0.0.1:{port}"),
         admin_token,
         client: reqwest::Client::new(),
         backend,
         _db: db,
         handle,
-    })
+    }
 }
 
 /// A response read whole: status, headers and JSON (or text) body.
@@ -227,6 +238,10 @@ impl TestApp {
     pub async fn get_as(&self, token: &str, path: &str) -> Reply {
         self.send(self.client.get(self.url(path)).bearer_auth(token))
             .await
+    }
+
+    pub async fn get_owned(&self, path: String) -> Reply {
+        self.get(&path).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {

@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod convoys;
 mod health;
+mod ledger_io;
 mod reference;
 mod startup;
 mod validation;

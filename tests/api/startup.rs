@@ -168,7 +168,7 @@ fn migrate_then_token_create_prints_the_token_alone() {
         .arg("migrate")
         .env("AIDFLOW__DATABASE__URL", db.url()));
     assert!(ok, "{err}");
-    assert!(err.contains("applied 1 migration"), "{err}");
+    assert!(err.contains("applied 2 migration(s)"), "{err}");
     let (ok, _, err) = run(aidflow()
         .arg("migrate")
         .env("AIDFLOW__DATABASE__URL", db.url()));
@@ -200,4 +200,36 @@ fn migrate_then_token_create_prints_the_token_alone() {
         ok && out.contains("goris-tablet") && !out.contains(lines[0]),
         "{out}"
     );
+}
+
+#[test]
+fn misspelt_log_level_is_named() {
+    let (ok, _, err) = run(aidflow()
+        .arg("migrate")
+        .env("AIDFLOW__LOG__LEVEL", "verbose"));
+    assert!(!ok);
+    assert!(
+        err.contains("log.level") && err.contains("verbose"),
+        "{err}"
+    );
+}
+
+#[test]
+fn invalid_seed_file_leaves_the_database_empty_and_names_the_record() {
+    let db = TestDb::create(Backend::Sqlite);
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("seed.toml");
+    std::fs::write(&seed, "[[organizations]]\nslug = \"unhcr\"\nname = \"UNHCR\"\n\n[[checkpoints]]\ncode = \"bad code\"\nname = \"Bad\"\n").unwrap();
+    let (ok, _, err) = run(aidflow()
+        .arg("demo")
+        .env("AIDFLOW__DATABASE__URL", db.url())
+        .env("AIDFLOW__SEED__FILE", seed.to_str().unwrap()));
+    assert!(!ok);
+    assert!(err.contains("seed checkpoint bad code"), "{err}");
+    // The next start with the built-in seed loads it whole.
+    let (ok, _, err) = run(aidflow()
+        .arg("demo")
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok, "{err}");
+    assert!(err.contains("AM-2023-07-26    held"), "{err}");
 }
