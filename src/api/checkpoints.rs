@@ -117,7 +117,7 @@ pub fn build(body: &NewCheckpoint) -> Result<reference::Checkpoint, AppError> {
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/checkpoints", tag = "reference data", params(ListParams),
+#[utoipa::path(get, operation_id = "checkpoints_list", path = "/api/v1/checkpoints", tag = "reference data", params(ListParams),
     responses((status = 200, body = Page<Checkpoint>)), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -132,7 +132,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page::from_store(page, Checkpoint::from)))
 }
 
-#[utoipa::path(post, path = "/api/v1/checkpoints", tag = "reference data", request_body = NewCheckpoint,
+#[utoipa::path(post, operation_id = "checkpoints_create", path = "/api/v1/checkpoints", tag = "reference data", request_body = NewCheckpoint,
     responses((status = 201, body = Checkpoint), (status = 200, description = "replayed create", body = Checkpoint),
     (status = 409, description = "same id with another body, or code taken"), (status = 422, description = "invalid fields")),
     security(("bearer" = [])))]
@@ -150,7 +150,7 @@ pub async fn create(
     Ok(created(result.map(Checkpoint::from), location))
 }
 
-#[utoipa::path(get, path = "/api/v1/checkpoints/{key}", tag = "reference data",
+#[utoipa::path(get, operation_id = "checkpoints_get", path = "/api/v1/checkpoints/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Checkpoint), (status = 404, description = "no such checkpoint")), security(("bearer" = [])))]
 pub async fn get(
@@ -165,7 +165,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(Checkpoint::from(cp)))
 }
 
-#[utoipa::path(patch, path = "/api/v1/checkpoints/{key}", tag = "reference data", request_body = CheckpointChanges,
+#[utoipa::path(patch, operation_id = "checkpoints_update", path = "/api/v1/checkpoints/{key}", tag = "reference data", request_body = CheckpointChanges,
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Checkpoint)), security(("bearer" = [])))]
 pub async fn update(
@@ -203,7 +203,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(Checkpoint::from(cp)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/checkpoints/{key}", tag = "reference data",
+#[utoipa::path(delete, operation_id = "checkpoints_delete", path = "/api/v1/checkpoints/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 204), (status = 409, description = "still on a route")), security(("bearer" = [])))]
 pub async fn delete(

@@ -94,7 +94,7 @@ pub fn build(body: &NewCommodity) -> Result<reference::Commodity, AppError> {
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/commodities", tag = "reference data", params(ListParams),
+#[utoipa::path(get, operation_id = "commodities_list", path = "/api/v1/commodities", tag = "reference data", params(ListParams),
     responses((status = 200, body = Page<Commodity>)), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -109,7 +109,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page::from_store(page, Commodity::from)))
 }
 
-#[utoipa::path(post, path = "/api/v1/commodities", tag = "reference data", request_body = NewCommodity,
+#[utoipa::path(post, operation_id = "commodities_create", path = "/api/v1/commodities", tag = "reference data", request_body = NewCommodity,
     responses((status = 201, body = Commodity), (status = 200, description = "replayed create", body = Commodity),
     (status = 409, description = "same id with another body, or code taken"), (status = 422, description = "invalid fields")),
     security(("bearer" = [])))]
@@ -127,7 +127,7 @@ pub async fn create(
     Ok(created(result.map(Commodity::from), location))
 }
 
-#[utoipa::path(get, path = "/api/v1/commodities/{key}", tag = "reference data",
+#[utoipa::path(get, operation_id = "commodities_get", path = "/api/v1/commodities/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Commodity), (status = 404, description = "no such commodity")), security(("bearer" = [])))]
 pub async fn get(
@@ -140,7 +140,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(Commodity::from(co)))
 }
 
-#[utoipa::path(patch, path = "/api/v1/commodities/{key}", tag = "reference data", request_body = CommodityChanges,
+#[utoipa::path(patch, operation_id = "commodities_update", path = "/api/v1/commodities/{key}", tag = "reference data", request_body = CommodityChanges,
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Commodity), (status = 409, description = "density in use by recorded cargo")), security(("bearer" = [])))]
 pub async fn update(
@@ -171,7 +171,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(Commodity::from(co)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/commodities/{key}", tag = "reference data",
+#[utoipa::path(delete, operation_id = "commodities_delete", path = "/api/v1/commodities/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 204), (status = 409, description = "still referenced")), security(("bearer" = [])))]
 pub async fn delete(

@@ -808,7 +808,7 @@ pub fn convoy_out(d: &ConvoyDetail, names: &HashMap<String, String>) -> Convoy {
 
 // ------------------------------------------------------------------ handlers
 
-#[utoipa::path(post, path = "/api/v1/convoys", tag = "convoys", request_body = NewConvoy,
+#[utoipa::path(post, operation_id = "convoys_create", path = "/api/v1/convoys", tag = "convoys", request_body = NewConvoy,
     responses((status = 201, body = Convoy), (status = 200, description = "replayed create: the stored convoy", body = Convoy),
     (status = 403, description = "another organization's convoy"), (status = 409, description = "same id with another body, or reference taken"),
     (status = 422, description = "invalid fields")), security(("bearer" = [])))]
@@ -895,7 +895,7 @@ pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate, AppError> {
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/convoys", tag = "convoys", params(ConvoyListParams),
+#[utoipa::path(get, operation_id = "convoys_list", path = "/api/v1/convoys", tag = "convoys", params(ConvoyListParams),
     responses((status = 200, body = ConvoyPage)), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -1012,7 +1012,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(page))
 }
 
-#[utoipa::path(get, path = "/api/v1/convoys/{id}", tag = "convoys", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "convoys_get", path = "/api/v1/convoys/{id}", tag = "convoys", params(("id" = String, Path)),
     responses((status = 200, body = Convoy), (status = 404, description = "no such convoy")), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -1029,7 +1029,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(convoy))
 }
 
-#[utoipa::path(get, path = "/api/v1/convoys/{id}/events", tag = "convoys", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "convoys_list_events", path = "/api/v1/convoys/{id}/events", tag = "convoys", params(("id" = String, Path)),
     responses((status = 200, description = "every event in recording order, voided ones marked", body = Vec<Event>),
     (status = 404, description = "no such convoy")), security(("bearer" = [])))]
 pub async fn list_events(
@@ -1085,7 +1085,7 @@ pub fn record_event(
     Ok(created.map(|_| event))
 }
 
-#[utoipa::path(post, path = "/api/v1/convoys/{id}/events", tag = "convoys", params(("id" = String, Path)), request_body = NewEvent,
+#[utoipa::path(post, operation_id = "convoys_create_event", path = "/api/v1/convoys/{id}/events", tag = "convoys", params(("id" = String, Path)), request_body = NewEvent,
     responses((status = 201, body = Event), (status = 200, description = "replayed: the stored event, counted once", body = Event),
     (status = 403, description = "another organization's convoy"), (status = 404, description = "no such convoy"),
     (status = 409, description = "same id with another body, or the corrected event was already corrected"),

@@ -24,7 +24,7 @@ pub struct Health {
     pub version: &'static str,
 }
 
-#[utoipa::path(get, path = "/health/live", tag = "operations", responses((status = 200, body = Health)))]
+#[utoipa::path(get, operation_id = "health_live", path = "/health/live", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(Health {
         status: "ok",
@@ -33,7 +33,7 @@ pub async fn live() -> HttpResponse {
     })
 }
 
-#[utoipa::path(get, path = "/health/ready", tag = "operations",
+#[utoipa::path(get, operation_id = "health_ready", path = "/health/ready", tag = "operations",
     responses((status = 200, body = Health), (status = 503, description = "the database cannot be reached")))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     state
@@ -51,7 +51,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError>
     }))
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, operation_id = "health_metrics", path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()

@@ -380,7 +380,7 @@ pub fn import_events(
     })
 }
 
-#[utoipa::path(post, path = "/api/v1/imports/events", tag = "convoys",
+#[utoipa::path(post, operation_id = "imports_import", path = "/api/v1/imports/events", tag = "convoys",
     request_body(content = String, content_type = "text/csv", description = "events, one cargo line per row; see the README for the columns"),
     responses((status = 201, description = "every row recorded", body = ImportSummary),
     (status = 200, description = "nothing new: every event was recorded before", body = ImportSummary),

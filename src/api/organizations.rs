@@ -84,7 +84,7 @@ pub fn build(body: &NewOrganization) -> Result<reference::Organization, AppError
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/organizations", tag = "reference data", params(ListParams),
+#[utoipa::path(get, operation_id = "organizations_list", path = "/api/v1/organizations", tag = "reference data", params(ListParams),
     responses((status = 200, body = Page<Organization>)), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -99,7 +99,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page::from_store(page, Organization::from)))
 }
 
-#[utoipa::path(post, path = "/api/v1/organizations", tag = "reference data", request_body = NewOrganization,
+#[utoipa::path(post, operation_id = "organizations_create", path = "/api/v1/organizations", tag = "reference data", request_body = NewOrganization,
     responses((status = 201, body = Organization), (status = 200, description = "replayed create", body = Organization),
     (status = 409, description = "same id with another body, or slug taken"), (status = 422, description = "invalid fields")),
     security(("bearer" = [])))]
@@ -117,7 +117,7 @@ pub async fn create(
     Ok(created(result.map(Organization::from), location))
 }
 
-#[utoipa::path(get, path = "/api/v1/organizations/{key}", tag = "reference data",
+#[utoipa::path(get, operation_id = "organizations_get", path = "/api/v1/organizations/{key}", tag = "reference data",
     params(("key" = String, Path, description = "slug or id")),
     responses((status = 200, body = Organization), (status = 404, description = "no such organization")),
     security(("bearer" = [])))]
@@ -133,7 +133,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(Organization::from(org)))
 }
 
-#[utoipa::path(patch, path = "/api/v1/organizations/{key}", tag = "reference data", request_body = OrganizationChanges,
+#[utoipa::path(patch, operation_id = "organizations_update", path = "/api/v1/organizations/{key}", tag = "reference data", request_body = OrganizationChanges,
     params(("key" = String, Path, description = "slug or id")),
     responses((status = 200, body = Organization)), security(("bearer" = [])))]
 pub async fn update(
@@ -157,7 +157,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(Organization::from(org)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/organizations/{key}", tag = "reference data",
+#[utoipa::path(delete, operation_id = "organizations_delete", path = "/api/v1/organizations/{key}", tag = "reference data",
     params(("key" = String, Path, description = "slug or id")),
     responses((status = 204), (status = 409, description = "still referenced")), security(("bearer" = [])))]
 pub async fn delete(

@@ -161,7 +161,7 @@ pub fn check_stops(check: &mut Checker, stops: &[NewStop]) -> Vec<reference::New
     out
 }
 
-#[utoipa::path(get, path = "/api/v1/routes", tag = "reference data", params(ListParams),
+#[utoipa::path(get, operation_id = "routes_list", path = "/api/v1/routes", tag = "reference data", params(ListParams),
     responses((status = 200, body = Page<Route>)), security(("bearer" = [])))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -176,7 +176,7 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(Page::from_store(page, Route::from)))
 }
 
-#[utoipa::path(post, path = "/api/v1/routes", tag = "reference data", request_body = NewRoute,
+#[utoipa::path(post, operation_id = "routes_create", path = "/api/v1/routes", tag = "reference data", request_body = NewRoute,
     responses((status = 201, body = Route), (status = 200, description = "replayed create", body = Route),
     (status = 409, description = "same id with another body, or code taken"), (status = 422, description = "invalid fields")),
     security(("bearer" = [])))]
@@ -213,7 +213,7 @@ pub fn build(body: &NewRoute) -> Result<(reference::RouteRow, Vec<reference::New
     Ok((row, stops))
 }
 
-#[utoipa::path(get, path = "/api/v1/routes/{key}", tag = "reference data",
+#[utoipa::path(get, operation_id = "routes_get", path = "/api/v1/routes/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Route), (status = 404, description = "no such route")), security(("bearer" = [])))]
 pub async fn get(
@@ -226,7 +226,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(Route::from(route)))
 }
 
-#[utoipa::path(patch, path = "/api/v1/routes/{key}", tag = "reference data", request_body = RouteChanges,
+#[utoipa::path(patch, operation_id = "routes_update", path = "/api/v1/routes/{key}", tag = "reference data", request_body = RouteChanges,
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Route), (status = 409, description = "checkpoints changed while convoys use the route")),
     security(("bearer" = [])))]
@@ -255,7 +255,7 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(Route::from(route)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/routes/{key}", tag = "reference data",
+#[utoipa::path(delete, operation_id = "routes_delete", path = "/api/v1/routes/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 204), (status = 409, description = "still referenced")), security(("bearer" = [])))]
 pub async fn delete(

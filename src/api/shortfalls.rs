@@ -136,7 +136,7 @@ const GROUPINGS: [&str; 6] = [
     "reason",
 ];
 
-#[utoipa::path(get, path = "/api/v1/shortfalls", tag = "shortfalls", params(ShortfallParams),
+#[utoipa::path(get, operation_id = "shortfalls_get", path = "/api/v1/shortfalls", tag = "shortfalls", params(ShortfallParams),
     responses((status = 200, body = ShortfallReport), (status = 422, description = "bad dates or grouping")), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,

@@ -200,7 +200,7 @@ pub fn apply(c: &mut DbConn, who: &Principal, batch: SyncBatch) -> Result<SyncRe
     })
 }
 
-#[utoipa::path(post, path = "/api/v1/sync", tag = "convoys", request_body = SyncBatch,
+#[utoipa::path(post, operation_id = "sync_sync", path = "/api/v1/sync", tag = "convoys", request_body = SyncBatch,
     responses((status = 200, description = "one answer per item: created, replayed, or its error", body = SyncResult),
     (status = 422, description = "more than 1000 items")), security(("bearer" = [])))]
 pub async fn sync(

@@ -73,7 +73,7 @@ fn to_api(conn: &mut DbConn, t: tokens::Token, secret: Option<String>) -> Result
     })
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
+#[utoipa::path(post, operation_id = "tokens_create", path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
     responses((status = 201, description = "the new token, with its secret shown this once", body = Token),
     (status = 200, description = "replayed create: the stored token, without its secret", body = Token),
     (status = 422, description = "invalid fields")), security(("bearer" = [])))]
@@ -135,7 +135,7 @@ pub async fn create(
     Ok(created(issued, location))
 }
 
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+#[utoipa::path(get, operation_id = "tokens_list", path = "/api/v1/tokens", tag = "tokens",
     responses((status = 200, description = "every token, without secrets", body = Vec<Token>)), security(("bearer" = [])))]
 pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
@@ -150,7 +150,7 @@ pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<HttpResp
     Ok(HttpResponse::Ok().json(list))
 }
 
-#[utoipa::path(get, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "tokens_get", path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 200, body = Token), (status = 404, description = "no such token")), security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -168,7 +168,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(token))
 }
 
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
+#[utoipa::path(delete, operation_id = "tokens_revoke", path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 200, description = "the revoked token; it stops working at once", body = Token),
     (status = 404, description = "no such token")), security(("bearer" = [])))]
 pub async fn revoke(

@@ -233,3 +233,46 @@ fn invalid_seed_file_leaves_the_database_empty_and_names_the_record() {
     assert!(ok, "{err}");
     assert!(err.contains("AM-2023-07-26    held"), "{err}");
 }
+
+#[test]
+fn cli_import_records_a_csv_once_and_lists_errors_by_line() {
+    let db = TestDb::create(Backend::Sqlite);
+    let (ok, _, err) = run(aidflow()
+        .arg("demo")
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok, "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("kornidzor.csv");
+    std::fs::write(
+        &good,
+        "organization,convoy,kind,checkpoint,observed_at,note\n\
+         arm-gov,AM-2023-07-26,turned_back,KORNIDZOR,2023-09-20T10:00:00+04:00,sent back after the September offensive\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run(aidflow()
+        .args(["import", "events"])
+        .arg(&good)
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("1 row(s), 1 event(s): 1 recorded, 0 already recorded before"),
+        "{err}"
+    );
+    let (ok, _, err) = run(aidflow()
+        .args(["import", "events"])
+        .arg(&good)
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(
+        ok && err.contains("0 recorded, 1 already recorded before"),
+        "{err}"
+    );
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "organization,convoy,kind,observed_at\narm-gov,AM-2023-07-26,parked,2023-09-21T10:00:00+04:00\n").unwrap();
+    let (ok, _, err) = run(aidflow()
+        .args(["import", "events"])
+        .arg(&bad)
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(!ok);
+    assert!(err.contains("line 2, kind"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+}
