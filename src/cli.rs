@@ -36,12 +36,47 @@ pub enum Command {
     },
     /// Load a Lachin 2023 scenario from public figures into the database.
     Demo,
+    /// Weekly shortfall reports.
+    Report {
+        #[command(subcommand)]
+        action: ReportCommand,
+    },
     /// Print the OpenAPI 3 document (the same as GET /api/v1/openapi.json).
     Openapi,
     /// Manage bearer tokens.
     Token {
         #[command(subcommand)]
         action: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Write a week's report (live figures, or a published revision).
+    Weekly {
+        /// ISO week, like 2023-W31.
+        week: String,
+        /// json, csv, hxl or html.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Only this route (code).
+        #[arg(long)]
+        route: Option<String>,
+        /// Only this organization (slug).
+        #[arg(long)]
+        organization: Option<String>,
+        /// A published revision instead of the live figures.
+        #[arg(long)]
+        revision: Option<i32>,
+    },
+    /// Publish a week now (a new revision if its figures changed).
+    Publish {
+        /// ISO week, like 2023-W31.
+        #[arg(long)]
+        week: String,
     },
 }
 
@@ -90,6 +125,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             what: ImportCommand::Events { file },
         } => import_events(&settings, &file),
         Command::Demo => demo(&settings),
+        Command::Report { action } => report(&settings, action),
     }
 }
 
@@ -228,6 +264,80 @@ fn demo(settings: &Settings) -> anyhow::Result<()> {
     if let Some(token) = first_token {
         eprintln!("This database had no tokens; an admin token was created and is printed once on standard output:");
         println!("{token}");
+    }
+    Ok(())
+}
+
+fn report(settings: &Settings, action: ReportCommand) -> anyhow::Result<()> {
+    use crate::api::reports::{parse_week, render_as, Format};
+    let (state, _) = open_database(settings, false)?;
+    let mut conn = state.pool.get().context("getting a database connection")?;
+    let tz = state.tz;
+    match action {
+        ReportCommand::Weekly {
+            week,
+            format,
+            out,
+            route,
+            organization,
+            revision,
+        } => {
+            let w = parse_week(&week).map_err(|e| anyhow!("{e}"))?;
+            let format = Format::parse(&format).ok_or_else(|| {
+                anyhow!("--format {format:?} is not a format; use json, csv, hxl or html")
+            })?;
+            let body = match revision {
+                Some(r) => {
+                    let snap = crate::store::reports::snapshot(&mut conn, &w.key(), r)?
+                        .ok_or_else(|| anyhow!("week {} has no published revision {r}", w.key()))?;
+                    if format == Format::Json {
+                        snap.body
+                    } else {
+                        let report: crate::report::model::WeeklyReport =
+                            serde_json::from_str(&snap.model)?;
+                        render_as(&report, format).1
+                    }
+                }
+                None => {
+                    let filter = crate::report::build::ScopeFilter {
+                        route,
+                        organization,
+                    };
+                    let report = crate::report::build::build(&mut conn, tz, w, &filter)
+                        .map_err(|e| anyhow!("{e}"))?;
+                    render_as(&report, format).1
+                }
+            };
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, body)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!(
+                        "aidflow: wrote the {} report to {}",
+                        w.key(),
+                        path.display()
+                    );
+                }
+                None => print!("{body}"),
+            }
+        }
+        ReportCommand::Publish { week } => {
+            let w = parse_week(&week).map_err(|e| anyhow!("{e}"))?;
+            let p = crate::report::publish::publish(&mut conn, tz, w, "command line")
+                .map_err(|e| anyhow!("{e}"))?;
+            let s = p.snapshot;
+            if p.new_revision {
+                eprintln!(
+                    "aidflow: published {} revision {} (sha256 {})",
+                    s.week, s.revision, s.sha256
+                );
+            } else {
+                eprintln!(
+                    "aidflow: {} is unchanged since revision {} (sha256 {})",
+                    s.week, s.revision, s.sha256
+                );
+            }
+        }
     }
     Ok(())
 }

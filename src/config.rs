@@ -21,6 +21,22 @@ pub struct Settings {
     pub app: AppSettings,
     pub log: LogSettings,
     pub seed: SeedSettings,
+    pub reports: ReportSettings,
+    pub jobs: JobSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSettings {
+    pub publish_weekday: String,
+    pub publish_time: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    pub enabled: bool,
+    pub interval_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,6 +134,10 @@ impl Settings {
     /// Checks what serde cannot: values that parse but make no sense.
     fn validate(&self) -> anyhow::Result<()> {
         self.timezone()?;
+        self.publication()?;
+        if self.jobs.interval_seconds == 0 {
+            bail!("setting jobs.interval_seconds (AIDFLOW__JOBS__INTERVAL_SECONDS) must be at least 1");
+        }
         if self.database.url.trim().is_empty() {
             bail!("setting database.url (AIDFLOW__DATABASE__URL) is empty; give sqlite://PATH or postgres://USER@HOST/DB");
         }
@@ -137,6 +157,28 @@ impl Settings {
             );
         }
         Ok(())
+    }
+
+    /// When the weekly report is published, parsed.
+    pub fn publication(&self) -> anyhow::Result<crate::report::publish::Schedule> {
+        let weekday = self.reports.publish_weekday.parse::<chrono::Weekday>().map_err(|_| {
+            anyhow::anyhow!(
+                "setting reports.publish_weekday (AIDFLOW__REPORTS__PUBLISH_WEEKDAY) = {:?} is not a weekday; use monday … sunday",
+                self.reports.publish_weekday
+            )
+        })?;
+        let time = chrono::NaiveTime::parse_from_str(&self.reports.publish_time, "%H:%M").map_err(|_| {
+            anyhow::anyhow!(
+                "setting reports.publish_time (AIDFLOW__REPORTS__PUBLISH_TIME) = {:?} is not a time; use HH:MM, like 06:00",
+                self.reports.publish_time
+            )
+        })?;
+        use chrono::Timelike;
+        Ok(crate::report::publish::Schedule {
+            weekday,
+            hour: time.hour(),
+            minute: time.minute(),
+        })
     }
 
     /// The deployment's time zone, parsed.

@@ -158,6 +158,13 @@ fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, AppError> {
 pub fn load(c: &mut DbConn) -> Result<Vec<String>, AppError> {
     let who = cli_principal();
     let mut lines = Vec::new();
+    let baseline: crate::api::requirements::NewRequirement = parse(json!({
+        "id": id("requirement:lachin:baseline"), "route": "lachin", "commodity": null,
+        "from": "2022-12-01", "to": "2023-09-30", "tonnes_per_day": "400",
+        "note": "Pre-blockade baseline: about 400 t of food and medicine a day (Artsakh Human Rights Defender, quoted by news.am, 2022-12-21)."
+    }))?;
+    crate::api::requirements::record(c, &who, &baseline)?;
+    lines.push("requirement: lachin route, 400 t a day from 2022-12-01 to 2023-09-30 (the pre-blockade baseline)".to_string());
     for demo in scenario() {
         let body: NewConvoy = parse(demo.body)?;
         let convoy_id = body.id.map(|i| i.to_string()).unwrap_or_default();

@@ -48,6 +48,8 @@ pub fn open_database(
                 tracing::info!(migrations = ?applied, "applied database migrations");
             }
             crate::seed::apply_if_empty(conn, &seed)?;
+            crate::store::rollups::ensure_timezone(conn, tz)
+                .map_err(|e| anyhow::anyhow!("preparing the weekly rollups: {e}"))?;
             if bootstrap {
                 tokens::bootstrap_admin(conn)
                     .map_err(|e| anyhow::anyhow!("creating the first admin token: {e}"))
@@ -75,6 +77,7 @@ impl Application {
         })?;
         let port = listener.local_addr()?.port();
         let server = run(listener, state.clone(), &settings)?;
+        crate::jobs::spawn(state.clone());
         tracing::info!(address = %format!("http://{}:{port}", settings.server.host), database = state.backend.as_str(), "aidflow is listening");
         Ok(Application {
             port,

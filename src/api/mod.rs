@@ -8,6 +8,8 @@ pub mod health;
 pub mod imports;
 pub mod openapi;
 pub mod organizations;
+pub mod reports;
+pub mod requirements;
 pub mod routes;
 pub mod shortfalls;
 pub mod sync;
@@ -36,7 +38,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(convoys::configure)
             .configure(sync::configure)
             .configure(shortfalls::configure)
-            .configure(imports::configure),
+            .configure(imports::configure)
+            .configure(requirements::configure)
+            .configure(reports::configure),
     );
 }
 

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    checkpoints, commodities, convoys, health, imports, organizations, routes, shortfalls, sync,
-    tokens,
+    checkpoints, commodities, convoys, health, imports, organizations, reports, requirements,
+    routes, shortfalls, sync, tokens,
 };
 use crate::error::{FieldError, Problem};
 
@@ -25,6 +25,7 @@ use crate::error::{FieldError, Problem};
         tokens::list, tokens::create, tokens::get, tokens::revoke,
         convoys::list, convoys::create, convoys::get, convoys::list_events, convoys::create_event,
         sync::sync, imports::import, shortfalls::get,
+        requirements::list, requirements::create, reports::list, reports::get, reports::publish_now,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
@@ -33,6 +34,7 @@ use crate::error::{FieldError, Problem};
         (name = "tokens", description = "Bearer tokens (admin)"),
         (name = "convoys", description = "Convoys, their checkpoint events, offline sync and CSV import"),
         (name = "shortfalls", description = "Planned versus delivered, and where the difference went"),
+        (name = "reports", description = "Requirements and the weekly shortfall report"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

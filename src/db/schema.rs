@@ -183,6 +183,90 @@ diesel::joinable!(event_lines -> events (event_id));
 diesel::joinable!(convoy_figures -> convoys (convoy_id));
 diesel::joinable!(convoy_losses -> convoys (convoy_id));
 
+diesel::table! {
+    requirements (id) {
+        id -> Text,
+        route_id -> Text,
+        commodity_id -> Nullable<Text>,
+        from_date -> Text,
+        to_date -> Text,
+        kg_per_day -> BigInt,
+        note -> Nullable<Text>,
+        body_sha256 -> Text,
+        created_by -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    deliveries (event_id, commodity_id) {
+        event_id -> Text,
+        commodity_id -> Text,
+        convoy_id -> Text,
+        observed_at -> BigInt,
+        kg -> BigInt,
+    }
+}
+
+diesel::table! {
+    week_rollups (week, route_id, organization_id, commodity_id) {
+        week -> Text,
+        route_id -> Text,
+        organization_id -> Text,
+        commodity_id -> Text,
+        planned_kg -> BigInt,
+        loaded_kg -> BigInt,
+        delivered_kg -> BigInt,
+        delivered_during_kg -> BigInt,
+        short_loaded_kg -> BigInt,
+        denied_kg -> BigInt,
+        lost_kg -> BigInt,
+        rejected_kg -> BigInt,
+        outstanding_kg -> BigInt,
+        cancelled_kg -> BigInt,
+    }
+}
+
+diesel::table! {
+    rollup_state (id) {
+        id -> Integer,
+        timezone -> Text,
+    }
+}
+
+diesel::table! {
+    report_dirty (week) {
+        week -> Text,
+        marked_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    report_snapshots (week, revision) {
+        week -> Text,
+        revision -> Integer,
+        timezone -> Text,
+        sha256 -> Text,
+        body -> Text,
+        model -> Text,
+        published_at -> BigInt,
+        published_by -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        event_type -> Text,
+        subject -> Text,
+        payload -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(requirements -> routes (route_id));
+diesel::joinable!(deliveries -> convoys (convoy_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     checkpoints,
@@ -196,4 +280,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_lines,
     convoy_figures,
     convoy_losses,
+    requirements,
+    deliveries,
+    week_rollups,
+    rollup_state,
+    report_dirty,
+    report_snapshots,
+    outbox,
 );

@@ -305,6 +305,22 @@ pub struct Ledger {
     pub totals: Figures,
     /// When the convoy became terminal or complete, if it has.
     pub completed_at: Option<DateTime<Utc>>,
+    /// Every receipt, in observed order.
+    pub deliveries: Vec<Delivery>,
+}
+
+/// One receipt at the destination: what a `delivered` event brought in for one
+/// commodity. Reports attribute deliveries to the week in which they were observed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Delivery {
+    /// The `delivered` event.
+    pub event_id: Uuid,
+    /// When it was observed.
+    pub observed_at: DateTime<Utc>,
+    /// Commodity code.
+    pub commodity: String,
+    /// Kilograms received (never zero).
+    pub kg: Kg,
 }
 
 /// Figures and waterfall of one commodity.
@@ -542,6 +558,7 @@ struct Engine<'a> {
     last_seen_at: Option<DateTime<Utc>>,
     last_kind: Option<EventKind>,
     terminal: Option<Terminal>,
+    deliveries: Vec<Delivery>,
 }
 
 impl<'a> Engine<'a> {
@@ -577,6 +594,7 @@ impl<'a> Engine<'a> {
             last_seen_at: None,
             last_kind: None,
             terminal: None,
+            deliveries: Vec::new(),
         }
     }
 
@@ -928,6 +946,7 @@ impl<'a> Engine<'a> {
         self.move_to(destination, event.observed_at)?;
         let code = self.code(destination);
         let mut listed = vec![false; self.commodities.len()];
+        let before: Vec<Kg> = self.commodities.iter().map(|c| c.delivered).collect();
         for (index, kg, reason) in lines {
             listed[index] = true;
             let c = &mut self.commodities[index];
@@ -961,6 +980,16 @@ impl<'a> Engine<'a> {
             if !listed {
                 c.delivered += c.carried;
                 c.carried = 0;
+            }
+        }
+        for (c, before) in self.commodities.iter().zip(before) {
+            if c.delivered > before {
+                self.deliveries.push(Delivery {
+                    event_id: event.id,
+                    observed_at: event.observed_at,
+                    commodity: c.code.to_string(),
+                    kg: c.delivered - before,
+                });
             }
         }
         Ok(())
@@ -1048,6 +1077,7 @@ impl<'a> Engine<'a> {
             commodities,
             totals,
             completed_at: self.terminal.map(Terminal::at),
+            deliveries: self.deliveries,
         }
     }
 }
@@ -2282,6 +2312,20 @@ mod tests {
 
     /// Everything that must hold on every `Ok` ledger.
     fn check_invariants(route: &Route, manifest: &Manifest, ledger: &Ledger) {
+        for c in &ledger.commodities {
+            let received: Kg = ledger
+                .deliveries
+                .iter()
+                .filter(|d| d.commodity == c.commodity)
+                .map(|d| d.kg)
+                .sum();
+            assert_eq!(
+                received, c.figures.delivered,
+                "{}: the receipts add up to what was delivered",
+                c.commodity
+            );
+        }
+        assert!(ledger.deliveries.iter().all(|d| d.kg > 0));
         let balanced = |f: &Figures, what: &str| {
             assert_eq!(
                 f.planned,

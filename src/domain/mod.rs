@@ -3,3 +3,4 @@
 
 pub mod ledger;
 pub mod quantity;
+pub mod week;

@@ -10,13 +10,14 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::schema::{
-    checkpoints, commodities, convoy_figures, convoy_losses, convoys, event_lines, events,
-    manifest_lines, organizations, route_checkpoints, routes,
+    checkpoints, commodities, convoy_figures, convoy_losses, convoys, deliveries, event_lines,
+    events, manifest_lines, organizations, route_checkpoints, routes,
 };
 use crate::db::{from_micros, now_micros, DbConn};
 use crate::domain::ledger::{self, EventKind, Ledger, LedgerEvent, Reason};
 use crate::domain::quantity::Kg;
 use crate::error::AppError;
+use crate::store::rollups::{self, DeliveryRow};
 use crate::store::{create_once, Created};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -390,13 +391,24 @@ pub fn load_detail(conn: &mut DbConn, id: &str) -> Result<ConvoyDetail, AppError
     })
 }
 
-/// Rewrites the convoy's derived columns and figure tables from an evaluated ledger.
+/// Rewrites the convoy's derived columns, figure tables and receipts from an evaluated
+/// ledger, and moves the weekly rollups by the difference.
 fn write_derived(
     conn: &mut DbConn,
-    convoy_id: &str,
+    convoy: &ConvoyRow,
     ledger: &Ledger,
     codes: &Codes,
 ) -> Result<(), AppError> {
+    let convoy_id = convoy.id.as_str();
+    let tz = rollups::timezone(conn)?;
+    let old_figures: Vec<FiguresRow> = convoy_figures::table
+        .filter(convoy_figures::convoy_id.eq(convoy_id))
+        .select(FiguresRow::as_select())
+        .load(conn)?;
+    let old_receipts: Vec<DeliveryRow> = deliveries::table
+        .filter(deliveries::convoy_id.eq(convoy_id))
+        .select(DeliveryRow::as_select())
+        .load(conn)?;
     let t = &ledger.totals;
     diesel::update(convoys::table.find(convoy_id))
         .set((
@@ -422,26 +434,30 @@ fn write_derived(
         .execute(conn)?;
     diesel::delete(convoy_losses::table.filter(convoy_losses::convoy_id.eq(convoy_id)))
         .execute(conn)?;
+    diesel::delete(deliveries::table.filter(deliveries::convoy_id.eq(convoy_id))).execute(conn)?;
+    let mut new_figures = Vec::with_capacity(ledger.commodities.len());
     for c in &ledger.commodities {
         let commodity_id = codes.commodity_id(&c.commodity).ok_or_else(|| {
             AppError::Internal(anyhow::anyhow!("unknown commodity {}", c.commodity))
         })?;
         let f = &c.figures;
+        let row = FiguresRow {
+            convoy_id: convoy_id.to_string(),
+            commodity_id: commodity_id.clone(),
+            planned_kg: f.planned,
+            loaded_kg: f.loaded,
+            delivered_kg: f.delivered,
+            short_loaded_kg: f.short_loaded,
+            denied_kg: f.denied,
+            lost_kg: f.lost,
+            rejected_kg: f.rejected,
+            outstanding_kg: f.outstanding,
+            cancelled_kg: f.cancelled,
+        };
         diesel::insert_into(convoy_figures::table)
-            .values(FiguresRow {
-                convoy_id: convoy_id.to_string(),
-                commodity_id: commodity_id.clone(),
-                planned_kg: f.planned,
-                loaded_kg: f.loaded,
-                delivered_kg: f.delivered,
-                short_loaded_kg: f.short_loaded,
-                denied_kg: f.denied,
-                lost_kg: f.lost,
-                rejected_kg: f.rejected,
-                outstanding_kg: f.outstanding,
-                cancelled_kg: f.cancelled,
-            })
+            .values(&row)
             .execute(conn)?;
+        new_figures.push(row);
         let denied = f
             .denied_by_checkpoint
             .iter()
@@ -465,7 +481,26 @@ fn write_derived(
                 .execute(conn)?;
         }
     }
-    Ok(())
+    let mut new_receipts = Vec::with_capacity(ledger.deliveries.len());
+    for d in &ledger.deliveries {
+        let row = DeliveryRow {
+            event_id: d.event_id.to_string(),
+            commodity_id: codes.commodity_id(&d.commodity).ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("unknown commodity {}", d.commodity))
+            })?,
+            convoy_id: convoy_id.to_string(),
+            observed_at: d.observed_at.timestamp_micros(),
+            kg: d.kg,
+        };
+        diesel::insert_into(deliveries::table)
+            .values(&row)
+            .execute(conn)?;
+        new_receipts.push(row);
+    }
+    let mut deltas = rollups::Deltas::new();
+    rollups::contribute(&mut deltas, tz, convoy, &old_figures, &old_receipts, -1);
+    rollups::contribute(&mut deltas, tz, convoy, &new_figures, &new_receipts, 1);
+    rollups::apply(conn, &deltas)
 }
 
 /// Creates a convoy at most once under its id.
@@ -543,7 +578,7 @@ fn insert_convoy(conn: &mut DbConn, new: &NewConvoy) -> Result<ConvoyRow, AppErr
     let manifest = domain_manifest(&load_manifest(conn, &row.id)?, &codes);
     let ledger = ledger::evaluate(&route, &manifest, &[])
         .map_err(|e| AppError::field("manifest", e.message))?;
-    write_derived(conn, &row.id, &ledger, &codes)?;
+    write_derived(conn, &row, &ledger, &codes)?;
     get_convoy(conn, &row.id)
 }
 
@@ -681,7 +716,7 @@ pub fn insert_event(conn: &mut DbConn, new: &NewEvent) -> Result<EventRow, AppEr
             .values(line)
             .execute(conn)?;
     }
-    write_derived(conn, &convoy.id, &ledger, &codes)?;
+    write_derived(conn, &convoy, &ledger, &codes)?;
     Ok(row)
 }
 
@@ -762,4 +797,18 @@ pub fn commodity_in_use(conn: &mut DbConn, commodity_id: &str) -> Result<i64, Ap
         .filter(manifest_lines::commodity_id.eq(commodity_id))
         .count()
         .get_result(conn)?)
+}
+
+/// Where the cargo of these convoys was denied or lost.
+pub fn losses_of(conn: &mut DbConn, convoy_ids: &[String]) -> Result<Vec<LossRow>, AppError> {
+    let mut out = Vec::new();
+    for chunk in convoy_ids.chunks(500) {
+        out.extend(
+            convoy_losses::table
+                .filter(convoy_losses::convoy_id.eq_any(chunk))
+                .select(LossRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
 }

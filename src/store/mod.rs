@@ -4,6 +4,8 @@
 pub mod convoys;
 pub mod reference;
 pub mod references;
+pub mod reports;
+pub mod rollups;
 pub mod shortfalls;
 pub mod tokens;
 

@@ -112,6 +112,8 @@ pub struct TestApp {
     pub admin_token: String,
     pub client: reqwest::Client,
     pub backend: Backend,
+    /// The running server's state, for driving jobs with an injected clock.
+    pub state: aidflow::state::AppState,
     _db: TestDb,
     handle: actix_web::dev::ServerHandle,
 }
@@ -148,6 +150,7 @@ pub fn spawn_app_on(db: TestDb, admin_token: Option<String>, extra: &[(&str, &st
     let settings = test_settings(db.url(), extra);
     let app = Application::build(settings).expect("build the application");
     let port = app.port();
+    let state = app.state.clone();
     let admin_token = app
         .first_admin_token
         .clone()
@@ -161,6 +164,7 @@ pub fn spawn_app_on(db: TestDb, admin_token: Option<String>, extra: &[(&str, &st
         admin_token,
         client: reqwest::Client::new(),
         backend,
+        state,
         _db: db,
         handle,
     }

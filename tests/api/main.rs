@@ -7,5 +7,6 @@ mod convoys;
 mod health;
 mod ledger_io;
 mod reference;
+mod reports;
 mod startup;
 mod validation;

@@ -1,0 +1,41 @@
+//! Background jobs of `aidflow serve`. Each pass is a plain function of the database and
+//! a given time (tested with an injected clock); the loop here only calls it on a timer.
+
+use std::time::Duration;
+
+use crate::report::publish;
+use crate::state::AppState;
+
+/// Starts the jobs on the actix runtime when `jobs.enabled` is set.
+pub fn spawn(state: AppState) {
+    if !state.settings.jobs.enabled {
+        return;
+    }
+    let every = Duration::from_secs(state.settings.jobs.interval_seconds);
+    actix_web::rt::spawn(async move {
+        let mut timer = actix_web::rt::time::interval(every);
+        loop {
+            timer.tick().await;
+            run_once(&state, chrono::Utc::now()).await;
+        }
+    });
+}
+
+/// One pass of every job at `now`; failures are logged and retried on the next pass.
+pub async fn run_once(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
+    let tz = state.tz;
+    let schedule = match state.settings.publication() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "report schedule is invalid");
+            return;
+        }
+    };
+    match state.db(move |c| publish::tick(c, tz, now, schedule)).await {
+        Ok(made) if !made.is_empty() => {
+            tracing::info!(revisions = ?made, "report publisher made new revisions")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "report publisher pass failed; it will run again"),
+    }
+}

@@ -1,0 +1,479 @@
+//! Assembles a weekly report from the rollups (a few rows per week), the week's own
+//! convoys and the requirements — never by replaying the ledger.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+use crate::db::{from_micros, DbConn};
+use crate::domain::quantity::Kg;
+use crate::domain::week::{self, IsoWeek};
+use crate::error::AppError;
+use crate::report::model::{
+    Breakdown, CheckpointBreakdown, ConvoyLine, Cumulative, HistoryWeek, ReasonKg, Scope,
+    WeekFigures, WeeklyReport,
+};
+use crate::report::render;
+use crate::store::convoys::{self as convoys_store, Codes, ConvoyFilter, ConvoyRow};
+use crate::store::reference;
+use crate::store::reports::{self, RequirementRow};
+use crate::store::rollups::Sums;
+
+/// Weeks of history drawn in the chart.
+pub const HISTORY_WEEKS: usize = 12;
+/// At most this many convoys are listed in a report (the figures count them all).
+pub const MAX_LISTED: i64 = 1000;
+
+/// The report's filters, as the client gave them (route code, organization slug).
+#[derive(Debug, Clone, Default)]
+pub struct ScopeFilter {
+    pub route: Option<String>,
+    pub organization: Option<String>,
+}
+
+struct Names {
+    routes: HashMap<String, (String, String, String, String)>, // id → (code, name, origin, destination)
+    orgs: HashMap<String, (String, String)>,                   // id → (slug, name)
+    commodities: HashMap<String, (String, String)>,            // id → (code, name)
+    checkpoints: HashMap<String, (String, String)>,            // id → (code, name)
+}
+
+impl Names {
+    fn load(c: &mut DbConn) -> Result<Names, AppError> {
+        let routes = reference::list_routes(c, None, 100_000)?
+            .items
+            .into_iter()
+            .map(|r| {
+                let origin = r
+                    .stops
+                    .first()
+                    .map(|s| s.checkpoint.code.clone())
+                    .unwrap_or_default();
+                let dest = r
+                    .stops
+                    .last()
+                    .map(|s| s.checkpoint.code.clone())
+                    .unwrap_or_default();
+                (r.row.id, (r.row.code, r.row.name, origin, dest))
+            })
+            .collect();
+        let orgs = reference::list_organizations(c, None, 100_000)?
+            .items
+            .into_iter()
+            .map(|o| (o.id, (o.slug, o.name)))
+            .collect();
+        let commodities = reference::list_commodities(c, None, 100_000)?
+            .items
+            .into_iter()
+            .map(|o| (o.id, (o.code, o.name)))
+            .collect();
+        let checkpoints = reference::list_checkpoints(c, None, 100_000)?
+            .items
+            .into_iter()
+            .map(|o| (o.id, (o.code, o.name)))
+            .collect();
+        Ok(Names {
+            routes,
+            orgs,
+            commodities,
+            checkpoints,
+        })
+    }
+}
+
+fn date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// The requirement (kg) of the general (all-cargo) requirements in scope over a week.
+fn week_requirement(
+    reqs: &[RequirementRow],
+    w: IsoWeek,
+    route_id: Option<&str>,
+    commodity_id: Option<&str>,
+) -> Kg {
+    reqs.iter()
+        .filter(|r| route_id.is_none_or(|id| r.route_id == id))
+        .filter(|r| r.commodity_id.as_deref() == commodity_id)
+        .filter_map(|r| week::required_kg(w, date(&r.from_date)?, date(&r.to_date)?, r.kg_per_day))
+        .sum()
+}
+
+fn range_requirement(reqs: &[RequirementRow], start: NaiveDate, end: NaiveDate) -> Kg {
+    reqs.iter()
+        .filter(|r| r.commodity_id.is_none())
+        .filter_map(|r| {
+            week::required_kg_between(
+                start,
+                end,
+                date(&r.from_date)?,
+                date(&r.to_date)?,
+                r.kg_per_day,
+            )
+        })
+        .sum()
+}
+
+fn percent(part: Kg, whole: Kg) -> Option<Decimal> {
+    (whole > 0)
+        .then(|| (Decimal::from(part) * Decimal::from(100) / Decimal::from(whole)).round_dp(1))
+}
+
+fn local_date(us: i64, tz: Tz) -> NaiveDate {
+    from_micros(us).with_timezone(&tz).date_naive()
+}
+
+fn rfc(us: i64, tz: Tz) -> String {
+    from_micros(us)
+        .with_timezone(&tz)
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// "lachin" → "the Lachin route".
+fn route_label(code: &str) -> String {
+    let mut chars = code.chars();
+    let first = chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>())
+        .unwrap_or_default();
+    format!("the {first}{} route", chars.as_str())
+}
+
+/// Builds the report of week `w` in time zone `tz`.
+pub fn build(
+    c: &mut DbConn,
+    tz: Tz,
+    w: IsoWeek,
+    filter: &ScopeFilter,
+) -> Result<WeeklyReport, AppError> {
+    let names = Names::load(c)?;
+    let mut scope = reports::Scope::default();
+    if let Some(code) = &filter.route {
+        scope.route_id = Some(
+            reference::find_route(c, code)?
+                .ok_or_else(|| AppError::field("route", format!("route {code} does not exist")))?
+                .row
+                .id,
+        );
+    }
+    if let Some(slug) = &filter.organization {
+        scope.organization_id = Some(
+            reference::find_organization(c, slug)?
+                .ok_or_else(|| {
+                    AppError::field(
+                        "organization",
+                        format!("organization {slug} does not exist"),
+                    )
+                })?
+                .id,
+        );
+    }
+    // Requirements are per route, not per organization.
+    let reqs: Vec<RequirementRow> = if scope.organization_id.is_some() {
+        Vec::new()
+    } else {
+        reports::list_requirements(c, scope.route_id.as_deref(), None, 100_000)?
+    };
+    let history_weeks = w.last_n(HISTORY_WEEKS);
+    let keys: Vec<String> = history_weeks.iter().map(|h| h.key()).collect();
+    let rows = reports::rollup_rows(c, &keys, &scope)?;
+    let this_week = w.key();
+
+    // Totals and breakdowns of the week.
+    let mut totals = Sums::default();
+    let mut by_route: BTreeMap<String, Sums> = BTreeMap::new();
+    let mut by_org: BTreeMap<String, Sums> = BTreeMap::new();
+    let mut by_commodity: BTreeMap<String, Sums> = BTreeMap::new();
+    let mut per_week: BTreeMap<String, Sums> = BTreeMap::new();
+    for (k, s) in &rows {
+        per_week.entry(k.week.clone()).or_default().add(s, 1);
+        if k.week == this_week {
+            totals.add(s, 1);
+            by_route.entry(k.route_id.clone()).or_default().add(s, 1);
+            by_org
+                .entry(k.organization_id.clone())
+                .or_default()
+                .add(s, 1);
+            by_commodity
+                .entry(k.commodity_id.clone())
+                .or_default()
+                .add(s, 1);
+        }
+    }
+    let requirement = week_requirement(&reqs, w, None, None);
+    let figures = WeekFigures {
+        requirement,
+        planned: totals.planned_kg,
+        delivered: totals.delivered_kg,
+        delivered_during_week: totals.delivered_during_kg,
+        shortfall_against_plan: totals.planned_kg - totals.delivered_kg,
+        shortfall_against_requirement: (requirement - totals.delivered_during_kg).max(0),
+        coverage_percent: percent(totals.delivered_during_kg, requirement),
+        short_loaded: totals.short_loaded_kg,
+        denied: totals.denied_kg,
+        lost: totals.lost_kg,
+        rejected: totals.rejected_kg,
+        outstanding: totals.outstanding_kg,
+        cancelled: totals.cancelled_kg,
+    };
+    let breakdown = |key: String, name: String, requirement: Option<Kg>, s: &Sums| Breakdown {
+        key,
+        name,
+        requirement,
+        planned: s.planned_kg,
+        delivered: s.delivered_kg,
+        delivered_during_week: s.delivered_during_kg,
+        shortfall: s.planned_kg - s.delivered_kg,
+        denied: s.denied_kg,
+        lost: s.lost_kg,
+    };
+    let mut route_rows: Vec<Breakdown> = by_route
+        .iter()
+        .map(|(id, s)| {
+            let (code, name, _, _) = names.routes.get(id).cloned().unwrap_or_default();
+            breakdown(
+                code,
+                name,
+                Some(week_requirement(&reqs, w, Some(id), None)),
+                s,
+            )
+        })
+        .collect();
+    // Routes with a requirement but no convoy still show their need.
+    let mut required_routes: Vec<&str> = reqs
+        .iter()
+        .filter(|r| r.commodity_id.is_none())
+        .map(|r| r.route_id.as_str())
+        .collect();
+    required_routes.dedup();
+    for id in required_routes {
+        let need = week_requirement(&reqs, w, Some(id), None);
+        if need > 0 && !by_route.contains_key(id) {
+            let (code, name, _, _) = names.routes.get(id).cloned().unwrap_or_default();
+            route_rows.push(breakdown(code, name, Some(need), &Sums::default()));
+        }
+    }
+    route_rows.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut org_rows: Vec<Breakdown> = by_org
+        .iter()
+        .map(|(id, s)| {
+            let (slug, name) = names.orgs.get(id).cloned().unwrap_or_default();
+            breakdown(slug, name, None, s)
+        })
+        .collect();
+    let mut commodity_rows: Vec<Breakdown> = by_commodity
+        .iter()
+        .map(|(id, s)| {
+            let (code, name) = names.commodities.get(id).cloned().unwrap_or_default();
+            let need = reqs
+                .iter()
+                .any(|r| r.commodity_id.as_deref() == Some(id))
+                .then(|| week_requirement(&reqs, w, None, Some(id)));
+            breakdown(code, name, need, s)
+        })
+        .collect();
+
+    org_rows.sort_by(|a, b| a.key.cmp(&b.key));
+    commodity_rows.sort_by(|a, b| a.key.cmp(&b.key));
+
+    // Cumulative figures since tracking began, and the chart's history.
+    let first_req = reqs
+        .iter()
+        .filter(|r| r.commodity_id.is_none())
+        .filter_map(|r| date(&r.from_date))
+        .min();
+    let first_rollup = reports::first_week(c, &scope)?
+        .and_then(|k| IsoWeek::parse(&k).ok())
+        .map(IsoWeek::monday);
+    let since = [first_req, first_rollup].into_iter().flatten().min();
+    let oldest = history_weeks.first().copied().unwrap_or(w);
+    let mut running = reports::sums_before(c, &oldest.key(), &scope)?;
+    let mut history = Vec::with_capacity(history_weeks.len());
+    for h in &history_weeks {
+        if let Some(s) = per_week.get(&h.key()) {
+            running.add(s, 1);
+        }
+        let s = per_week.get(&h.key()).cloned().unwrap_or_default();
+        let cum_req = since
+            .map(|start| range_requirement(&reqs, start, h.sunday()))
+            .unwrap_or(0);
+        history.push(HistoryWeek {
+            week: h.key(),
+            requirement: week_requirement(&reqs, *h, None, None),
+            planned: s.planned_kg,
+            delivered: s.delivered_during_kg,
+            cumulative_shortfall: (cum_req - running.delivered_during_kg).max(0),
+        });
+    }
+    let cum_requirement = since
+        .map(|start| range_requirement(&reqs, start, w.sunday()))
+        .unwrap_or(0);
+    let cumulative = Cumulative {
+        since,
+        requirement: cum_requirement,
+        planned: running.planned_kg,
+        delivered: running.delivered_during_kg,
+        shortfall_against_requirement: (cum_requirement - running.delivered_during_kg).max(0),
+        shortfall_against_plan: running.planned_kg - running.delivered_kg,
+    };
+
+    // The week's convoys, where their cargo stopped, and what is stalled.
+    let (start, end) = w.bounds(tz);
+    let (start, end) = (start.timestamp_micros(), end.timestamp_micros());
+    let base = ConvoyFilter {
+        organization_id: scope.organization_id.clone(),
+        route_id: scope.route_id.clone(),
+        ..ConvoyFilter::default()
+    };
+    let week_convoys = convoys_store::list_convoys(
+        c,
+        &ConvoyFilter {
+            due_from: Some(start),
+            due_to: Some(end),
+            ..base.clone()
+        },
+        MAX_LISTED,
+    )?;
+    let mut stalled_rows = Vec::new();
+    for status in ["held", "in_transit"] {
+        stalled_rows.extend(convoys_store::list_convoys(
+            c,
+            &ConvoyFilter {
+                status: Some(status.into()),
+                due_to: Some(end),
+                ..base.clone()
+            },
+            MAX_LISTED,
+        )?);
+    }
+    stalled_rows.sort_by_key(|r| (r.expected_arrival, r.id.clone()));
+    let codes = Codes::load(c)?;
+    let line = |r: &ConvoyRow| {
+        let (route, _, origin, destination) =
+            names.routes.get(&r.route_id).cloned().unwrap_or_default();
+        ConvoyLine {
+            id: r.id.clone(),
+            reference: r.reference.clone(),
+            organization: names
+                .orgs
+                .get(&r.organization_id)
+                .map(|o| o.0.clone())
+                .unwrap_or_default(),
+            route,
+            origin,
+            destination,
+            trucks: r.trucks,
+            expected_arrival: rfc(r.expected_arrival, tz),
+            status: r.status.clone(),
+            last_checkpoint: r
+                .last_checkpoint_id
+                .as_deref()
+                .map(|id| codes.checkpoint(id)),
+            last_seen_at: r.last_seen_at.map(|t| rfc(t, tz)),
+            planned: r.planned_kg,
+            delivered: r.delivered_kg,
+            outstanding: r.outstanding_kg,
+            held_since: (r.status == "held")
+                .then(|| r.last_seen_at.map(|t| rfc(t, tz)))
+                .flatten(),
+        }
+    };
+    let convoy_lines: Vec<ConvoyLine> = week_convoys
+        .iter()
+        .take(MAX_LISTED as usize)
+        .map(line)
+        .collect();
+    let stalled: Vec<ConvoyLine> = stalled_rows.iter().map(line).collect();
+
+    let ids: Vec<String> = week_convoys.iter().map(|r| r.id.clone()).collect();
+    let losses = convoys_store::losses_of(c, &ids)?;
+    let mut by_checkpoint: BTreeMap<String, (Kg, BTreeMap<String, Kg>, Kg)> = BTreeMap::new();
+    for l in losses {
+        let entry = by_checkpoint.entry(l.checkpoint_id.clone()).or_default();
+        if l.reason == "denied_at_checkpoint" {
+            entry.0 += l.kg;
+        } else {
+            *entry.1.entry(l.reason.clone()).or_default() += l.kg;
+        }
+    }
+    let mut held: BTreeMap<String, (Kg, i64)> = BTreeMap::new();
+    for r in week_convoys.iter().filter(|r| r.status == "held") {
+        if let Some(cp) = &r.last_checkpoint_id {
+            let e = held.entry(cp.clone()).or_insert((0, i64::MAX));
+            e.0 += r.outstanding_kg;
+            e.1 = e.1.min(r.last_seen_at.unwrap_or(r.expected_arrival));
+        }
+        by_checkpoint
+            .entry(r.last_checkpoint_id.clone().unwrap_or_default())
+            .or_default()
+            .2 += r.outstanding_kg;
+    }
+    by_checkpoint.remove("");
+    let mut checkpoint_rows: Vec<CheckpointBreakdown> = by_checkpoint
+        .into_iter()
+        .map(|(id, (denied, lost, held_now))| {
+            let (code, name) = names.checkpoints.get(&id).cloned().unwrap_or_default();
+            CheckpointBreakdown {
+                checkpoint: code,
+                name,
+                denied,
+                lost_total: lost.values().sum(),
+                lost: lost
+                    .into_iter()
+                    .map(|(reason, kg)| ReasonKg { reason, kg })
+                    .collect(),
+                held_now,
+            }
+        })
+        .collect();
+
+    checkpoint_rows.sort_by(|a, b| a.checkpoint.cmp(&b.checkpoint));
+
+    let label = match &filter.route {
+        Some(code) => Some(route_label(code)),
+        None => {
+            let mut routes: Vec<&str> = week_convoys.iter().map(|r| r.route_id.as_str()).collect();
+            routes.sort();
+            routes.dedup();
+            match routes.as_slice() {
+                [only] => names.routes.get(*only).map(|r| route_label(&r.0)),
+                _ => None,
+            }
+        }
+    };
+    let held_groups: Vec<(Kg, String, NaiveDate)> = held
+        .iter()
+        .map(|(cp, (kg, since))| (*kg, codes.checkpoint(cp), local_date(*since, tz)))
+        .collect();
+    let summary = render::summarize(
+        w.week(),
+        label.as_deref(),
+        figures.planned,
+        figures.delivered,
+        &held_groups,
+    );
+
+    Ok(WeeklyReport {
+        week: this_week,
+        timezone: tz.name().to_string(),
+        starts: w.monday(),
+        ends: w.sunday(),
+        scope: Scope {
+            route: filter.route.clone(),
+            organization: filter.organization.clone(),
+        },
+        totals: figures,
+        cumulative,
+        by_commodity: commodity_rows,
+        by_organization: org_rows,
+        by_route: route_rows,
+        by_checkpoint: checkpoint_rows,
+        convoys: convoy_lines,
+        stalled,
+        alerts: Vec::new(),
+        history,
+        summary,
+    })
+}

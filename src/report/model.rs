@@ -1,0 +1,171 @@
+//! The weekly shortfall report (SPEC §4), as plain data.
+//!
+//! Every quantity is an integer number of kilograms (`Kg`). These structs
+//! derive `Serialize`/`Deserialize` for internal use (storage, tests), but the
+//! published JSON is written by `crate::report::render::to_json` (in this
+//! scratch crate `crate::render::to_json`), which turns kilograms into tonne
+//! strings with three decimals.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::quantity::Kg;
+
+/// One ISO week of the report, in the deployment's time zone.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct WeeklyReport {
+    /// ISO week, e.g. `2023-W31`.
+    pub week: String,
+    /// IANA time zone the week is cut in, e.g. `Asia/Yerevan`.
+    pub timezone: String,
+    /// Local Monday.
+    pub starts: NaiveDate,
+    /// Local Sunday.
+    pub ends: NaiveDate,
+    /// Filters applied to the report.
+    pub scope: Scope,
+    pub totals: WeekFigures,
+    pub cumulative: Cumulative,
+    pub by_commodity: Vec<Breakdown>,
+    pub by_organization: Vec<Breakdown>,
+    pub by_route: Vec<Breakdown>,
+    pub by_checkpoint: Vec<CheckpointBreakdown>,
+    /// Convoys whose expected arrival falls in the week.
+    pub convoys: Vec<ConvoyLine>,
+    /// Convoys held/stalled at the end of the week (any arrival week).
+    pub stalled: Vec<ConvoyLine>,
+    /// Alerts opened in the week (may be empty).
+    pub alerts: Vec<AlertLine>,
+    /// The last 12 weeks ending with this one, oldest first.
+    pub history: Vec<HistoryWeek>,
+    /// Plain-language summary, see `render::summarize`.
+    pub summary: String,
+}
+
+/// Filters applied to the report; `None` means "all".
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct Scope {
+    pub route: Option<String>,
+    pub organization: Option<String>,
+}
+
+/// Headline figures of the week.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct WeekFigures {
+    pub requirement: Kg,
+    /// Manifests of the convoys whose expected arrival falls in the week.
+    pub planned: Kg,
+    /// Delivered for this week's convoys, up to now.
+    pub delivered: Kg,
+    /// All deliveries observed in the week, whatever convoy.
+    pub delivered_during_week: Kg,
+    /// `planned - delivered`.
+    pub shortfall_against_plan: Kg,
+    /// `max(0, requirement - delivered_during_week)`.
+    pub shortfall_against_requirement: Kg,
+    /// `delivered_during_week / requirement × 100`, one decimal; `None` when
+    /// the requirement is 0.
+    pub coverage_percent: Option<Decimal>,
+    pub short_loaded: Kg,
+    pub denied: Kg,
+    pub lost: Kg,
+    pub rejected: Kg,
+    pub outstanding: Kg,
+    pub cancelled: Kg,
+}
+
+/// Figures since tracking began, up to the end of the week.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct Cumulative {
+    pub since: Option<NaiveDate>,
+    pub requirement: Kg,
+    pub planned: Kg,
+    pub delivered: Kg,
+    pub shortfall_against_requirement: Kg,
+    pub shortfall_against_plan: Kg,
+}
+
+/// One key of a breakdown by commodity, organization or route.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Breakdown {
+    pub key: String,
+    pub name: String,
+    /// `None` where requirements are not defined for this dimension
+    /// (e.g. organizations).
+    pub requirement: Option<Kg>,
+    pub planned: Kg,
+    pub delivered: Kg,
+    pub delivered_during_week: Kg,
+    /// Shortfall against plan (`planned - delivered`).
+    pub shortfall: Kg,
+    pub denied: Kg,
+    pub lost: Kg,
+}
+
+/// Denied and lost cargo attributed to one checkpoint.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct CheckpointBreakdown {
+    pub checkpoint: String,
+    pub name: String,
+    pub denied: Kg,
+    /// Lost cargo by reason code.
+    pub lost: Vec<ReasonKg>,
+    pub lost_total: Kg,
+    /// On board of convoys held there now.
+    pub held_now: Kg,
+}
+
+/// A quantity attributed to a reason code.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ReasonKg {
+    pub reason: String,
+    pub kg: Kg,
+}
+
+/// One convoy, as listed in the report.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ConvoyLine {
+    pub id: String,
+    pub reference: String,
+    pub organization: String,
+    pub route: String,
+    pub origin: String,
+    pub destination: String,
+    pub trucks: Option<i32>,
+    /// RFC 3339.
+    pub expected_arrival: String,
+    pub status: String,
+    pub last_checkpoint: Option<String>,
+    /// RFC 3339.
+    pub last_seen_at: Option<String>,
+    pub planned: Kg,
+    pub delivered: Kg,
+    pub outstanding: Kg,
+    /// RFC 3339.
+    pub held_since: Option<String>,
+}
+
+/// An alert opened in the week.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct AlertLine {
+    pub id: String,
+    pub rule: String,
+    pub severity: String,
+    pub subject: String,
+    /// RFC 3339.
+    pub opened_at: String,
+    pub message: String,
+}
+
+/// One week of the 12-week history chart.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct HistoryWeek {
+    pub week: String,
+    pub requirement: Kg,
+    pub planned: Kg,
+    pub delivered: Kg,
+    /// Cumulative requirement − cumulative delivered-during since tracking
+    /// began, at the end of that week (may be negative).
+    pub cumulative_shortfall: Kg,
+}
