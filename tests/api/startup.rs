@@ -279,3 +279,47 @@ fn cli_import_records_a_csv_once_and_lists_errors_by_line() {
     assert!(err.contains("line 2, kind"), "{err}");
     assert!(err.contains("nothing was imported"), "{err}");
 }
+
+#[test]
+fn cli_writes_weekly_reports_and_publishes_them() {
+    let db = TestDb::create(Backend::Sqlite);
+    let (ok, _, err) = run(aidflow()
+        .arg("demo")
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok, "{err}");
+    let (ok, out, err) = run(aidflow()
+        .args(["report", "weekly", "2023-W38", "--format", "csv"])
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok, "{err}");
+    let total = out.lines().nth(1).unwrap_or_default();
+    assert!(
+        total.starts_with("2023-W38,total,total,")
+            && total.contains(",2800.000,92.495,92.495,92.495,0.000,"),
+        "{out}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("w30.html");
+    let (ok, _, err) = run(aidflow()
+        .args(["report", "weekly", "2023-W30", "--format", "html", "--out"])
+        .arg(&file)
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok, "{err}");
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(html.contains("In week 30, 0 of 360 t planned for the Lachin route arrived; 360 t held at KORNIDZOR since 26 July."), "{html}");
+    let (ok, _, err) = run(aidflow()
+        .args(["report", "publish", "--week", "2023-W30"])
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok && err.contains("published 2023-W30 revision 1"), "{err}");
+    let (ok, _, err) = run(aidflow()
+        .args(["report", "publish", "--week", "2023-W30"])
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok && err.contains("unchanged since revision 1"), "{err}");
+    let (ok, out, err) = run(aidflow()
+        .args(["report", "weekly", "2023-W30", "--revision", "1"])
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok && out.contains("\"week\":\"2023-W30\""), "{out}{err}");
+    let (ok, _, err) = run(aidflow()
+        .args(["report", "weekly", "2023-W99"])
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(!ok && err.contains("2023-W99"), "{err}");
+}
