@@ -36,6 +36,11 @@ pub enum Command {
     },
     /// Load a Lachin 2023 scenario from public figures into the database.
     Demo,
+    /// Stall alerts.
+    Alerts {
+        #[command(subcommand)]
+        action: AlertCommand,
+    },
     /// Weekly shortfall reports.
     Report {
         #[command(subcommand)]
@@ -47,6 +52,17 @@ pub enum Command {
     Token {
         #[command(subcommand)]
         action: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// Run one evaluation pass: open alerts whose condition holds, resolve those that
+    /// cleared. Notifications go out through the webhook sender of `aidflow serve`.
+    Evaluate {
+        /// The time to evaluate at (RFC 3339 with offset); default now.
+        #[arg(long)]
+        now: Option<String>,
     },
 }
 
@@ -126,6 +142,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => import_events(&settings, &file),
         Command::Demo => demo(&settings),
         Command::Report { action } => report(&settings, action),
+        Command::Alerts {
+            action: AlertCommand::Evaluate { now },
+        } => evaluate_alerts(&settings, now.as_deref()),
     }
 }
 
@@ -339,5 +358,38 @@ fn report(settings: &Settings, action: ReportCommand) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+fn evaluate_alerts(settings: &Settings, now: Option<&str>) -> anyhow::Result<()> {
+    let now = match now {
+        Some(s) => chrono::DateTime::parse_from_rfc3339(s)
+            .map_err(|e| anyhow!("--now {s:?} is not an RFC 3339 time with an offset ({e}); write it like 2023-08-10T12:00:00+04:00"))?
+            .with_timezone(&chrono::Utc),
+        None => chrono::Utc::now(),
+    };
+    let thresholds = settings.thresholds()?;
+    let (state, _) = open_database(settings, false)?;
+    let mut conn = state.pool.get().context("getting a database connection")?;
+    let changes = crate::jobs::alerts::evaluate(&mut conn, now, state.tz, &thresholds)
+        .map_err(|e| anyhow!("{e}"))?;
+    let names = crate::store::alerts::AlertNames::load(&mut conn)?;
+    for (verb, ids) in [("opened", &changes.opened), ("resolved", &changes.resolved)] {
+        for id in ids {
+            let row = crate::store::alerts::get_alert(&mut conn, id)?;
+            let a = crate::store::alerts::to_alert(&mut conn, &row, &names)?;
+            println!(
+                "{verb}\t{}\t{}\t{}\t{}",
+                a.id, a.rule, a.severity, a.message
+            );
+        }
+    }
+    eprintln!(
+        "aidflow: alerts evaluated at {}: {} opened, {} resolved, {} still open",
+        now.to_rfc3339(),
+        changes.opened.len(),
+        changes.resolved.len(),
+        changes.still_open
+    );
     Ok(())
 }

@@ -23,6 +23,27 @@ pub struct Settings {
     pub seed: SeedSettings,
     pub reports: ReportSettings,
     pub jobs: JobSettings,
+    pub alerts: AlertSettings,
+    pub webhooks: WebhookSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertSettings {
+    pub departure_grace: String,
+    pub overdue_grace: String,
+    pub stalled_default: String,
+    pub stalled_minimum: String,
+    pub corridor_dry: String,
+    pub coverage_low_percent: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    pub timeout_seconds: u64,
+    pub max_attempts: i32,
+    pub backoff_base_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,6 +156,10 @@ impl Settings {
     fn validate(&self) -> anyhow::Result<()> {
         self.timezone()?;
         self.publication()?;
+        self.thresholds()?;
+        if self.webhooks.max_attempts < 1 || self.webhooks.timeout_seconds == 0 {
+            bail!("settings webhooks.max_attempts and webhooks.timeout_seconds must be at least 1");
+        }
         if self.jobs.interval_seconds == 0 {
             bail!("setting jobs.interval_seconds (AIDFLOW__JOBS__INTERVAL_SECONDS) must be at least 1");
         }
@@ -157,6 +182,29 @@ impl Settings {
             );
         }
         Ok(())
+    }
+
+    /// The alert thresholds, parsed.
+    pub fn thresholds(&self) -> anyhow::Result<crate::domain::alerts::Thresholds> {
+        let a = &self.alerts;
+        let d = |key: &str, v: &str| -> anyhow::Result<chrono::Duration> {
+            let parsed = humantime::parse_duration(v).map_err(|e| {
+                anyhow::anyhow!(
+                    "setting alerts.{key} (AIDFLOW__ALERTS__{}) = {v:?} is not a duration ({e}); write it like \"6h\" or \"90m\"",
+                    key.to_uppercase()
+                )
+            })?;
+            chrono::Duration::from_std(parsed)
+                .map_err(|_| anyhow::anyhow!("setting alerts.{key} is too long"))
+        };
+        Ok(crate::domain::alerts::Thresholds {
+            departure_grace: d("departure_grace", &a.departure_grace)?,
+            overdue_grace: d("overdue_grace", &a.overdue_grace)?,
+            stalled_default: d("stalled_default", &a.stalled_default)?,
+            stalled_minimum: d("stalled_minimum", &a.stalled_minimum)?,
+            corridor_dry: d("corridor_dry", &a.corridor_dry)?,
+            coverage_low_percent: a.coverage_low_percent,
+        })
     }
 
     /// When the weekly report is published, parsed.

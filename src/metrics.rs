@@ -18,6 +18,9 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    alerts_open: IntGaugeVec,
+    deliveries: IntGaugeVec,
+    outbox_backlog: prometheus::IntGauge,
 }
 
 impl Metrics {
@@ -47,6 +50,27 @@ impl Metrics {
             ),
             &["state"],
         )?;
+        let alerts_open = IntGaugeVec::new(
+            Opts::new(
+                "aidflow_alerts_open",
+                "Open or acknowledged alerts by rule (the whole deployment)",
+            ),
+            &["rule"],
+        )?;
+        let deliveries = IntGaugeVec::new(
+            Opts::new(
+                "aidflow_webhook_deliveries",
+                "Webhook deliveries by outcome: delivered, failed, pending",
+            ),
+            &["state"],
+        )?;
+        let outbox_backlog = prometheus::IntGauge::new(
+            "aidflow_outbox_backlog",
+            "Webhook deliveries still to be made (pending, including those waiting to retry)",
+        )?;
+        registry.register(Box::new(alerts_open.clone()))?;
+        registry.register(Box::new(deliveries.clone()))?;
+        registry.register(Box::new(outbox_backlog.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(pool.clone()))?;
@@ -55,12 +79,10 @@ impl Metrics {
             requests,
             latency,
             pool,
+            alerts_open,
+            deliveries,
+            outbox_backlog,
         })
-    }
-
-    /// Registers a further collector (jobs add theirs).
-    pub fn register(&self, c: Box<dyn prometheus::core::Collector>) -> prometheus::Result<()> {
-        self.registry.register(c)
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -70,6 +92,30 @@ impl Metrics {
         self.latency
             .with_label_values(&[method, route])
             .observe(seconds);
+    }
+
+    /// Sets the deployment-wide gauges read from the database at scrape time.
+    pub fn set_backlog(&self, alerts: &[(String, i64)], deliveries: &[(String, i64)]) {
+        self.alerts_open.reset();
+        for rule in crate::domain::alerts::Rule::ALL {
+            let n = alerts
+                .iter()
+                .find(|(r, _)| r == rule.as_str())
+                .map(|(_, n)| *n)
+                .unwrap_or(0);
+            self.alerts_open.with_label_values(&[rule.as_str()]).set(n);
+        }
+        for state in ["delivered", "failed", "pending"] {
+            let n = deliveries
+                .iter()
+                .find(|(s, _)| s == state)
+                .map(|(_, n)| *n)
+                .unwrap_or(0);
+            self.deliveries.with_label_values(&[state]).set(n);
+            if state == "pending" {
+                self.outbox_backlog.set(n);
+            }
+        }
     }
 
     /// The exposition text, with the pool's state read at scrape time.

@@ -64,6 +64,10 @@ pub fn open_database(
         settings: Arc::new(settings.clone()),
         tz,
         metrics: Metrics::new()?,
+        http: reqwest::Client::builder()
+            .user_agent(concat!("aidflow/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("building the webhook HTTP client")?,
     };
     Ok((state, first_token))
 }

@@ -14,6 +14,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub tz: chrono_tz::Tz,
     pub metrics: Metrics,
+    /// Client for webhook deliveries.
+    pub http: reqwest::Client,
 }
 
 impl AppState {

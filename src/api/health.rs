@@ -54,6 +54,18 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError>
 #[utoipa::path(get, operation_id = "health_metrics", path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let counts = state
+        .db(|c| {
+            Ok((
+                crate::store::alerts::active_counts(c)?,
+                crate::store::webhooks::delivery_counts(c)?,
+            ))
+        })
+        .await;
+    match counts {
+        Ok((alerts, deliveries)) => state.metrics.set_backlog(&alerts, &deliveries),
+        Err(e) => tracing::warn!(error = %e, "metrics: cannot read alert and delivery counts"),
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(&state))

@@ -1,5 +1,6 @@
 //! HTTP handlers: parse, authorize, call the store, map to JSON.
 
+pub mod alerts;
 pub mod checkpoints;
 pub mod commodities;
 pub mod convoys;
@@ -15,6 +16,7 @@ pub mod shortfalls;
 pub mod sync;
 pub mod tokens;
 pub mod validate;
+pub mod webhooks;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -40,7 +42,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(shortfalls::configure)
             .configure(imports::configure)
             .configure(requirements::configure)
-            .configure(reports::configure),
+            .configure(reports::configure)
+            .configure(alerts::configure)
+            .configure(webhooks::configure),
     );
 }
 

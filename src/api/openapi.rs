@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::api::{
-    checkpoints, commodities, convoys, health, imports, organizations, reports, requirements,
-    routes, shortfalls, sync, tokens,
+    alerts, checkpoints, commodities, convoys, health, imports, organizations, reports,
+    requirements, routes, shortfalls, sync, tokens, webhooks,
 };
 use crate::error::{FieldError, Problem};
 
@@ -26,6 +26,8 @@ use crate::error::{FieldError, Problem};
         convoys::list, convoys::create, convoys::get, convoys::list_events, convoys::create_event,
         sync::sync, imports::import, shortfalls::get,
         requirements::list, requirements::create, reports::list, reports::get, reports::publish_now,
+        alerts::list, alerts::get, alerts::acknowledge, alerts::resolve,
+        webhooks::list, webhooks::create, webhooks::delete, webhooks::deliveries, webhooks::redeliver,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth),
@@ -35,6 +37,7 @@ use crate::error::{FieldError, Problem};
         (name = "convoys", description = "Convoys, their checkpoint events, offline sync and CSV import"),
         (name = "shortfalls", description = "Planned versus delivered, and where the difference went"),
         (name = "reports", description = "Requirements and the weekly shortfall report"),
+        (name = "alerts", description = "Stall alerts and webhook notifications"),
         (name = "operations", description = "Health and metrics"),
     )
 )]

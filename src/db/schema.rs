@@ -259,6 +259,7 @@ diesel::table! {
         id -> Text,
         event_type -> Text,
         subject -> Text,
+        organization_id -> Nullable<Text>,
         payload -> Text,
         created_at -> BigInt,
     }
@@ -266,6 +267,74 @@ diesel::table! {
 
 diesel::joinable!(requirements -> routes (route_id));
 diesel::joinable!(deliveries -> convoys (convoy_id));
+
+diesel::table! {
+    alerts (id) {
+        id -> Text,
+        rule -> Text,
+        subject_kind -> Text,
+        subject -> Text,
+        route_id -> Nullable<Text>,
+        organization_id -> Nullable<Text>,
+        severity -> Text,
+        state -> Text,
+        message -> Text,
+        opened_at -> BigInt,
+        last_evaluated_at -> BigInt,
+        acknowledged_by -> Nullable<Text>,
+        acknowledged_at -> Nullable<BigInt>,
+        acknowledge_note -> Nullable<Text>,
+        resolved_at -> Nullable<BigInt>,
+        resolved_by -> Nullable<Text>,
+        resolve_note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        secret -> Text,
+        events -> Text,
+        organization_id -> Nullable<Text>,
+        body_sha256 -> Text,
+        created_by -> Text,
+        created_at -> BigInt,
+        deleted_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        outbox_id -> Text,
+        event_type -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        lease_until -> Nullable<BigInt>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        delivered_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (delivery_id, attempt) {
+        delivery_id -> Text,
+        attempt -> Integer,
+        started_at -> BigInt,
+        duration_ms -> BigInt,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_deliveries -> outbox (outbox_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -287,4 +356,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_dirty,
     report_snapshots,
     outbox,
+    alerts,
+    webhooks,
+    webhook_deliveries,
+    webhook_attempts,
 );

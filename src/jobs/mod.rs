@@ -1,6 +1,9 @@
 //! Background jobs of `aidflow serve`. Each pass is a plain function of the database and
 //! a given time (tested with an injected clock); the loop here only calls it on a timer.
 
+pub mod alerts;
+pub mod webhooks;
+
 use std::time::Duration;
 
 use crate::report::publish;

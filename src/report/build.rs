@@ -431,6 +431,30 @@ pub fn build(
 
     checkpoint_rows.sort_by(|a, b| a.checkpoint.cmp(&b.checkpoint));
 
+    let alert_names = crate::store::alerts::AlertNames::load(c)?;
+    let mut alert_lines = Vec::new();
+    for a in crate::store::alerts::opened_between(c, start, end)? {
+        let in_scope = scope
+            .route_id
+            .as_ref()
+            .is_none_or(|r| a.route_id.as_ref() == Some(r))
+            && scope
+                .organization_id
+                .as_ref()
+                .is_none_or(|o| a.organization_id.as_ref() == Some(o));
+        if in_scope {
+            let shown = crate::store::alerts::to_alert(c, &a, &alert_names)?;
+            alert_lines.push(crate::report::model::AlertLine {
+                id: shown.id,
+                rule: shown.rule,
+                severity: shown.severity,
+                subject: shown.subject_label,
+                opened_at: rfc(a.opened_at, tz),
+                message: shown.message,
+            });
+        }
+    }
+
     let label = match &filter.route {
         Some(code) => Some(route_label(code)),
         None => {
@@ -472,7 +496,7 @@ pub fn build(
         by_checkpoint: checkpoint_rows,
         convoys: convoy_lines,
         stalled,
-        alerts: Vec::new(),
+        alerts: alert_lines,
         history,
         summary,
     })

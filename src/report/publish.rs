@@ -47,12 +47,24 @@ pub fn publish(c: &mut DbConn, tz: Tz, w: IsoWeek, by: &str) -> Result<Published
             published_by: by.to_string(),
         };
         reports::insert_snapshot(c, &row)?;
-        let payload = serde_json::json!({
+        let data = serde_json::json!({
             "week": row.week, "revision": row.revision, "sha256": row.sha256,
             "summary": report.summary,
             "url": format!("/api/v1/reports/weekly/{}?revision={}", row.week, row.revision),
         });
-        reports::enqueue(c, "report.published", &row.week, &payload)?;
+        let text = format!(
+            "aidflow: weekly report {} published (revision {}). {}",
+            row.week, row.revision, report.summary
+        );
+        crate::store::webhooks::enqueue(
+            c,
+            "report.published",
+            &row.week,
+            None,
+            "report",
+            data,
+            &text,
+        )?;
         tracing::info!(week = %row.week, revision = row.revision, sha256 = %row.sha256, by, "weekly report published");
         Ok(Published {
             snapshot: row,

@@ -324,6 +324,11 @@ fn parse_reason(s: &Option<String>) -> Option<Reason> {
     s.as_deref().and_then(Reason::parse)
 }
 
+/// A stored event as the ledger sees it.
+pub fn domain_event(e: &StoredEvent, codes: &Codes) -> Result<LedgerEvent, AppError> {
+    to_domain(e, codes)
+}
+
 fn to_domain(e: &StoredEvent, codes: &Codes) -> Result<LedgerEvent, AppError> {
     Ok(LedgerEvent {
         id: Uuid::parse_str(&e.row.id).map_err(|err| {

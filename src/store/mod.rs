@@ -1,6 +1,7 @@
 //! Diesel queries, one module per aggregate. Functions take `&mut DbConn` and return
 //! `Result<_, AppError>`; handlers run them through `AppState::db`.
 
+pub mod alerts;
 pub mod convoys;
 pub mod reference;
 pub mod references;
@@ -8,6 +9,7 @@ pub mod reports;
 pub mod rollups;
 pub mod shortfalls;
 pub mod tokens;
+pub mod webhooks;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};

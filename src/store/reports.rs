@@ -5,8 +5,8 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::db::schema::{outbox, report_dirty, report_snapshots, requirements, week_rollups};
-use crate::db::{now_micros, DbConn};
+use crate::db::schema::{report_dirty, report_snapshots, requirements, week_rollups};
+use crate::db::DbConn;
 use crate::error::AppError;
 use crate::store::rollups::{RollupKey, Sums};
 use crate::store::{create_once, Created};
@@ -260,36 +260,4 @@ pub fn dirty_weeks(conn: &mut DbConn) -> Result<Vec<String>, AppError> {
 pub fn clear_dirty(conn: &mut DbConn, week: &str) -> Result<(), AppError> {
     diesel::delete(report_dirty::table.find(week)).execute(conn)?;
     Ok(())
-}
-
-/// Writes a notification to the outbox (inside the caller's transaction).
-pub fn enqueue(
-    conn: &mut DbConn,
-    event_type: &str,
-    subject: &str,
-    payload: &serde_json::Value,
-) -> Result<String, AppError> {
-    let id = uuid::Uuid::new_v4().to_string();
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::id.eq(&id),
-            outbox::event_type.eq(event_type),
-            outbox::subject.eq(subject),
-            outbox::payload.eq(payload.to_string()),
-            outbox::created_at.eq(now_micros()),
-        ))
-        .execute(conn)?;
-    Ok(id)
-}
-
-/// Outbox records of one type, oldest first.
-pub fn outbox_of_type(
-    conn: &mut DbConn,
-    event_type: &str,
-) -> Result<Vec<(String, String, String)>, AppError> {
-    Ok(outbox::table
-        .filter(outbox::event_type.eq(event_type))
-        .order(outbox::created_at.asc())
-        .select((outbox::id, outbox::subject, outbox::payload))
-        .load(conn)?)
 }

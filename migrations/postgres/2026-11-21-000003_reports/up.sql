@@ -81,6 +81,8 @@ CREATE TABLE outbox (
     id TEXT PRIMARY KEY NOT NULL,
     event_type TEXT NOT NULL,
     subject TEXT NOT NULL,
+    -- the organization concerned (a convoy's), for webhooks that filter on it
+    organization_id TEXT,
     payload TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );

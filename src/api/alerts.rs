@@ -1,0 +1,221 @@
+//! `/api/v1/alerts`: stall alerts, their acknowledgement and resolution.
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::extract::{ApiJson, ApiQuery};
+use crate::auth::{Principal, Role};
+use crate::db::now_micros;
+use crate::domain::alerts::Rule;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::alerts::{self as store, Alert, AlertFilter, AlertNames};
+use crate::store::reference;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/alerts", web::get().to(list))
+        .route("/alerts/{id}", web::get().to(get))
+        .route("/alerts/{id}/acknowledge", web::post().to(acknowledge))
+        .route("/alerts/{id}/resolve", web::post().to(resolve));
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AlertParams {
+    /// open, acknowledged or resolved.
+    pub state: Option<String>,
+    pub rule: Option<String>,
+    /// Route code.
+    pub route: Option<String>,
+    /// Organization slug.
+    pub organization: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertPage {
+    pub items: Vec<Alert>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertNote {
+    /// Why, for the record.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts", operation_id = "alerts_list", tag = "alerts", params(AlertParams),
+    responses((status = 200, body = AlertPage)), security(("bearer" = [])))]
+pub async fn list(
+    state: web::Data<AppState>,
+    _who: Principal,
+    q: ApiQuery<AlertParams>,
+) -> Result<HttpResponse, AppError> {
+    let q = q.0;
+    let limit = match q.limit {
+        None => 100,
+        Some(n) if (1..=500).contains(&n) => n,
+        Some(_) => return Err(AppError::field("limit", "must be between 1 and 500")),
+    };
+    if let Some(s) = &q.state {
+        if !["open", "acknowledged", "resolved"].contains(&s.as_str()) {
+            return Err(AppError::field(
+                "state",
+                format!("{s:?} is not a state; use open, acknowledged or resolved"),
+            ));
+        }
+    }
+    if let Some(r) = &q.rule {
+        if Rule::parse(r).is_none() {
+            let all: Vec<&str> = Rule::ALL.iter().map(|r| r.as_str()).collect();
+            return Err(AppError::field(
+                "rule",
+                format!("{r:?} is not a rule; use one of {}", all.join(", ")),
+            ));
+        }
+    }
+    let before = match &q.cursor {
+        None => None,
+        Some(c) => Some(
+            c.split_once('_')
+                .and_then(|(at, id)| at.parse::<i64>().ok().map(|at| (at, id.to_string())))
+                .ok_or_else(|| AppError::field("cursor", "is not a cursor from a previous page"))?,
+        ),
+    };
+    let page = state
+        .db(move |c| {
+            let mut f = AlertFilter {
+                state: q.state.clone(),
+                rule: q.rule.clone(),
+                before,
+                ..Default::default()
+            };
+            if let Some(code) = &q.route {
+                f.route_id = Some(
+                    reference::find_route(c, code)?
+                        .ok_or_else(|| {
+                            AppError::field("route", format!("route {code} does not exist"))
+                        })?
+                        .row
+                        .id,
+                );
+            }
+            if let Some(slug) = &q.organization {
+                f.organization_id = Some(
+                    reference::find_organization(c, slug)?
+                        .ok_or_else(|| {
+                            AppError::field(
+                                "organization",
+                                format!("organization {slug} does not exist"),
+                            )
+                        })?
+                        .id,
+                );
+            }
+            let mut rows = store::list_alerts(c, &f, limit)?;
+            let next_cursor = if rows.len() as i64 > limit {
+                rows.truncate(limit as usize);
+                rows.last().map(|r| format!("{}_{}", r.opened_at, r.id))
+            } else {
+                None
+            };
+            let names = AlertNames::load(c)?;
+            let items = rows
+                .iter()
+                .map(|r| store::to_alert(c, r, &names))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(AlertPage { items, next_cursor })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", operation_id = "alerts_get", tag = "alerts", params(("id" = String, Path)),
+    responses((status = 200, body = Alert), (status = 404, description = "no such alert")), security(("bearer" = [])))]
+pub async fn get(
+    state: web::Data<AppState>,
+    _who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let alert = state
+        .db(move |c| {
+            let row = store::get_alert(c, &id)?;
+            let names = AlertNames::load(c)?;
+            store::to_alert(c, &row, &names)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(alert))
+}
+
+/// Admins act on any alert; editors on their own organization's convoy alerts.
+fn may_act(who: &Principal, row: &store::AlertRow) -> Result<(), AppError> {
+    match (who.role, &row.organization_id) {
+        (Role::Admin, _) => Ok(()),
+        (Role::Editor, Some(org)) if who.organization_id.as_deref() == Some(org.as_str()) => Ok(()),
+        (Role::Editor, _) => Err(AppError::Forbidden(format!(
+            "token '{}' may act only on alerts about its own organization's convoys; route alerts need an admin",
+            who.name
+        ))),
+        (Role::Viewer, _) => Err(AppError::Forbidden(format!("token '{}' is a viewer token and cannot change alerts", who.name))),
+    }
+}
+
+async fn act(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: String,
+    note: Option<String>,
+    resolve: bool,
+) -> Result<HttpResponse, AppError> {
+    let alert = state
+        .db(move |c| {
+            let row = store::get_alert(c, &id)?;
+            may_act(&who, &row)?;
+            let by = who.name.clone();
+            let row = if resolve {
+                store::resolve(c, &id, &by, note, now_micros())?
+            } else {
+                store::acknowledge(c, &id, &by, note, now_micros())?
+            };
+            let names = AlertNames::load(c)?;
+            store::to_alert(c, &row, &names)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(alert))
+}
+
+fn note_of(body: Option<ApiJson<AlertNote>>) -> Option<String> {
+    body.and_then(|b| b.0.note)
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty())
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", operation_id = "alerts_acknowledge", tag = "alerts", params(("id" = String, Path)),
+    request_body = AlertNote, responses((status = 200, body = Alert), (status = 403, description = "not your organization's alert"),
+    (status = 409, description = "already resolved")), security(("bearer" = [])))]
+pub async fn acknowledge(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Option<ApiJson<AlertNote>>,
+) -> Result<HttpResponse, AppError> {
+    act(state, who, id.into_inner(), note_of(body), false).await
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", operation_id = "alerts_resolve", tag = "alerts", params(("id" = String, Path)),
+    request_body = AlertNote, responses((status = 200, body = Alert), (status = 403, description = "not your organization's alert"),
+    (status = 409, description = "already resolved")), security(("bearer" = [])))]
+pub async fn resolve(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: Option<ApiJson<AlertNote>>,
+) -> Result<HttpResponse, AppError> {
+    act(state, who, id.into_inner(), note_of(body), true).await
+}

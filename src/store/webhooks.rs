@@ -1,0 +1,402 @@
+//! The notification outbox and webhook deliveries. A notification is written in the same
+//! transaction as the change it announces, together with one delivery row per matching
+//! webhook; the sender job delivers those rows until they succeed or give up.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{outbox, webhook_attempts, webhook_deliveries, webhooks};
+use crate::db::{now_micros, DbConn};
+use crate::error::AppError;
+use crate::store::{create_once, Created};
+
+/// The event types a webhook can subscribe to.
+pub const EVENT_TYPES: [&str; 3] = ["alert.opened", "alert.resolved", "report.published"];
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhooks)]
+pub struct WebhookRow {
+    pub id: String,
+    pub url: String,
+    pub secret: String,
+    pub events: String,
+    pub organization_id: Option<String>,
+    pub body_sha256: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub deleted_at: Option<i64>,
+}
+
+impl WebhookRow {
+    pub fn event_list(&self) -> Vec<String> {
+        self.events
+            .split(',')
+            .filter(|e| !e.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhook_deliveries)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub webhook_id: String,
+    pub outbox_id: String,
+    pub event_type: String,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: i64,
+    pub lease_until: Option<i64>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub delivered_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhook_attempts)]
+pub struct AttemptRow {
+    pub delivery_id: String,
+    pub attempt: i32,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+}
+
+/// Writes a notification: the envelope every receiver gets (`id`, `type`, `created_at`,
+/// the `data_key` object and a Slack-compatible `text`), plus a pending delivery for each
+/// live webhook subscribed to it. Runs inside the caller's transaction.
+pub fn enqueue(
+    conn: &mut DbConn,
+    event_type: &str,
+    subject: &str,
+    organization_id: Option<&str>,
+    data_key: &str,
+    data: serde_json::Value,
+    text: &str,
+) -> Result<String, AppError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = now_micros();
+    let mut envelope = serde_json::Map::new();
+    envelope.insert("id".into(), id.clone().into());
+    envelope.insert("type".into(), event_type.into());
+    envelope.insert("created_at".into(), crate::api::rfc3339(now).into());
+    envelope.insert(data_key.into(), data);
+    envelope.insert("text".into(), text.into());
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::id.eq(&id),
+            outbox::event_type.eq(event_type),
+            outbox::subject.eq(subject),
+            outbox::organization_id.eq(organization_id),
+            outbox::payload.eq(serde_json::Value::Object(envelope).to_string()),
+            outbox::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    let hooks: Vec<WebhookRow> = webhooks::table
+        .filter(webhooks::deleted_at.is_null())
+        .select(WebhookRow::as_select())
+        .load(conn)?;
+    for hook in hooks {
+        let subscribed = hook.event_list().iter().any(|e| e == event_type);
+        let org_ok = match (&hook.organization_id, organization_id) {
+            (None, _) => true,
+            (Some(want), Some(got)) => want == got,
+            (Some(_), None) => false,
+        };
+        if subscribed && org_ok {
+            diesel::insert_into(webhook_deliveries::table)
+                .values(DeliveryRow {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    webhook_id: hook.id,
+                    outbox_id: id.clone(),
+                    event_type: event_type.to_string(),
+                    state: "pending".into(),
+                    attempts: 0,
+                    next_attempt_at: now,
+                    lease_until: None,
+                    last_status: None,
+                    last_error: None,
+                    created_at: now,
+                    delivered_at: None,
+                })
+                .execute(conn)?;
+        }
+    }
+    Ok(id)
+}
+
+/// Outbox records of one type, oldest first: (id, subject, payload).
+pub fn outbox_of_type(
+    conn: &mut DbConn,
+    event_type: &str,
+) -> Result<Vec<(String, String, String)>, AppError> {
+    Ok(outbox::table
+        .filter(outbox::event_type.eq(event_type))
+        .order(outbox::created_at.asc())
+        .select((outbox::id, outbox::subject, outbox::payload))
+        .load(conn)?)
+}
+
+pub fn find_webhook(conn: &mut DbConn, id: &str) -> Result<Option<WebhookRow>, AppError> {
+    Ok(webhooks::table
+        .find(id)
+        .select(WebhookRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn get_webhook(conn: &mut DbConn, id: &str) -> Result<WebhookRow, AppError> {
+    find_webhook(conn, id)?
+        .filter(|w| w.deleted_at.is_none())
+        .ok_or_else(|| AppError::NotFound(format!("webhook {id} does not exist")))
+}
+
+pub fn create_webhook(conn: &mut DbConn, row: WebhookRow) -> Result<Created<WebhookRow>, AppError> {
+    let (id, hash) = (row.id.clone(), row.body_sha256.clone());
+    create_once(
+        conn,
+        "webhook",
+        &id,
+        &hash,
+        |c| {
+            Ok(find_webhook(c, &id)?.map(|w| {
+                let h = w.body_sha256.clone();
+                (w, h)
+            }))
+        },
+        |c| {
+            diesel::insert_into(webhooks::table)
+                .values(&row)
+                .execute(c)?;
+            Ok(row)
+        },
+    )
+}
+
+pub fn list_webhooks(conn: &mut DbConn) -> Result<Vec<WebhookRow>, AppError> {
+    Ok(webhooks::table
+        .filter(webhooks::deleted_at.is_null())
+        .order((webhooks::created_at.asc(), webhooks::id.asc()))
+        .select(WebhookRow::as_select())
+        .load(conn)?)
+}
+
+/// Deletes a webhook; its pending deliveries stop, its delivery log stays.
+pub fn delete_webhook(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
+    crate::db::write_tx(conn, |c| {
+        get_webhook(c, id)?;
+        diesel::update(webhooks::table.find(id))
+            .set(webhooks::deleted_at.eq(Some(now_micros())))
+            .execute(c)?;
+        diesel::update(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::webhook_id.eq(id))
+                .filter(webhook_deliveries::state.eq("pending")),
+        )
+        .set((
+            webhook_deliveries::state.eq("failed"),
+            webhook_deliveries::last_error.eq(Some("webhook deleted")),
+        ))
+        .execute(c)?;
+        Ok(())
+    })
+}
+
+/// A webhook's deliveries, newest first, each with its attempts.
+pub fn deliveries_of(
+    conn: &mut DbConn,
+    webhook_id: &str,
+    limit: i64,
+) -> Result<Vec<(DeliveryRow, Vec<AttemptRow>)>, AppError> {
+    let rows: Vec<DeliveryRow> = webhook_deliveries::table
+        .filter(webhook_deliveries::webhook_id.eq(webhook_id))
+        .order((
+            webhook_deliveries::created_at.desc(),
+            webhook_deliveries::id.asc(),
+        ))
+        .limit(limit)
+        .select(DeliveryRow::as_select())
+        .load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let attempts: Vec<AttemptRow> = webhook_attempts::table
+        .filter(webhook_attempts::delivery_id.eq_any(&ids))
+        .order((
+            webhook_attempts::delivery_id.asc(),
+            webhook_attempts::attempt.asc(),
+        ))
+        .select(AttemptRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|d| {
+            let mine = attempts
+                .iter()
+                .filter(|a| a.delivery_id == d.id)
+                .cloned()
+                .collect();
+            (d, mine)
+        })
+        .collect())
+}
+
+/// Makes a delivery due again now (after a fix on the receiver's side).
+pub fn redeliver(
+    conn: &mut DbConn,
+    webhook_id: &str,
+    delivery_id: &str,
+) -> Result<DeliveryRow, AppError> {
+    crate::db::write_tx(conn, |c| {
+        get_webhook(c, webhook_id)?;
+        let n = diesel::update(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::id.eq(delivery_id))
+                .filter(webhook_deliveries::webhook_id.eq(webhook_id)),
+        )
+        .set((
+            webhook_deliveries::state.eq("pending"),
+            webhook_deliveries::next_attempt_at.eq(now_micros()),
+            webhook_deliveries::lease_until.eq(None::<i64>),
+        ))
+        .execute(c)?;
+        if n == 0 {
+            return Err(AppError::NotFound(format!(
+                "webhook {webhook_id} has no delivery {delivery_id}"
+            )));
+        }
+        Ok(webhook_deliveries::table
+            .find(delivery_id)
+            .select(DeliveryRow::as_select())
+            .first(c)?)
+    })
+}
+
+/// A claimed delivery with what is needed to send it.
+pub struct Claimed {
+    pub delivery: DeliveryRow,
+    pub url: String,
+    pub secret: String,
+    pub payload: String,
+}
+
+/// Claims up to `limit` due deliveries for `lease_micros`: a claim is a conditional
+/// update, so two instances never hold the same delivery at once.
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: i64,
+    lease_micros: i64,
+    limit: i64,
+) -> Result<Vec<Claimed>, AppError> {
+    let due: Vec<DeliveryRow> = webhook_deliveries::table
+        .filter(webhook_deliveries::state.eq("pending"))
+        .filter(webhook_deliveries::next_attempt_at.le(now))
+        .filter(
+            webhook_deliveries::lease_until
+                .is_null()
+                .or(webhook_deliveries::lease_until.lt(now)),
+        )
+        .order(webhook_deliveries::next_attempt_at.asc())
+        .limit(limit)
+        .select(DeliveryRow::as_select())
+        .load(conn)?;
+    let mut claimed = Vec::new();
+    for d in due {
+        let won = diesel::update(
+            webhook_deliveries::table
+                .filter(webhook_deliveries::id.eq(&d.id))
+                .filter(webhook_deliveries::state.eq("pending"))
+                .filter(
+                    webhook_deliveries::lease_until
+                        .is_null()
+                        .or(webhook_deliveries::lease_until.lt(now)),
+                ),
+        )
+        .set(webhook_deliveries::lease_until.eq(Some(now + lease_micros)))
+        .execute(conn)?;
+        if won == 0 {
+            continue;
+        }
+        let hook = webhooks::table
+            .find(&d.webhook_id)
+            .select(WebhookRow::as_select())
+            .first(conn)?;
+        let payload: String = outbox::table
+            .find(&d.outbox_id)
+            .select(outbox::payload)
+            .first(conn)?;
+        claimed.push(Claimed {
+            delivery: d,
+            url: hook.url,
+            secret: hook.secret,
+            payload,
+        });
+    }
+    Ok(claimed)
+}
+
+/// What one attempt came to.
+pub struct Outcome {
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub status_code: Option<i32>,
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    pub fn succeeded(&self) -> bool {
+        self.status_code.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// Records an attempt: delivered, or retried after `backoff` (or failed for good once
+/// `max_attempts` is reached). Returns the new state.
+pub fn record_attempt(
+    conn: &mut DbConn,
+    d: &DeliveryRow,
+    outcome: &Outcome,
+    now: i64,
+    backoff_micros: i64,
+    max_attempts: i32,
+) -> Result<String, AppError> {
+    crate::db::write_tx(conn, |c| {
+        let attempt = d.attempts + 1;
+        diesel::insert_into(webhook_attempts::table)
+            .values(AttemptRow {
+                delivery_id: d.id.clone(),
+                attempt,
+                started_at: outcome.started_at,
+                duration_ms: outcome.duration_ms,
+                status_code: outcome.status_code,
+                error: outcome.error.clone(),
+            })
+            .execute(c)?;
+        let state = if outcome.succeeded() {
+            "delivered"
+        } else if attempt >= max_attempts {
+            "failed"
+        } else {
+            "pending"
+        };
+        diesel::update(webhook_deliveries::table.find(&d.id))
+            .set((
+                webhook_deliveries::state.eq(state),
+                webhook_deliveries::attempts.eq(attempt),
+                webhook_deliveries::next_attempt_at.eq(now + backoff_micros),
+                webhook_deliveries::lease_until.eq(None::<i64>),
+                webhook_deliveries::last_status.eq(outcome.status_code),
+                webhook_deliveries::last_error.eq(outcome.error.clone()),
+                webhook_deliveries::delivered_at.eq(outcome.succeeded().then_some(now)),
+            ))
+            .execute(c)?;
+        Ok(state.to_string())
+    })
+}
+
+/// Deliveries by state, and how many are pending (the backlog), for /metrics.
+pub fn delivery_counts(conn: &mut DbConn) -> Result<Vec<(String, i64)>, AppError> {
+    Ok(webhook_deliveries::table
+        .group_by(webhook_deliveries::state)
+        .select((webhook_deliveries::state, diesel::dsl::count_star()))
+        .load(conn)?)
+}
