@@ -41,4 +41,21 @@ pub async fn run_once(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "report publisher pass failed; it will run again"),
     }
+    match state.settings.thresholds() {
+        Ok(t) => match state.db(move |c| alerts::evaluate(c, now, tz, &t)).await {
+            Ok(ch) if !ch.opened.is_empty() || !ch.resolved.is_empty() => {
+                tracing::info!(
+                    opened = ch.opened.len(),
+                    resolved = ch.resolved.len(),
+                    "alerts changed"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "alert evaluation failed; it will run again"),
+        },
+        Err(e) => tracing::error!(error = %e, "alert thresholds are invalid"),
+    }
+    if let Err(e) = webhooks::send_due(state, now).await {
+        tracing::warn!(error = %e, "webhook sender pass failed; it will run again");
+    }
 }

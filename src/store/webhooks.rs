@@ -114,7 +114,8 @@ pub fn enqueue(
                     event_type: event_type.to_string(),
                     state: "pending".into(),
                     attempts: 0,
-                    next_attempt_at: now,
+                    // due at once, whatever clock the sender runs on
+                    next_attempt_at: 0,
                     lease_until: None,
                     last_status: None,
                     last_error: None,

@@ -148,6 +148,13 @@ pub fn spawn_app_on(db: TestDb, admin_token: Option<String>, extra: &[(&str, &st
         TestDb::Postgres { .. } => Backend::Postgres,
     };
     let settings = test_settings(db.url(), extra);
+    if std::env::var("AIDFLOW_TEST_LOG").is_ok() {
+        // Logs of the server under test, for debugging: AIDFLOW_TEST_LOG=1 cargo test NAME -- --nocapture
+        aidflow::telemetry::init(&aidflow::config::LogSettings {
+            format: aidflow::config::LogFormat::Pretty,
+            level: "info".into(),
+        });
+    }
     let app = Application::build(settings).expect("build the application");
     let port = app.port();
     let state = app.state.clone();

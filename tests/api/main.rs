@@ -2,10 +2,12 @@
 
 mod helpers;
 
+mod alerts;
 mod auth;
 mod convoys;
 mod health;
 mod ledger_io;
+mod receiver;
 mod reference;
 mod reports;
 mod startup;
