@@ -48,8 +48,21 @@ pub fn open_database(
                 tracing::info!(migrations = ?applied, "applied database migrations");
             }
             crate::seed::apply_if_empty(conn, &seed)?;
-            crate::store::rollups::ensure_timezone(conn, tz)
-                .map_err(|e| anyhow::anyhow!("preparing the weekly rollups: {e}"))?;
+            if bootstrap {
+                crate::store::rollups::ensure_timezone(conn, tz)
+                    .map_err(|e| anyhow::anyhow!("preparing the weekly rollups: {e}"))?;
+            } else {
+                // One-off commands must not rebuild the rollups a running server reads.
+                let stored = crate::store::rollups::stored_timezone(conn)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                if let Some(stored) = stored.filter(|s| s != tz.name()) {
+                    anyhow::bail!(
+                        "the database's weekly figures are kept in time zone {stored}, but setting app.timezone is {}; \
+                         use the deployment's zone, or restart `aidflow serve` with the new zone to rebuild them",
+                        tz.name()
+                    );
+                }
+            }
             if bootstrap {
                 tokens::bootstrap_admin(conn)
                     .map_err(|e| anyhow::anyhow!("creating the first admin token: {e}"))

@@ -159,7 +159,7 @@ pub async fn create(
     who.require_admin()?;
     let body = body.0;
     let result = state.db(move |c| record(c, &who, &body)).await?;
-    let location = format!("/api/v1/requirements?cursor={}", result.get().id);
+    let location = format!("/api/v1/requirements?route={}", result.get().route);
     Ok(created(result, location))
 }
 

@@ -287,7 +287,13 @@ pub fn build(
     let first_rollup = reports::first_week(c, &scope)?
         .and_then(|k| IsoWeek::parse(&k).ok())
         .map(IsoWeek::monday);
-    let since = [first_req, first_rollup].into_iter().flatten().min();
+    // Tracking began at the first requirement or the first week with data, if that is
+    // not after this week.
+    let since = [first_req, first_rollup]
+        .into_iter()
+        .flatten()
+        .min()
+        .filter(|d| *d <= w.sunday());
     let oldest = history_weeks.first().copied().unwrap_or(w);
     let mut running = reports::sums_before(c, &oldest.key(), &scope)?;
     let mut history = Vec::with_capacity(history_weeks.len());
