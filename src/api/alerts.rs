@@ -57,11 +57,7 @@ pub async fn list(
     q: ApiQuery<AlertParams>,
 ) -> Result<HttpResponse, AppError> {
     let q = q.0;
-    let limit = match q.limit {
-        None => 100,
-        Some(n) if (1..=500).contains(&n) => n,
-        Some(_) => return Err(AppError::field("limit", "must be between 1 and 500")),
-    };
+    let limit = crate::api::page_limit(q.limit)?;
     if let Some(s) = &q.state {
         if !["open", "acknowledged", "resolved"].contains(&s.as_str()) {
             return Err(AppError::field(
@@ -79,14 +75,7 @@ pub async fn list(
             ));
         }
     }
-    let before = match &q.cursor {
-        None => None,
-        Some(c) => Some(
-            c.split_once('_')
-                .and_then(|(at, id)| at.parse::<i64>().ok().map(|at| (at, id.to_string())))
-                .ok_or_else(|| AppError::field("cursor", "is not a cursor from a previous page"))?,
-        ),
-    };
+    let before = crate::api::time_cursor(q.cursor.as_deref())?;
     let page = state
         .db(move |c| {
             let mut f = AlertFilter {

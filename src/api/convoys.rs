@@ -903,11 +903,7 @@ pub async fn list(
     q: ApiQuery<ConvoyListParams>,
 ) -> Result<HttpResponse, AppError> {
     let q = q.0;
-    let limit = match q.limit {
-        None => 100,
-        Some(n) if (1..=500).contains(&n) => n,
-        Some(_) => return Err(AppError::field("limit", "must be between 1 and 500")),
-    };
+    let limit = crate::api::page_limit(q.limit)?;
     if let Some(s) = &q.status {
         if ![
             Status::Planned,
@@ -937,14 +933,7 @@ pub async fn list(
         .map(|d| parse_date("due_to", d))
         .transpose()?
         .map(|d| local_midnight(tz, d + Duration::days(1)));
-    let after = match &q.cursor {
-        None => None,
-        Some(c) => Some(
-            c.split_once('_')
-                .and_then(|(at, id)| at.parse::<i64>().ok().map(|at| (at, id.to_string())))
-                .ok_or_else(|| AppError::field("cursor", "is not a cursor from a previous page"))?,
-        ),
-    };
+    let after = crate::api::time_cursor(q.cursor.as_deref())?;
     let page = state
         .db(move |c| {
             let mut filter = store::ConvoyFilter {

@@ -181,11 +181,7 @@ pub async fn list(
     q: ApiQuery<RequirementParams>,
 ) -> Result<HttpResponse, AppError> {
     let q = q.0;
-    let limit = match q.limit {
-        None => 100,
-        Some(n) if (1..=500).contains(&n) => n,
-        Some(_) => return Err(AppError::field("limit", "must be between 1 and 500")),
-    };
+    let limit = crate::api::page_limit(q.limit)?;
     let page = state
         .db(move |c| {
             let route_id = match &q.route {
