@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::extract::{ApiJson, ApiQuery};
+use crate::api::extract::ApiQuery;
 use crate::auth::{Principal, Role};
 use crate::db::now_micros;
 use crate::domain::alerts::Rule;
@@ -179,32 +179,39 @@ async fn act(
     Ok(HttpResponse::Ok().json(alert))
 }
 
-fn note_of(body: Option<ApiJson<AlertNote>>) -> Option<String> {
-    body.and_then(|b| b.0.note)
+/// The optional `{"note": …}` body: an empty body is fine, a bad one is an error like
+/// anywhere else.
+fn note_of(body: &web::Bytes) -> Result<Option<String>, AppError> {
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(None);
+    }
+    let parsed: AlertNote = crate::api::extract::parse_json(body)?;
+    Ok(parsed
+        .note
         .map(|n| n.trim().to_string())
-        .filter(|n| !n.is_empty())
+        .filter(|n| !n.is_empty()))
 }
 
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", operation_id = "alerts_acknowledge", tag = "alerts", params(("id" = String, Path)),
     request_body = AlertNote, responses((status = 200, body = Alert), (status = 403, description = "not your organization's alert"),
-    (status = 409, description = "already resolved")), security(("bearer" = [])))]
+    (status = 409, description = "already resolved"), (status = 422, description = "a bad note body")), security(("bearer" = [])))]
 pub async fn acknowledge(
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
-    body: Option<ApiJson<AlertNote>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    act(state, who, id.into_inner(), note_of(body), false).await
+    act(state, who, id.into_inner(), note_of(&body)?, false).await
 }
 
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", operation_id = "alerts_resolve", tag = "alerts", params(("id" = String, Path)),
     request_body = AlertNote, responses((status = 200, body = Alert), (status = 403, description = "not your organization's alert"),
-    (status = 409, description = "already resolved")), security(("bearer" = [])))]
+    (status = 409, description = "already resolved"), (status = 422, description = "a bad note body")), security(("bearer" = [])))]
 pub async fn resolve(
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
-    body: Option<ApiJson<AlertNote>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    act(state, who, id.into_inner(), note_of(body), true).await
+    act(state, who, id.into_inner(), note_of(&body)?, true).await
 }

@@ -463,8 +463,7 @@ pub fn build_event(
             }
         },
     };
-    let manifest_ids: Vec<String> = store::load_detail(conn, &convoy.id)?
-        .manifest
+    let manifest_ids: Vec<String> = store::load_manifest(conn, &convoy.id)?
         .into_iter()
         .map(|l| l.commodity_id)
         .collect();
@@ -1059,7 +1058,31 @@ pub fn record_event(
         None => {
             let convoy = store::get_convoy(c, convoy_id)?;
             let new = build_event(c, who, &convoy, body, id)?;
-            store::record_event(c, new)?
+            let lines = new.lines.clone();
+            match store::record_event(c, new)? {
+                // The usual case answers from what was just written, without re-reading
+                // the convoy's events.
+                Created::New(row) => {
+                    let lines = lines
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, l)| store::EventLineRow {
+                            event_id: row.id.clone(),
+                            line_no: i as i32,
+                            commodity_id: l.commodity_id,
+                            kg: l.kg,
+                            quantity: l.quantity,
+                            unit: l.unit,
+                            reason: l.reason.map(|r| r.as_str().to_string()),
+                        })
+                        .collect();
+                    let codes = store::Codes::load(c)?;
+                    let names = HashMap::from([(who.token_id.clone(), who.name.clone())]);
+                    let stored = StoredEvent { row, lines, voided_by: None };
+                    return Ok(Created::New(event_out(&stored, &codes, &names)));
+                }
+                replayed => replayed,
+            }
         }
     };
     let event_id = created.get().id.clone();

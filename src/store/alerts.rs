@@ -261,6 +261,7 @@ pub fn apply_findings(
                 let mut resolved = a.clone();
                 resolved.state = "resolved".into();
                 resolved.resolved_at = Some(now);
+                resolved.last_evaluated_at = now;
                 announce(c, "alert.resolved", &resolved)?;
                 changes.resolved.push(a.id.clone());
             }

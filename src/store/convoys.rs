@@ -272,7 +272,8 @@ fn route_codes(
     ))
 }
 
-fn load_manifest(conn: &mut DbConn, convoy_id: &str) -> Result<Vec<ManifestLineRow>, AppError> {
+/// A convoy's manifest lines, in order.
+pub fn load_manifest(conn: &mut DbConn, convoy_id: &str) -> Result<Vec<ManifestLineRow>, AppError> {
     Ok(manifest_lines::table
         .filter(manifest_lines::convoy_id.eq(convoy_id))
         .order(manifest_lines::line_no.asc())

@@ -1,0 +1,1014 @@
+//! `aidflow-bench`: measures aidflow against its own database on this machine, in one run.
+//!
+//! For each backend (SQLite, then PostgreSQL) it starts `aidflow serve` (release build),
+//! and measures, each beside the same database's raw rate at the same concurrency:
+//! - ingest: event POSTs from 64 concurrent connections vs single-row INSERT+COMMIT;
+//! - sync: 1000-event batches vs 1000-row batched inserts;
+//! - reports: weekly report latency with N events of generated history vs a raw GROUP BY;
+//! - memory: the server's RSS when idle and at its peak in each phase.
+//!
+//! It prints a table and writes the figures as JSON. Run it through `scripts/bench`.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use chrono::{DateTime, TimeZone, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+use serde_json::{json, Value};
+
+use aidflow::db::schema::{
+    checkpoints, commodities, convoy_figures, convoys, deliveries, event_lines, events,
+    organizations, rollup_state, routes, week_rollups,
+};
+use aidflow::domain::week::IsoWeek;
+use aidflow::store::convoys::{ConvoyRow, EventLineRow, EventRow, FiguresRow};
+use aidflow::store::rollups::DeliveryRow;
+
+const CONCURRENCY: usize = 64;
+
+struct Options {
+    ingest_seconds: u64,
+    sync_events: usize,
+    histories: Vec<usize>,
+    report_requests: usize,
+    backends: Vec<String>,
+    out: String,
+    pg_admin: String,
+}
+
+fn options() -> anyhow::Result<Options> {
+    let mut o = Options {
+        ingest_seconds: 15,
+        sync_events: 100_000,
+        histories: vec![1_000_000, 10_000_000],
+        report_requests: 100,
+        backends: vec!["sqlite".into(), "postgres".into()],
+        out: "bench-results/bench.json".into(),
+        pg_admin: std::env::var("AIDFLOW_BENCH_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "--ingest-seconds" => o.ingest_seconds = value.parse()?,
+            "--sync-events" => o.sync_events = value.parse()?,
+            "--history" => {
+                o.histories = value
+                    .split(',')
+                    .map(|v| v.parse())
+                    .collect::<Result<_, _>>()?
+            }
+            "--report-requests" => o.report_requests = value.parse()?,
+            "--backends" => o.backends = value.split(',').map(str::to_string).collect(),
+            "--out" => o.out = value,
+            other => bail!("unknown option {other}; see scripts/bench --help"),
+        }
+        i += 2;
+    }
+    Ok(o)
+}
+
+// ------------------------------------------------------------------ the server
+
+struct Server {
+    child: Child,
+    base: String,
+    token: String,
+}
+
+impl Server {
+    fn start(db_url: &str) -> anyhow::Result<Server> {
+        let bin = std::env::current_exe()?.with_file_name("aidflow");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut child = Command::new(&bin)
+            .arg("serve")
+            .env("AIDFLOW__DATABASE__URL", db_url)
+            .env("AIDFLOW__SERVER__PORT", port.to_string())
+            .env("AIDFLOW__SERVER__HOST", "127.0.0.1")
+            .env("AIDFLOW__JOBS__ENABLED", "false")
+            .env("AIDFLOW__LOG__LEVEL", "warn")
+            .env("AIDFLOW__DATABASE__POOL_SIZE", "16")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().ok_or_else(|| anyhow!("no stdout"))?)
+            .read_line(&mut line)?;
+        let token = line.trim().to_string();
+        if !token.starts_with("afw_") {
+            bail!("aidflow serve printed no admin token (is the database empty?)");
+        }
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("aidflow serve did not start listening");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(Server { child, base, token })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// RSS of a process in MiB, from /proc.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// Samples a process's RSS every 20 ms and keeps the peak.
+struct Sampler {
+    stop: Arc<AtomicBool>,
+    peak_kib: Arc<AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Sampler {
+    fn start(pid: u32) -> Sampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peak_kib = Arc::new(AtomicU64::new(0));
+        let (s, p) = (stop.clone(), peak_kib.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                p.fetch_max((rss_mib(pid) * 1024.0) as u64, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Sampler {
+            stop,
+            peak_kib,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> f64 {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.peak_kib.load(Ordering::Relaxed) as f64 / 1024.0
+    }
+}
+
+// ------------------------------------------------------------------ HTTP load
+
+fn percentile(sorted_ms: &[f64], p: f64) -> f64 {
+    if sorted_ms.is_empty() {
+        return 0.0;
+    }
+    let i = ((p / 100.0) * (sorted_ms.len() - 1) as f64).round() as usize;
+    sorted_ms[i.min(sorted_ms.len() - 1)]
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .unwrap_or_default()
+}
+
+async fn post(
+    c: &reqwest::Client,
+    s: &Server,
+    path: &str,
+    body: &Value,
+) -> anyhow::Result<(u16, Value)> {
+    let res = c
+        .post(format!("{}{path}", s.base))
+        .bearer_auth(&s.token)
+        .json(body)
+        .send()
+        .await?;
+    let status = res.status().as_u16();
+    let value = res.json::<Value>().await.unwrap_or(Value::Null);
+    Ok((status, value))
+}
+
+/// Creates `n` convoys on the Lachin route (one per concurrent field device).
+async fn make_convoys(
+    c: &reqwest::Client,
+    s: &Server,
+    n: usize,
+    tag: &str,
+) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let (status, body) = post(c, s, "/api/v1/convoys", &json!({
+            "organization": "icrc", "reference": format!("BENCH-{tag}-{i}"), "route": "lachin",
+            "planned_departure": "2024-01-01T08:00:00+04:00",
+            "manifest": [{"commodity": "flour", "tonnes": "20"}, {"commodity": "food", "tonnes": "5"}]
+        }))
+        .await?;
+        if status != 201 {
+            bail!("creating a convoy answered {status}: {body}");
+        }
+        ids.push(body["id"].as_str().unwrap_or_default().to_string());
+    }
+    Ok(ids)
+}
+
+fn held_event(minute: usize) -> Value {
+    let at = Utc
+        .with_ymd_and_hms(2024, 1, 1, 6, 0, 0)
+        .single()
+        .unwrap_or_default()
+        + chrono::Duration::minutes(minute as i64);
+    json!({"id": uuid::Uuid::new_v4(), "kind": "held", "checkpoint": "KORNIDZOR", "observed_at": at.to_rfc3339()})
+}
+
+struct Rate {
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    count: usize,
+}
+
+/// 64 devices, each posting events for its own convoy as fast as answers come back.
+async fn ingest(s: &Server, seconds: u64) -> anyhow::Result<Rate> {
+    let c = client();
+    // Each device logs for 20 convoys in turn, so convoys carry a realistic few dozen
+    // events rather than thousands.
+    let all = make_convoys(&c, s, CONCURRENCY * 20, "ingest").await?;
+    let convoys: Vec<Vec<String>> = all.chunks(20).map(|c| c.to_vec()).collect();
+    let latencies: Rc<RefCell<Vec<f64>>> = Rc::default();
+    let failures: Rc<RefCell<usize>> = Rc::default();
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for mine in convoys {
+        let (c, lat, fail) = (c.clone(), latencies.clone(), failures.clone());
+        let (base, token) = (s.base.clone(), s.token.clone());
+        tasks.push(actix_web::rt::spawn(async move {
+            let mut minute = 0;
+            while Instant::now() < deadline {
+                minute += 1;
+                let path = format!("/api/v1/convoys/{}/events", mine[minute % mine.len()]);
+                let t = Instant::now();
+                let res = c
+                    .post(format!("{base}{path}"))
+                    .bearer_auth(&token)
+                    .json(&held_event(minute))
+                    .send()
+                    .await;
+                match res {
+                    Ok(r) if r.status().as_u16() == 201 => {
+                        lat.borrow_mut().push(t.elapsed().as_secs_f64() * 1000.0)
+                    }
+                    _ => *fail.borrow_mut() += 1,
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let lat = sorted(latencies.borrow().clone());
+    if *failures.borrow() > 0 {
+        eprintln!("  ingest: {} requests failed", failures.borrow());
+    }
+    Ok(Rate {
+        per_second: lat.len() as f64 / elapsed,
+        p50_ms: percentile(&lat, 50.0),
+        p99_ms: percentile(&lat, 99.0),
+        count: lat.len(),
+    })
+}
+
+/// Batches of 1000 events over 100 convoys, sent one after another.
+async fn sync(s: &Server, total: usize) -> anyhow::Result<Rate> {
+    let c = client();
+    let convoys = make_convoys(&c, s, 2000, "sync").await?;
+    let mut lat = Vec::new();
+    let start = Instant::now();
+    let mut sent = 0;
+    let mut minute = 0;
+    while sent < total {
+        minute += 1;
+        let events: Vec<Value> = (0..1000)
+            .map(|i| {
+                let mut e = held_event(minute);
+                e["convoy"] = json!(convoys[(minute * 1000 + i) % convoys.len()]);
+                e
+            })
+            .collect();
+        let t = Instant::now();
+        let (status, body) = post(
+            &c,
+            s,
+            "/api/v1/sync",
+            &json!({"device": "bench", "events": events}),
+        )
+        .await?;
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        if status != 200 || body["counts"]["created"] != 1000 {
+            bail!("a sync batch answered {status}: {}", body["counts"]);
+        }
+        sent += 1000;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let lat = sorted(lat);
+    Ok(Rate {
+        per_second: sent as f64 / elapsed,
+        p50_ms: percentile(&lat, 50.0),
+        p99_ms: percentile(&lat, 99.0),
+        count: sent,
+    })
+}
+
+async fn report_latency(s: &Server, weeks: &[IsoWeek], requests: usize) -> anyhow::Result<Rate> {
+    let c = client();
+    let mut lat = Vec::new();
+    for i in 0..requests {
+        let w = weeks[(i * 7919) % weeks.len()];
+        let t = Instant::now();
+        let res = c
+            .get(format!("{}/api/v1/reports/weekly/{}", s.base, w.key()))
+            .bearer_auth(&s.token)
+            .send()
+            .await?;
+        let status = res.status().as_u16();
+        let _ = res.bytes().await?;
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        if status != 200 {
+            bail!("weekly report {} answered {status}", w.key());
+        }
+    }
+    let total: f64 = lat.iter().sum::<f64>() / 1000.0;
+    let lat = sorted(lat);
+    Ok(Rate {
+        per_second: requests as f64 / total,
+        p50_ms: percentile(&lat, 50.0),
+        p99_ms: percentile(&lat, 99.0),
+        count: requests,
+    })
+}
+
+// ------------------------------------------------------------------ raw baselines
+
+const RAW_TABLE: &str = "CREATE TABLE IF NOT EXISTS bench_raw (id TEXT PRIMARY KEY, convoy TEXT NOT NULL, observed_at BIGINT NOT NULL, payload TEXT NOT NULL)";
+
+/// Single-row INSERT + COMMIT from 64 threads on SQLite, with aidflow's pragmas.
+fn raw_sqlite_single(path: &str, seconds: u64) -> anyhow::Result<f64> {
+    let mut setup = SqliteConnection::establish(path)?;
+    setup.batch_execute(&format!("PRAGMA journal_mode = WAL; {RAW_TABLE};"))?;
+    let count = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let threads: Vec<_> = (0..CONCURRENCY)
+        .map(|t| {
+            let (count, path) = (count.clone(), path.to_string());
+            std::thread::spawn(move || -> anyhow::Result<()> {
+                let mut c = SqliteConnection::establish(&path)?;
+                c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+                let mut i = 0u64;
+                while Instant::now() < deadline {
+                    i += 1;
+                    c.batch_execute(&format!(
+                        "BEGIN IMMEDIATE; INSERT INTO bench_raw VALUES ('{t}-{i}-{}', 'c{t}', {i}, '{{\"kind\":\"held\"}}'); COMMIT;",
+                        uuid::Uuid::new_v4()
+                    ))?;
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join()
+            .map_err(|_| anyhow!("raw insert thread panicked"))??;
+    }
+    Ok(count.load(Ordering::Relaxed) as f64 / seconds as f64)
+}
+
+/// The same with pgbench: 64 clients, one INSERT per transaction.
+fn raw_pg_single(url: &str, seconds: u64) -> anyhow::Result<f64> {
+    let mut setup = PgConnection::establish(url)?;
+    setup.batch_execute(RAW_TABLE)?;
+    let dir = tempfile_dir()?;
+    let script = format!("{dir}/insert.sql");
+    std::fs::write(&script, "INSERT INTO bench_raw VALUES (gen_random_uuid()::text, 'c' || :client_id, 0, '{\"kind\":\"held\"}');\n")?;
+    let out = Command::new("pgbench")
+        .args([
+            "-n",
+            "-c",
+            &CONCURRENCY.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &seconds.to_string(),
+            "-f",
+            &script,
+            url,
+        ])
+        .output()
+        .context("running pgbench (install postgresql-client)")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|v| v.parse::<f64>().ok())
+        .ok_or_else(|| {
+            anyhow!(
+                "pgbench printed no tps: {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+}
+
+fn tempfile_dir() -> anyhow::Result<String> {
+    let dir = std::env::temp_dir().join(format!("aidflow-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir.display().to_string())
+}
+
+/// 1000-row transactions, 100 of them, on one connection.
+fn raw_batched<C: Connection>(conn: &mut C, batches: usize) -> anyhow::Result<f64> {
+    conn.batch_execute(RAW_TABLE)?;
+    let start = Instant::now();
+    for b in 0..batches {
+        let values: Vec<String> = (0..1000)
+            .map(|i| {
+                format!(
+                    "('b{b}-{i}-{}', 'c{}', {i}, '{{\"kind\":\"held\"}}')",
+                    uuid::Uuid::new_v4(),
+                    i % 100
+                )
+            })
+            .collect();
+        conn.batch_execute(&format!(
+            "BEGIN; INSERT INTO bench_raw VALUES {}; COMMIT;",
+            values.join(",")
+        ))?;
+    }
+    Ok((batches * 1000) as f64 / start.elapsed().as_secs_f64())
+}
+
+// ------------------------------------------------------------------ history
+
+/// What the generated history covers.
+struct History {
+    weeks: Vec<IsoWeek>,
+}
+
+/// Writes `n_events` of history straight into the database: convoys of 10 events each
+/// (departed with 2 cargo lines, arrivals and clearances at each checkpoint, delivered
+/// with 2 lines), over three years, with their figures, receipts and weekly rollups, as
+/// the service itself would have stored them. One body for both connection types.
+macro_rules! history_for {
+    ($name:ident, $conn:ty) => {
+        fn $name(conn: &mut $conn, n_events: usize, generation: usize) -> anyhow::Result<History> {
+            let cps: BTreeMap<String, String> = checkpoints::table
+                .select((checkpoints::code, checkpoints::id))
+                .load::<(String, String)>(conn)?
+                .into_iter()
+                .collect();
+            let cos: BTreeMap<String, String> = commodities::table
+                .select((commodities::code, commodities::id))
+                .load::<(String, String)>(conn)?
+                .into_iter()
+                .collect();
+            let route: String = routes::table
+                .filter(routes::code.eq("lachin"))
+                .select(routes::id)
+                .first(conn)?;
+            let orgs: Vec<String> = organizations::table
+                .select(organizations::id)
+                .order(organizations::slug.asc())
+                .load(conn)?;
+            let tz: chrono_tz::Tz = rollup_state::table
+                .select(rollup_state::timezone)
+                .first::<String>(conn)
+                .optional()?
+                .and_then(|z| z.parse().ok())
+                .unwrap_or(chrono_tz::Asia::Yerevan);
+            let stops = ["GORIS", "KORNIDZOR", "HAKARI", "SHUSHA", "STEPANAKERT"];
+            let (flour, food) = (cos["flour"].clone(), cos["food"].clone());
+            let n_convoys = (n_events / 10).max(1);
+            let start: DateTime<Utc> = Utc
+                .with_ymd_and_hms(2021, 1, 4, 4, 0, 0)
+                .single()
+                .unwrap_or_default();
+            // 155 weeks, ending before the benchmark's own convoys (2024-W01).
+            let span_minutes: i64 = 155 * 7 * 24 * 60;
+            let mut rollups: BTreeMap<(String, String, String), [i64; 3]> = BTreeMap::new();
+            let mut weeks = std::collections::BTreeSet::new();
+            let chunk = 2000;
+            let mut i = 0;
+            while i < n_convoys {
+                let end = (i + chunk).min(n_convoys);
+                let (mut cv, mut ev, mut lines, mut figs, mut dels) =
+                    (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                for k in i..end {
+                    let id = uuid::Uuid::new_v4().to_string();
+                    let org = orgs[k % orgs.len()].clone();
+                    let depart = start
+                        + chrono::Duration::minutes(span_minutes * k as i64 / n_convoys as i64);
+                    let arrive = depart + chrono::Duration::hours(4);
+                    let (fkg, okg) = (20_000 + (k % 7) as i64 * 1000, 5_000);
+                    let week = IsoWeek::containing(arrive, tz);
+                    weeks.insert(week);
+                    cv.push(ConvoyRow {
+                        id: id.clone(),
+                        organization_id: org.clone(),
+                        reference: format!("H{generation}-{k}"),
+                        route_id: route.clone(),
+                        trucks: Some(2),
+                        planned_departure: depart.timestamp_micros(),
+                        planned_departure_offset: 14400,
+                        expected_arrival: arrive.timestamp_micros(),
+                        expected_arrival_offset: 14400,
+                        note: None,
+                        status: "delivered".into(),
+                        last_checkpoint_id: Some(cps["STEPANAKERT"].clone()),
+                        last_seen_at: Some(arrive.timestamp_micros()),
+                        planned_kg: fkg + okg,
+                        loaded_kg: fkg + okg,
+                        delivered_kg: fkg + okg,
+                        short_loaded_kg: 0,
+                        denied_kg: 0,
+                        lost_kg: 0,
+                        rejected_kg: 0,
+                        outstanding_kg: 0,
+                        cancelled_kg: 0,
+                        ledger_version: 10,
+                        body_sha256: "bench".into(),
+                        created_by: "bench".into(),
+                        created_at: depart.timestamp_micros(),
+                        updated_at: arrive.timestamp_micros(),
+                    });
+                    let mut seq = 0;
+                    let mut event = |kind: &str, cp: &str, at: DateTime<Utc>| {
+                        seq += 1;
+                        let eid = uuid::Uuid::new_v4().to_string();
+                        ev.push(EventRow {
+                            id: eid.clone(),
+                            convoy_id: id.clone(),
+                            seq,
+                            kind: kind.into(),
+                            checkpoint_id: Some(cps[cp].clone()),
+                            observed_at: at.timestamp_micros(),
+                            observed_offset: 14400,
+                            recorded_at: at.timestamp_micros(),
+                            recorded_by: "bench".into(),
+                            reason: None,
+                            note: None,
+                            corrects: None,
+                            body_sha256: "bench".into(),
+                        });
+                        eid
+                    };
+                    let departed = event("departed", "GORIS", depart);
+                    for (s, cp) in stops.iter().enumerate().skip(1).take(3) {
+                        event(
+                            "arrived",
+                            cp,
+                            depart + chrono::Duration::minutes(40 * s as i64),
+                        );
+                        event(
+                            "cleared",
+                            cp,
+                            depart + chrono::Duration::minutes(40 * s as i64 + 20),
+                        );
+                    }
+                    event(
+                        "arrived",
+                        "STEPANAKERT",
+                        arrive - chrono::Duration::minutes(10),
+                    );
+                    let delivered = event("delivered", "STEPANAKERT", arrive);
+                    for (eid, no) in [(departed.clone(), 0), (delivered.clone(), 2)] {
+                        lines.push(EventLineRow {
+                            event_id: eid.clone(),
+                            line_no: no,
+                            commodity_id: flour.clone(),
+                            kg: fkg,
+                            quantity: (fkg / 1000).to_string(),
+                            unit: "t".into(),
+                            reason: None,
+                        });
+                        lines.push(EventLineRow {
+                            event_id: eid,
+                            line_no: no + 1,
+                            commodity_id: food.clone(),
+                            kg: okg,
+                            quantity: okg.to_string(),
+                            unit: "kg".into(),
+                            reason: None,
+                        });
+                    }
+                    for (co, kg) in [(&flour, fkg), (&food, okg)] {
+                        figs.push(FiguresRow {
+                            convoy_id: id.clone(),
+                            commodity_id: co.clone(),
+                            planned_kg: kg,
+                            loaded_kg: kg,
+                            delivered_kg: kg,
+                            short_loaded_kg: 0,
+                            denied_kg: 0,
+                            lost_kg: 0,
+                            rejected_kg: 0,
+                            outstanding_kg: 0,
+                            cancelled_kg: 0,
+                        });
+                        dels.push(DeliveryRow {
+                            event_id: delivered.clone(),
+                            commodity_id: co.clone(),
+                            convoy_id: id.clone(),
+                            observed_at: arrive.timestamp_micros(),
+                            kg,
+                        });
+                        let r = rollups
+                            .entry((week.key(), org.clone(), co.clone()))
+                            .or_default();
+                        r[0] += kg;
+                        r[1] += kg;
+                        r[2] += kg;
+                    }
+                }
+                conn.transaction::<_, diesel::result::Error, _>(|c| {
+                    for part in cv.chunks(500) {
+                        diesel::insert_into(convoys::table)
+                            .values(part)
+                            .execute(c)?;
+                    }
+                    for part in ev.chunks(1000) {
+                        diesel::insert_into(events::table).values(part).execute(c)?;
+                    }
+                    for part in lines.chunks(1000) {
+                        diesel::insert_into(event_lines::table)
+                            .values(part)
+                            .execute(c)?;
+                    }
+                    for part in figs.chunks(1000) {
+                        diesel::insert_into(convoy_figures::table)
+                            .values(part)
+                            .execute(c)?;
+                    }
+                    for part in dels.chunks(1000) {
+                        diesel::insert_into(deliveries::table)
+                            .values(part)
+                            .execute(c)?;
+                    }
+                    Ok(())
+                })?;
+                i = end;
+            }
+            let rows: Vec<_> = rollups
+                .into_iter()
+                .map(|((week, org, co), [planned, delivered, during])| {
+                    (
+                        week_rollups::week.eq(week),
+                        week_rollups::route_id.eq(route.clone()),
+                        week_rollups::organization_id.eq(org),
+                        week_rollups::commodity_id.eq(co),
+                        week_rollups::planned_kg.eq(planned),
+                        week_rollups::loaded_kg.eq(planned),
+                        week_rollups::delivered_kg.eq(delivered),
+                        week_rollups::delivered_during_kg.eq(during),
+                        week_rollups::short_loaded_kg.eq(0i64),
+                        week_rollups::denied_kg.eq(0i64),
+                        week_rollups::lost_kg.eq(0i64),
+                        week_rollups::rejected_kg.eq(0i64),
+                        week_rollups::outstanding_kg.eq(0i64),
+                        week_rollups::cancelled_kg.eq(0i64),
+                    )
+                })
+                .collect();
+            for row in rows {
+                use diesel::upsert::excluded;
+                use week_rollups::dsl as w;
+                diesel::insert_into(week_rollups::table)
+                    .values(row)
+                    .on_conflict((w::week, w::route_id, w::organization_id, w::commodity_id))
+                    .do_update()
+                    .set((
+                        w::planned_kg.eq(w::planned_kg + excluded(w::planned_kg)),
+                        w::loaded_kg.eq(w::loaded_kg + excluded(w::loaded_kg)),
+                        w::delivered_kg.eq(w::delivered_kg + excluded(w::delivered_kg)),
+                        w::delivered_during_kg
+                            .eq(w::delivered_during_kg + excluded(w::delivered_during_kg)),
+                    ))
+                    .execute(conn)?;
+            }
+            Ok(History {
+                weeks: weeks.into_iter().collect(),
+            })
+        }
+    };
+}
+
+history_for!(history_sqlite, SqliteConnection);
+history_for!(history_pg, PgConnection);
+
+/// The naive report: every delivered line of the ledger up to the week's end, grouped.
+const RAW_GROUP_BY: &str = "SELECT c.route_id, c.organization_id, l.commodity_id, CAST(SUM(l.kg) AS BIGINT) \
+     FROM events e JOIN event_lines l ON l.event_id = e.id JOIN convoys c ON c.id = e.convoy_id \
+     WHERE e.kind = 'delivered' AND e.observed_at < {end} GROUP BY c.route_id, c.organization_id, l.commodity_id";
+
+fn raw_group_by_ms<C: Connection + SimpleConnection>(
+    conn: &mut C,
+    weeks: &[IsoWeek],
+    runs: usize,
+) -> anyhow::Result<Rate> {
+    let mut lat = Vec::new();
+    for i in 0..runs {
+        let w = weeks[(i * 7919) % weeks.len()];
+        let end = w.bounds(chrono_tz::Asia::Yerevan).1.timestamp_micros();
+        let t = Instant::now();
+        conn.batch_execute(&RAW_GROUP_BY.replace("{end}", &end.to_string()))?;
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let lat = sorted(lat);
+    Ok(Rate {
+        per_second: 0.0,
+        p50_ms: percentile(&lat, 50.0),
+        p99_ms: percentile(&lat, 99.0),
+        count: runs,
+    })
+}
+
+// ------------------------------------------------------------------ the run
+
+struct Figures(BTreeMap<String, Value>);
+
+impl Figures {
+    fn set(&mut self, key: &str, v: Value) {
+        self.0.insert(key.to_string(), v);
+    }
+}
+
+fn rate_json(r: &Rate) -> Value {
+    json!({"per_second": (r.per_second * 10.0).round() / 10.0, "p50_ms": (r.p50_ms * 100.0).round() / 100.0, "p99_ms": (r.p99_ms * 100.0).round() / 100.0, "count": r.count})
+}
+
+fn run_backend(backend: &str, o: &Options) -> anyhow::Result<Figures> {
+    let mut f = Figures(BTreeMap::new());
+    let dir = tempfile_dir()?;
+    let (url, raw_url) = match backend {
+        "sqlite" => {
+            let path = format!("{dir}/aidflow-{backend}.db");
+            let _ = std::fs::remove_file(&path);
+            (format!("sqlite://{path}"), format!("{dir}/raw.db"))
+        }
+        _ => {
+            let mut admin = PgConnection::establish(&o.pg_admin)
+                .context("connecting to PostgreSQL (AIDFLOW_BENCH_PG)")?;
+            for db in ["aidflow_bench", "aidflow_bench_raw"] {
+                admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))?;
+                admin.batch_execute(&format!("CREATE DATABASE {db}"))?;
+            }
+            let base = o
+                .pg_admin
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_string())
+                .unwrap_or_default();
+            (
+                format!("{base}/aidflow_bench"),
+                format!("{base}/aidflow_bench_raw"),
+            )
+        }
+    };
+    let _ = std::fs::remove_file(&raw_url);
+    let server = Server::start(&url)?;
+    std::thread::sleep(Duration::from_millis(500));
+    f.set("rss_idle_mib", json!(rss_mib(server.pid())));
+
+    eprintln!(
+        "[{backend}] ingest: {} s of event POSTs from {CONCURRENCY} connections",
+        o.ingest_seconds
+    );
+    let sampler = Sampler::start(server.pid());
+    let ingest = actix_web::rt::System::new().block_on(ingest(&server, o.ingest_seconds))?;
+    f.set("rss_peak_ingest_mib", json!(sampler.finish()));
+    let raw = if backend == "sqlite" {
+        raw_sqlite_single(&raw_url, o.ingest_seconds)?
+    } else {
+        raw_pg_single(&raw_url, o.ingest_seconds)?
+    };
+    f.set("ingest", rate_json(&ingest));
+    f.set("raw_single_insert_per_second", json!(raw.round()));
+    f.set(
+        "ingest_ratio",
+        json!(((ingest.per_second / raw) * 1000.0).round() / 1000.0),
+    );
+
+    eprintln!(
+        "[{backend}] sync: {} events in batches of 1000",
+        o.sync_events
+    );
+    let sampler = Sampler::start(server.pid());
+    let sync = actix_web::rt::System::new().block_on(sync(&server, o.sync_events))?;
+    f.set("rss_peak_sync_mib", json!(sampler.finish()));
+    let raw_batched_rate = if backend == "sqlite" {
+        raw_batched(&mut SqliteConnection::establish(&raw_url)?, 100)?
+    } else {
+        raw_batched(&mut PgConnection::establish(&raw_url)?, 100)?
+    };
+    f.set("sync", rate_json(&sync));
+    f.set(
+        "raw_batched_insert_per_second",
+        json!(raw_batched_rate.round()),
+    );
+    f.set(
+        "sync_ratio",
+        json!(((sync.per_second / raw_batched_rate) * 1000.0).round() / 1000.0),
+    );
+
+    let mut generated = 0;
+    for &n in &o.histories {
+        eprintln!("[{backend}] history: generating up to {n} events");
+        let t = Instant::now();
+        let history = if backend == "sqlite" {
+            let path = url.trim_start_matches("sqlite://");
+            let mut c = SqliteConnection::establish(path)?;
+            c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;")?;
+            history_sqlite(&mut c, n - generated, generated)?
+        } else {
+            history_pg(
+                &mut PgConnection::establish(&url)?,
+                n - generated,
+                generated,
+            )?
+        };
+        generated = n;
+        eprintln!(
+            "[{backend}]   generated in {:.0} s; measuring reports",
+            t.elapsed().as_secs_f64()
+        );
+        let sampler = Sampler::start(server.pid());
+        let reports = actix_web::rt::System::new().block_on(report_latency(
+            &server,
+            &history.weeks,
+            o.report_requests,
+        ))?;
+        let peak = sampler.finish();
+        let raw = if backend == "sqlite" {
+            raw_group_by_ms(
+                &mut SqliteConnection::establish(url.trim_start_matches("sqlite://"))?,
+                &history.weeks,
+                5,
+            )?
+        } else {
+            raw_group_by_ms(&mut PgConnection::establish(&url)?, &history.weeks, 5)?
+        };
+        let key = format!("reports_{n}");
+        f.set(
+            &key,
+            json!({
+                "report": rate_json(&reports),
+                "raw_group_by": rate_json(&raw),
+                "speedup_p50": ((raw.p50_ms / reports.p50_ms.max(0.001)) * 10.0).round() / 10.0,
+                "rss_peak_mib": peak,
+            }),
+        );
+    }
+    f.set("rss_end_mib", json!(rss_mib(server.pid())));
+    drop(server);
+    if backend == "sqlite" {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(f)
+}
+
+fn print_table(all: &BTreeMap<String, Figures>) {
+    let get = |f: &Figures, path: &[&str]| -> String {
+        let mut v = f.0.get(path[0]).cloned().unwrap_or(Value::Null);
+        for p in &path[1..] {
+            v = v.get(*p).cloned().unwrap_or(Value::Null);
+        }
+        match v {
+            Value::Null => "—".into(),
+            Value::Number(n) => format!("{:.2}", n.as_f64().unwrap_or(0.0))
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string(),
+            other => other.to_string(),
+        }
+    };
+    println!("\n{:<52} {:>14} {:>14}", "figure", "sqlite", "postgres");
+    let empty = Figures(BTreeMap::new());
+    let (s, p) = (
+        all.get("sqlite").unwrap_or(&empty),
+        all.get("postgres").unwrap_or(&empty),
+    );
+    let row = |label: &str, path: &[&str]| {
+        println!("{:<52} {:>14} {:>14}", label, get(s, path), get(p, path))
+    };
+    row(
+        "ingest: events/s (64 connections)",
+        &["ingest", "per_second"],
+    );
+    row("ingest: p50 ms", &["ingest", "p50_ms"]);
+    row("ingest: p99 ms", &["ingest", "p99_ms"]);
+    row(
+        "raw single-row insert+commit/s (64 connections)",
+        &["raw_single_insert_per_second"],
+    );
+    row("ingest / raw (target ≥ 0.5)", &["ingest_ratio"]);
+    row("sync: events/s (batches of 1000)", &["sync", "per_second"]);
+    row("sync: batch p50 ms (target ≤ 100)", &["sync", "p50_ms"]);
+    row("sync: batch p99 ms", &["sync", "p99_ms"]);
+    row(
+        "raw batched insert rows/s",
+        &["raw_batched_insert_per_second"],
+    );
+    row("sync / raw batched", &["sync_ratio"]);
+    let keys: Vec<String> =
+        s.0.keys()
+            .chain(p.0.keys())
+            .filter(|k| k.starts_with("reports_"))
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+    for k in keys {
+        let n = k.trim_start_matches("reports_");
+        row(
+            &format!("report p50 ms, {n} events"),
+            &[&k, "report", "p50_ms"],
+        );
+        row(
+            &format!("report p99 ms, {n} events (target ≤ 50)"),
+            &[&k, "report", "p99_ms"],
+        );
+        row(
+            &format!("raw GROUP BY p50 ms, {n} events"),
+            &[&k, "raw_group_by", "p50_ms"],
+        );
+        row(
+            "speed-up vs raw GROUP BY (target ≥ 10)",
+            &[&k, "speedup_p50"],
+        );
+        row(
+            &format!("RSS peak MiB, reports at {n}"),
+            &[&k, "rss_peak_mib"],
+        );
+    }
+    row("RSS idle MiB (target ≤ 40)", &["rss_idle_mib"]);
+    row(
+        "RSS peak MiB, ingest (target ≤ 150)",
+        &["rss_peak_ingest_mib"],
+    );
+    row("RSS peak MiB, sync (target ≤ 150)", &["rss_peak_sync_mib"]);
+}
+
+fn main() -> anyhow::Result<()> {
+    let o = options()?;
+    let mut all = BTreeMap::new();
+    for backend in &o.backends {
+        all.insert(
+            backend.clone(),
+            run_backend(backend, &o).with_context(|| format!("benchmark on {backend}"))?,
+        );
+    }
+    print_table(&all);
+    let json: BTreeMap<&String, &BTreeMap<String, Value>> =
+        all.iter().map(|(k, v)| (k, &v.0)).collect();
+    let doc = json!({
+        "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)},
+        "options": {"concurrency": CONCURRENCY, "ingest_seconds": o.ingest_seconds, "sync_events": o.sync_events, "histories": o.histories},
+        "results": json,
+    });
+    if let Some(parent) = std::path::Path::new(&o.out).parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&o.out, serde_json::to_string_pretty(&doc)?)?;
+    println!("\nfigures written to {}", o.out);
+    Ok(())
+}
