@@ -215,6 +215,20 @@ impl From<diesel::result::Error> for AppError {
                 "the record is referenced by other records, or refers to one that does not exist"
                     .into(),
             ),
+            // Concurrent writers on PostgreSQL: the transaction was rolled back whole and
+            // the same request can simply be sent again.
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                AppError::Unavailable(
+                    "the request collided with a concurrent write and was undone; send it again"
+                        .into(),
+                )
+            }
+            Error::DatabaseError(_, ref info) if info.message().contains("deadlock detected") => {
+                AppError::Unavailable(
+                    "the request collided with a concurrent write and was undone; send it again"
+                        .into(),
+                )
+            }
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
                 AppError::Unavailable("the database connection was lost; retry the request".into())
             }

@@ -14,6 +14,7 @@ use crate::error::{AppError, Problem};
 use crate::state::AppState;
 use crate::store::convoys as store;
 use crate::store::{body_hash, Created};
+use diesel::Connection;
 
 /// The most items (convoys plus events) one batch may carry.
 pub const MAX_ITEMS: usize = 1000;
@@ -165,8 +166,23 @@ fn sync_convoy(c: &mut DbConn, who: &Principal, body: &NewConvoy) -> Result<Crea
     }
 }
 
-/// Applies a batch for `who`; each item in its own transaction.
+/// Applies a batch for `who` in one transaction, each item in a savepoint of its own:
+/// a failed item is undone alone, and the batch costs one commit, not a thousand. The
+/// answer is sent only after that commit, so every item reported created is durable.
 pub fn apply(c: &mut DbConn, who: &Principal, batch: SyncBatch) -> Result<SyncResult, AppError> {
+    // Two batches touching the same convoys in another order can deadlock on PostgreSQL,
+    // which undoes one of them whole: that one is simply applied again.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match crate::db::write_tx(c, |c| apply_items(c, who, &batch)) {
+            Err(AppError::Unavailable(_)) if attempt < 3 => continue,
+            other => return other,
+        }
+    }
+}
+
+fn apply_items(c: &mut DbConn, who: &Principal, batch: &SyncBatch) -> Result<SyncResult, AppError> {
     let mut counts = SyncCounts::default();
     let convoys = batch
         .convoys
@@ -181,14 +197,16 @@ pub fn apply(c: &mut DbConn, who: &Principal, batch: SyncBatch) -> Result<SyncRe
         .collect();
     let events = batch
         .events
-        .into_iter()
+        .iter()
         .map(|e| {
             let id = e.id.map(|i| i.to_string());
-            let (convoy, body) = e.into_event();
+            let (convoy, body) = e.clone().into_event();
             let result = if body.id.is_none() {
                 missing_id()
             } else {
-                convoys::record_event(c, who, &convoy.to_string(), &body).map(|r| r.map(|_| ()))
+                c.transaction(|c| {
+                    convoys::record_event(c, who, &convoy.to_string(), &body).map(|r| r.map(|_| ()))
+                })
             };
             answer(id, result, &mut counts)
         })

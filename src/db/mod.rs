@@ -241,7 +241,7 @@ impl DbConn {
     }
 }
 
-/// Runs `f` in a write transaction. On SQLite it is `BEGIN IMMEDIATE`, which takes the
+/// Runs `f` in a write transaction (a savepoint when called inside one). On SQLite it is `BEGIN IMMEDIATE`, which takes the
 /// write lock up front so concurrent writers queue (busy_timeout) instead of failing with
 /// "database is locked" when a read transaction tries to upgrade.
 pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
@@ -249,6 +249,15 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    // Inside a caller's transaction (a sync batch), this is a savepoint: the caller's
+    // transaction already holds the write lock.
+    let nested = <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .map_err(E::from)?
+        .is_some();
+    if nested {
+        return conn.transaction(f);
+    }
     match conn {
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
