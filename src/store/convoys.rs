@@ -398,7 +398,9 @@ pub fn load_detail(conn: &mut DbConn, id: &str) -> Result<ConvoyDetail, AppError
 }
 
 /// Rewrites the convoy's derived columns, figure tables and receipts from an evaluated
-/// ledger, and moves the weekly rollups by the difference.
+/// ledger, and moves the weekly rollups by the difference. Most events (arrivals, holds,
+/// clearances without loss) leave the figures as they were: then only the convoy's
+/// status row is written.
 fn write_derived(
     conn: &mut DbConn,
     convoy: &ConvoyRow,
@@ -406,15 +408,6 @@ fn write_derived(
     codes: &Codes,
 ) -> Result<(), AppError> {
     let convoy_id = convoy.id.as_str();
-    let tz = rollups::timezone(conn)?;
-    let old_figures: Vec<FiguresRow> = convoy_figures::table
-        .filter(convoy_figures::convoy_id.eq(convoy_id))
-        .select(FiguresRow::as_select())
-        .load(conn)?;
-    let old_receipts: Vec<DeliveryRow> = deliveries::table
-        .filter(deliveries::convoy_id.eq(convoy_id))
-        .select(DeliveryRow::as_select())
-        .load(conn)?;
     let t = &ledger.totals;
     diesel::update(convoys::table.find(convoy_id))
         .set((
@@ -436,18 +429,17 @@ fn write_derived(
             convoys::updated_at.eq(now_micros()),
         ))
         .execute(conn)?;
-    diesel::delete(convoy_figures::table.filter(convoy_figures::convoy_id.eq(convoy_id)))
-        .execute(conn)?;
-    diesel::delete(convoy_losses::table.filter(convoy_losses::convoy_id.eq(convoy_id)))
-        .execute(conn)?;
-    diesel::delete(deliveries::table.filter(deliveries::convoy_id.eq(convoy_id))).execute(conn)?;
+
+    let unknown =
+        |what: &str, code: &str| AppError::Internal(anyhow::anyhow!("unknown {what} {code}"));
     let mut new_figures = Vec::with_capacity(ledger.commodities.len());
+    let mut new_losses = Vec::new();
     for c in &ledger.commodities {
-        let commodity_id = codes.commodity_id(&c.commodity).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("unknown commodity {}", c.commodity))
-        })?;
+        let commodity_id = codes
+            .commodity_id(&c.commodity)
+            .ok_or_else(|| unknown("commodity", &c.commodity))?;
         let f = &c.figures;
-        let row = FiguresRow {
+        new_figures.push(FiguresRow {
             convoy_id: convoy_id.to_string(),
             commodity_id: commodity_id.clone(),
             planned_kg: f.planned,
@@ -459,11 +451,7 @@ fn write_derived(
             rejected_kg: f.rejected,
             outstanding_kg: f.outstanding,
             cancelled_kg: f.cancelled,
-        };
-        diesel::insert_into(convoy_figures::table)
-            .values(&row)
-            .execute(conn)?;
-        new_figures.push(row);
+        });
         let denied = f
             .denied_by_checkpoint
             .iter()
@@ -473,40 +461,117 @@ fn write_derived(
             .iter()
             .map(|((cp, reason), kg)| (cp.as_str(), reason.as_str(), *kg));
         for (checkpoint, reason, kg) in denied.chain(lost) {
-            let checkpoint_id = codes.checkpoint_id(checkpoint).ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!("unknown checkpoint {checkpoint}"))
-            })?;
-            diesel::insert_into(convoy_losses::table)
-                .values(LossRow {
-                    convoy_id: convoy_id.to_string(),
-                    commodity_id: commodity_id.clone(),
-                    checkpoint_id,
-                    reason: reason.to_string(),
-                    kg,
-                })
-                .execute(conn)?;
+            new_losses.push(LossRow {
+                convoy_id: convoy_id.to_string(),
+                commodity_id: commodity_id.clone(),
+                checkpoint_id: codes
+                    .checkpoint_id(checkpoint)
+                    .ok_or_else(|| unknown("checkpoint", checkpoint))?,
+                reason: reason.to_string(),
+                kg,
+            });
         }
     }
     let mut new_receipts = Vec::with_capacity(ledger.deliveries.len());
     for d in &ledger.deliveries {
-        let row = DeliveryRow {
+        new_receipts.push(DeliveryRow {
             event_id: d.event_id.to_string(),
-            commodity_id: codes.commodity_id(&d.commodity).ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!("unknown commodity {}", d.commodity))
-            })?,
+            commodity_id: codes
+                .commodity_id(&d.commodity)
+                .ok_or_else(|| unknown("commodity", &d.commodity))?,
             convoy_id: convoy_id.to_string(),
             observed_at: d.observed_at.timestamp_micros(),
             kg: d.kg,
-        };
-        diesel::insert_into(deliveries::table)
-            .values(&row)
-            .execute(conn)?;
-        new_receipts.push(row);
+        });
     }
+
+    let old_figures: Vec<FiguresRow> = convoy_figures::table
+        .filter(convoy_figures::convoy_id.eq(convoy_id))
+        .select(FiguresRow::as_select())
+        .load(conn)?;
+    let old_receipts: Vec<DeliveryRow> = deliveries::table
+        .filter(deliveries::convoy_id.eq(convoy_id))
+        .select(DeliveryRow::as_select())
+        .load(conn)?;
+    let old_losses: Vec<LossRow> = convoy_losses::table
+        .filter(convoy_losses::convoy_id.eq(convoy_id))
+        .select(LossRow::as_select())
+        .load(conn)?;
+    let figures_key = |f: &FiguresRow| {
+        (
+            f.commodity_id.clone(),
+            [
+                f.planned_kg,
+                f.loaded_kg,
+                f.delivered_kg,
+                f.short_loaded_kg,
+                f.denied_kg,
+                f.lost_kg,
+                f.rejected_kg,
+                f.outstanding_kg,
+                f.cancelled_kg,
+            ],
+        )
+    };
+    let loss_key = |l: &LossRow| {
+        (
+            l.commodity_id.clone(),
+            l.checkpoint_id.clone(),
+            l.reason.clone(),
+            l.kg,
+        )
+    };
+    let receipt_key = |r: &DeliveryRow| {
+        (
+            r.event_id.clone(),
+            r.commodity_id.clone(),
+            r.observed_at,
+            r.kg,
+        )
+    };
+    let unchanged = same(&old_figures, &new_figures, figures_key)
+        && same(&old_losses, &new_losses, loss_key)
+        && same(&old_receipts, &new_receipts, receipt_key);
+    if unchanged {
+        return Ok(());
+    }
+    diesel::delete(convoy_figures::table.filter(convoy_figures::convoy_id.eq(convoy_id)))
+        .execute(conn)?;
+    diesel::delete(convoy_losses::table.filter(convoy_losses::convoy_id.eq(convoy_id)))
+        .execute(conn)?;
+    diesel::delete(deliveries::table.filter(deliveries::convoy_id.eq(convoy_id))).execute(conn)?;
+    for row in &new_figures {
+        diesel::insert_into(convoy_figures::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    for row in &new_losses {
+        diesel::insert_into(convoy_losses::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    for row in &new_receipts {
+        diesel::insert_into(deliveries::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    let tz = rollups::timezone(conn)?;
     let mut deltas = rollups::Deltas::new();
     rollups::contribute(&mut deltas, tz, convoy, &old_figures, &old_receipts, -1);
     rollups::contribute(&mut deltas, tz, convoy, &new_figures, &new_receipts, 1);
     rollups::apply(conn, &deltas)
+}
+
+/// Whether two lists hold the same rows, whatever their order.
+fn same<T, K: Ord>(a: &[T], b: &[T], key: impl Fn(&T) -> K) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut ka: Vec<K> = a.iter().map(&key).collect();
+    let mut kb: Vec<K> = b.iter().map(&key).collect();
+    ka.sort();
+    kb.sort();
+    ka == kb
 }
 
 /// Creates a convoy at most once under its id.
