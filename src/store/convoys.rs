@@ -327,10 +327,6 @@ fn parse_reason(s: &Option<String>) -> Option<Reason> {
 
 /// A stored event as the ledger sees it.
 pub fn domain_event(e: &StoredEvent, codes: &Codes) -> Result<LedgerEvent, AppError> {
-    to_domain(e, codes)
-}
-
-fn to_domain(e: &StoredEvent, codes: &Codes) -> Result<LedgerEvent, AppError> {
     Ok(LedgerEvent {
         id: Uuid::parse_str(&e.row.id).map_err(|err| {
             AppError::Internal(anyhow::anyhow!("stored event id {}: {err}", e.row.id))
@@ -376,7 +372,7 @@ pub fn load_detail(conn: &mut DbConn, id: &str) -> Result<ConvoyDetail, AppError
     let events = load_events(conn, &row.id)?;
     let domain_events = events
         .iter()
-        .map(|e| to_domain(e, &codes))
+        .map(|e| domain_event(e, &codes))
         .collect::<Result<Vec<_>, _>>()?;
     let ledger = ledger::evaluate(&route, &domain_manifest(&manifest, &codes), &domain_events)
         .map_err(|e| {
@@ -769,7 +765,7 @@ pub fn insert_event(conn: &mut DbConn, new: &NewEvent) -> Result<EventRow, AppEr
     });
     let domain_events = stored
         .iter()
-        .map(|e| to_domain(e, &codes))
+        .map(|e| domain_event(e, &codes))
         .collect::<Result<Vec<_>, _>>()?;
     let ledger = ledger::evaluate(&route, &manifest, &domain_events).map_err(|e| {
         let which = if e.event_id.to_string() == row.id {

@@ -130,26 +130,32 @@ pub fn contribute(
 /// Adds the deltas to the rollup rows, in key order (a consistent lock order for
 /// concurrent writers), and marks published weeks whose figures changed.
 pub fn apply(conn: &mut DbConn, deltas: &Deltas) -> Result<(), AppError> {
+    let mut weeks: Vec<&str> = Vec::new();
     for (k, d) in deltas.iter().filter(|(_, d)| !d.is_zero()) {
         add_row(conn, k, d)?;
-        let published: i64 = report_snapshots::table
-            .filter(report_snapshots::week.eq(&k.week))
-            .count()
-            .get_result(conn)?;
-        if published > 0 {
-            let marked: i64 = report_dirty::table
-                .filter(report_dirty::week.eq(&k.week))
-                .count()
-                .get_result(conn)?;
-            if marked == 0 {
-                diesel::insert_into(report_dirty::table)
-                    .values((
-                        report_dirty::week.eq(&k.week),
-                        report_dirty::marked_at.eq(now_micros()),
-                    ))
-                    .execute(conn)?;
-            }
+        if !weeks.contains(&k.week.as_str()) {
+            weeks.push(&k.week);
         }
+    }
+    if weeks.is_empty() {
+        return Ok(());
+    }
+    let published: Vec<String> = report_snapshots::table
+        .filter(report_snapshots::week.eq_any(&weeks))
+        .select(report_snapshots::week)
+        .distinct()
+        .load(conn)?;
+    let marked: Vec<String> = report_dirty::table
+        .filter(report_dirty::week.eq_any(&published))
+        .select(report_dirty::week)
+        .load(conn)?;
+    for week in published.iter().filter(|w| !marked.contains(w)) {
+        diesel::insert_into(report_dirty::table)
+            .values((
+                report_dirty::week.eq(week),
+                report_dirty::marked_at.eq(now_micros()),
+            ))
+            .execute(conn)?;
     }
     Ok(())
 }
