@@ -1,5 +1,9 @@
 //! Bearer tokens: 256 random bits, shown once, stored as SHA-256, compared in constant time.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
@@ -144,6 +148,53 @@ pub fn authenticate(conn: &mut DbConn, secret: &str) -> Result<Option<Principal>
     }))
 }
 
+/// Tokens checked recently, by the hash of their secret, so that most requests need no
+/// database lookup. Entries expire after `ttl`; revoking a token through this instance
+/// clears the cache at once.
+#[derive(Clone)]
+pub struct TokenCache {
+    ttl: Duration,
+    entries: Arc<Mutex<HashMap<String, (Principal, Instant)>>>,
+}
+
+impl TokenCache {
+    pub fn new(ttl: Duration) -> TokenCache {
+        TokenCache {
+            ttl,
+            entries: Arc::default(),
+        }
+    }
+
+    fn get(&self, hash: &str) -> Option<Principal> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(hash)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(p, _)| p.clone())
+    }
+
+    fn put(&self, hash: String, principal: Principal) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        // Expired entries go when the cache grows; a deployment has tens of tokens.
+        if entries.len() >= 1024 {
+            let ttl = self.ttl;
+            entries.retain(|_, (_, at)| at.elapsed() < ttl);
+        }
+        entries.insert(hash, (principal, Instant::now()));
+    }
+
+    /// Forgets every token (after a revocation).
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
 impl FromRequest for Principal {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
@@ -154,15 +205,19 @@ impl FromRequest for Principal {
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?;
             let secret = secret?;
-            state
-                .db(move |conn| authenticate(conn, &secret))
-                .await?
-                .ok_or_else(|| {
-                    AppError::Unauthorized(
-                        "the bearer token is unknown or revoked; ask an admin for a valid token"
-                            .into(),
-                    )
-                })
+            let hash = hash_secret(&secret);
+            if let Some(known) = state.tokens.get(&hash) {
+                return Ok(known);
+            }
+            let found = state.db(move |conn| authenticate(conn, &secret)).await?;
+            if let Some(p) = &found {
+                state.tokens.put(hash, p.clone());
+            }
+            found.ok_or_else(|| {
+                AppError::Unauthorized(
+                    "the bearer token is unknown or revoked; ask an admin for a valid token".into(),
+                )
+            })
         })
     }
 }

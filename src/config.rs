@@ -25,6 +25,7 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub alerts: AlertSettings,
     pub webhooks: WebhookSettings,
+    pub auth: AuthSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +59,12 @@ pub struct ReportSettings {
 pub struct JobSettings {
     pub enabled: bool,
     pub interval_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub token_cache_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod ingest;
 pub mod jobs;
 pub mod metrics;
 pub mod report;

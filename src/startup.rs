@@ -72,7 +72,7 @@ pub fn open_database(
         },
     )?;
     let state = AppState {
-        pool,
+        pool: pool.clone(),
         backend,
         settings: Arc::new(settings.clone()),
         tz,
@@ -81,6 +81,11 @@ pub fn open_database(
             .user_agent(concat!("aidflow/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("building the webhook HTTP client")?,
+        writer: crate::ingest::Committer::start(pool.clone())
+            .context("starting the event writer thread")?,
+        tokens: crate::auth::TokenCache::new(std::time::Duration::from_secs(
+            settings.auth.token_cache_seconds,
+        )),
     };
     Ok((state, first_token))
 }

@@ -16,6 +16,10 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Client for webhook deliveries.
     pub http: reqwest::Client,
+    /// Group commit for event POSTs.
+    pub writer: crate::ingest::Committer,
+    /// Recently checked tokens.
+    pub tokens: crate::auth::TokenCache,
 }
 
 impl AppState {

@@ -405,6 +405,33 @@ pub fn build_event(
     body: &NewEvent,
     id: String,
 ) -> Result<store::NewEvent, AppError> {
+    let route = reference::get_route(conn, &convoy.route_id)?;
+    let manifest = store::load_manifest(conn, &convoy.id)?;
+    let commodities = commodity_index(conn)?;
+    let ctx = EventContext {
+        route: &route,
+        manifest: &manifest,
+        commodities: &commodities,
+    };
+    build_event_with(&ctx, who, convoy, body, id)
+}
+
+/// What validating an event needs besides the request: the convoy's route and manifest,
+/// and the commodity catalogue.
+pub struct EventContext<'a> {
+    pub route: &'a reference::Route,
+    pub manifest: &'a [store::ManifestLineRow],
+    pub commodities: &'a CommodityIndex,
+}
+
+/// Validates a new event of a convoy for `who`, from data already loaded.
+pub fn build_event_with(
+    ctx: &EventContext<'_>,
+    who: &Principal,
+    convoy: &ConvoyRow,
+    body: &NewEvent,
+    id: String,
+) -> Result<store::NewEvent, AppError> {
     who.require_write_for(
         &convoy.organization_id,
         &format!("convoy {} of another organization", convoy.reference),
@@ -414,7 +441,7 @@ pub fn build_event(
     if kind.is_none() {
         check.push("kind", format!("{:?} is not an event kind; use departed, arrived, held, cleared, turned_back, delivered, closed or cancelled", body.kind));
     }
-    let route = reference::get_route(conn, &convoy.route_id)?;
+    let route = ctx.route;
     let checkpoint_id = match &body.checkpoint {
         None => None,
         Some(code) => match route.stops.iter().find(|s| &s.checkpoint.code == code) {
@@ -463,16 +490,15 @@ pub fn build_event(
             }
         },
     };
-    let manifest_ids: Vec<String> = store::load_manifest(conn, &convoy.id)?
-        .into_iter()
-        .map(|l| l.commodity_id)
-        .collect();
-    let commodities = commodity_index(conn)?;
     let mut lines = Vec::new();
     for (i, line) in body.cargo.iter().enumerate() {
         let field = format!("cargo[{i}]");
-        if let Some(parsed) = parse_line(&mut check, &field, line, &commodities) {
-            if !manifest_ids.contains(&parsed.commodity_id) {
+        if let Some(parsed) = parse_line(&mut check, &field, line, ctx.commodities) {
+            if !ctx
+                .manifest
+                .iter()
+                .any(|m| m.commodity_id == parsed.commodity_id)
+            {
                 check.push(
                     format!("{field}.commodity"),
                     format!("{} is not on this convoy's manifest", line.commodity),
@@ -1109,11 +1135,12 @@ pub async fn create_event(
     id: web::Path<String>,
     body: ApiJson<NewEvent>,
 ) -> Result<HttpResponse, AppError> {
-    let convoy_id = id.into_inner();
-    let body = body.0;
-    let result = state
-        .db(move |c| record_event(c, &who, &convoy_id, &body))
-        .await?;
+    let write = crate::ingest::EventWrite {
+        who,
+        convoy_id: id.into_inner(),
+        body: body.0,
+    };
+    let result = state.writer.submit(write).await?;
     let location = format!("/api/v1/convoys/{}/events", result.get().convoy);
     Ok(created(result, location))
 }

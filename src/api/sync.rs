@@ -11,10 +11,10 @@ use crate::api::extract::ApiJson;
 use crate::auth::Principal;
 use crate::db::DbConn;
 use crate::error::{AppError, Problem};
+use crate::ingest::{self, EventWrite};
 use crate::state::AppState;
 use crate::store::convoys as store;
 use crate::store::{body_hash, Created};
-use diesel::Connection;
 
 /// The most items (convoys plus events) one batch may carry.
 pub const MAX_ITEMS: usize = 1000;
@@ -195,20 +195,36 @@ fn apply_items(c: &mut DbConn, who: &Principal, batch: &SyncBatch) -> Result<Syn
             )
         })
         .collect();
+    // The events go through the grouped write path together: a few statements for the
+    // whole batch, each event still judged on its own.
+    let writes: Vec<EventWrite> = batch
+        .events
+        .iter()
+        .filter(|e| e.id.is_some())
+        .map(|e| {
+            let (convoy, body) = e.clone().into_event();
+            EventWrite {
+                who: who.clone(),
+                convoy_id: convoy.to_string(),
+                body,
+            }
+        })
+        .collect();
+    let mut written = ingest::apply(c, &writes)?.into_iter();
     let events = batch
         .events
         .iter()
         .map(|e| {
-            let id = e.id.map(|i| i.to_string());
-            let (convoy, body) = e.clone().into_event();
-            let result = if body.id.is_none() {
-                missing_id()
-            } else {
-                c.transaction(|c| {
-                    convoys::record_event(c, who, &convoy.to_string(), &body).map(|r| r.map(|_| ()))
-                })
+            let result = match e.id {
+                None => missing_id(),
+                Some(_) => written
+                    .next()
+                    .unwrap_or_else(|| {
+                        Err(AppError::Internal(anyhow::anyhow!("sync answer missing")))
+                    })
+                    .map(|r| r.map(|_| ())),
             };
-            answer(id, result, &mut counts)
+            answer(e.id.map(|i| i.to_string()), result, &mut counts)
         })
         .collect();
     Ok(SyncResult {

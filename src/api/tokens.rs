@@ -184,6 +184,7 @@ pub async fn revoke(
             to_api(c, t, None)
         })
         .await?;
+    state.tokens.clear();
     tracing::info!(token_id = %token.id, by = %who.name, "token revoked");
     Ok(HttpResponse::Ok().json(token))
 }

@@ -20,6 +20,20 @@ use crate::error::AppError;
 use crate::store::rollups::{self, DeliveryRow};
 use crate::store::{create_once, Created};
 
+/// Inserts many rows in multi-row statements. diesel's MultiConnection has no batch
+/// insert, so this matches on the backend; 200 rows per statement stays far below both
+/// backends' bind-parameter limits.
+macro_rules! insert_many {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        for chunk in $rows.chunks(200) {
+            match &mut *$conn {
+                DbConn::Pg(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+                DbConn::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+            };
+        }
+    };
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = convoys)]
 pub struct ConvoyRow {
@@ -64,7 +78,7 @@ pub struct ManifestLineRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = events)]
+#[diesel(table_name = events, treat_none_as_default_value = false)]
 pub struct EventRow {
     pub id: String,
     pub convoy_id: String,
@@ -82,7 +96,7 @@ pub struct EventRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = event_lines)]
+#[diesel(table_name = event_lines, treat_none_as_default_value = false)]
 pub struct EventLineRow {
     pub event_id: String,
     pub line_no: i32,
@@ -257,7 +271,7 @@ pub fn find_convoy_by_reference(
 }
 
 /// The route's checkpoint codes in order.
-fn route_codes(
+pub fn route_codes(
     conn: &mut DbConn,
     route_id: &str,
     codes: &Codes,
@@ -281,7 +295,7 @@ pub fn load_manifest(conn: &mut DbConn, convoy_id: &str) -> Result<Vec<ManifestL
         .load(conn)?)
 }
 
-fn domain_manifest(lines: &[ManifestLineRow], codes: &Codes) -> ledger::Manifest {
+pub fn domain_manifest(lines: &[ManifestLineRow], codes: &Codes) -> ledger::Manifest {
     ledger::Manifest(
         lines
             .iter()
@@ -292,33 +306,136 @@ fn domain_manifest(lines: &[ManifestLineRow], codes: &Codes) -> ledger::Manifest
 
 /// The convoy's events in recording order, with lines and who voided them.
 fn load_events(conn: &mut DbConn, convoy_id: &str) -> Result<Vec<StoredEvent>, AppError> {
-    let rows: Vec<EventRow> = events::table
-        .filter(events::convoy_id.eq(convoy_id))
-        .order(events::seq.asc())
-        .select(EventRow::as_select())
-        .load(conn)?;
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let lines: Vec<EventLineRow> = event_lines::table
-        .filter(event_lines::event_id.eq_any(&ids))
-        .order((event_lines::event_id.asc(), event_lines::line_no.asc()))
-        .select(EventLineRow::as_select())
-        .load(conn)?;
-    let mut by_event: HashMap<String, Vec<EventLineRow>> = HashMap::new();
-    for l in lines {
-        by_event.entry(l.event_id.clone()).or_default().push(l);
+    Ok(load_events_of(conn, &[convoy_id])?
+        .remove(convoy_id)
+        .unwrap_or_default())
+}
+
+/// The events of several convoys, each list in recording order.
+fn load_events_of(
+    conn: &mut DbConn,
+    convoy_ids: &[&str],
+) -> Result<HashMap<String, Vec<StoredEvent>>, AppError> {
+    let mut out: HashMap<String, Vec<StoredEvent>> = HashMap::new();
+    for chunk in convoy_ids.chunks(500) {
+        let rows: Vec<EventRow> = events::table
+            .filter(events::convoy_id.eq_any(chunk))
+            .order((events::convoy_id.asc(), events::seq.asc()))
+            .select(EventRow::as_select())
+            .load(conn)?;
+        let lines: Vec<EventLineRow> = event_lines::table
+            .inner_join(events::table)
+            .filter(events::convoy_id.eq_any(chunk))
+            .order((event_lines::event_id.asc(), event_lines::line_no.asc()))
+            .select(EventLineRow::as_select())
+            .load(conn)?;
+        let mut by_event: HashMap<String, Vec<EventLineRow>> = HashMap::new();
+        for l in lines {
+            by_event.entry(l.event_id.clone()).or_default().push(l);
+        }
+        let voiders: HashMap<String, EventRow> = rows
+            .iter()
+            .filter_map(|r| r.corrects.clone().map(|target| (target, r.clone())))
+            .collect();
+        for row in rows {
+            out.entry(row.convoy_id.clone())
+                .or_default()
+                .push(StoredEvent {
+                    lines: by_event.remove(&row.id).unwrap_or_default(),
+                    voided_by: voiders.get(&row.id).cloned(),
+                    row,
+                });
+        }
     }
-    let voiders: HashMap<String, EventRow> = rows
-        .iter()
-        .filter_map(|r| r.corrects.clone().map(|target| (target, r.clone())))
-        .collect();
+    Ok(out)
+}
+
+/// What the batched write path needs of one convoy: everything its ledger is made of,
+/// and the derived rows stored from it.
+#[derive(Debug, Clone)]
+pub struct ConvoyState {
+    pub row: ConvoyRow,
+    pub manifest: Vec<ManifestLineRow>,
+    pub events: Vec<StoredEvent>,
+    pub derived: Derived,
+}
+
+/// Loads these convoys (the ones that exist) for writing. On PostgreSQL their rows are
+/// locked first, in id order so that two writers never deadlock, and everything else is
+/// read after the locks are held; on SQLite the write transaction already excludes other
+/// writers.
+pub fn load_states(
+    conn: &mut DbConn,
+    convoy_ids: &[&str],
+) -> Result<HashMap<String, ConvoyState>, AppError> {
+    let mut ids: Vec<&str> = convoy_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut rows: Vec<ConvoyRow> = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let q = convoys::table
+            .filter(convoys::id.eq_any(chunk))
+            .order(convoys::id.asc());
+        rows.extend(match &mut *conn {
+            DbConn::Pg(c) => q.select(ConvoyRow::as_select()).for_update().load(c)?,
+            DbConn::Sqlite(c) => q.select(ConvoyRow::as_select()).load(c)?,
+        });
+    }
+    let found: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let mut manifests: HashMap<String, Vec<ManifestLineRow>> = HashMap::new();
+    for chunk in found.chunks(500) {
+        let lines: Vec<ManifestLineRow> = manifest_lines::table
+            .filter(manifest_lines::convoy_id.eq_any(chunk))
+            .order((
+                manifest_lines::convoy_id.asc(),
+                manifest_lines::line_no.asc(),
+            ))
+            .select(ManifestLineRow::as_select())
+            .load(conn)?;
+        for l in lines {
+            manifests.entry(l.convoy_id.clone()).or_default().push(l);
+        }
+    }
+    let mut events = load_events_of(conn, &found)?;
+    let mut derived = load_derived(conn, &found)?;
     Ok(rows
         .into_iter()
-        .map(|row| StoredEvent {
-            lines: by_event.remove(&row.id).unwrap_or_default(),
-            voided_by: voiders.get(&row.id).cloned(),
-            row,
+        .map(|row| {
+            let id = row.id.clone();
+            let state = ConvoyState {
+                manifest: manifests.remove(&id).unwrap_or_default(),
+                events: events.remove(&id).unwrap_or_default(),
+                derived: derived.remove(&id).unwrap_or_default(),
+                row,
+            };
+            (id, state)
         })
         .collect())
+}
+
+/// Stored events with these ids.
+pub fn events_by_ids(conn: &mut DbConn, ids: &[&str]) -> Result<Vec<EventRow>, AppError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        out.extend(
+            events::table
+                .filter(events::id.eq_any(chunk))
+                .select(EventRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Appends events and their lines in multi-row statements.
+pub fn insert_events(
+    conn: &mut DbConn,
+    rows: &[EventRow],
+    lines: &[EventLineRow],
+) -> Result<(), AppError> {
+    insert_many!(conn, events::table, rows);
+    insert_many!(conn, event_lines::table, lines);
+    Ok(())
 }
 
 fn parse_reason(s: &Option<String>) -> Option<Reason> {
@@ -393,49 +510,66 @@ pub fn load_detail(conn: &mut DbConn, id: &str) -> Result<ConvoyDetail, AppError
     })
 }
 
-/// Rewrites the convoy's derived columns, figure tables and receipts from an evaluated
-/// ledger, and moves the weekly rollups by the difference. Most events (arrivals, holds,
-/// clearances without loss) leave the figures as they were: then only the convoy's
-/// status row is written.
-fn write_derived(
-    conn: &mut DbConn,
-    convoy: &ConvoyRow,
-    ledger: &Ledger,
-    codes: &Codes,
-) -> Result<(), AppError> {
-    let convoy_id = convoy.id.as_str();
-    let t = &ledger.totals;
-    diesel::update(convoys::table.find(convoy_id))
-        .set((
-            convoys::status.eq(ledger.status.as_str()),
-            convoys::last_checkpoint_id.eq(ledger
-                .last_checkpoint
-                .as_deref()
-                .and_then(|c| codes.checkpoint_id(c))),
-            convoys::last_seen_at.eq(ledger.last_seen_at.map(|t| t.timestamp_micros())),
-            convoys::planned_kg.eq(t.planned),
-            convoys::loaded_kg.eq(t.loaded),
-            convoys::delivered_kg.eq(t.delivered),
-            convoys::short_loaded_kg.eq(t.short_loaded),
-            convoys::denied_kg.eq(t.denied),
-            convoys::lost_kg.eq(t.lost),
-            convoys::rejected_kg.eq(t.rejected),
-            convoys::outstanding_kg.eq(t.outstanding),
-            convoys::cancelled_kg.eq(t.cancelled),
-            convoys::updated_at.eq(now_micros()),
-        ))
-        .execute(conn)?;
+/// A convoy's figure tables and receipts as an evaluated ledger gives them.
+#[derive(Debug, Clone, Default)]
+pub struct Derived {
+    pub figures: Vec<FiguresRow>,
+    pub losses: Vec<LossRow>,
+    pub receipts: Vec<DeliveryRow>,
+}
 
+impl Derived {
+    /// Whether both hold the same rows, whatever their order.
+    fn same_as(&self, other: &Derived) -> bool {
+        let figures_key = |f: &FiguresRow| {
+            (
+                f.commodity_id.clone(),
+                [
+                    f.planned_kg,
+                    f.loaded_kg,
+                    f.delivered_kg,
+                    f.short_loaded_kg,
+                    f.denied_kg,
+                    f.lost_kg,
+                    f.rejected_kg,
+                    f.outstanding_kg,
+                    f.cancelled_kg,
+                ],
+            )
+        };
+        let loss_key = |l: &LossRow| {
+            (
+                l.commodity_id.clone(),
+                l.checkpoint_id.clone(),
+                l.reason.clone(),
+                l.kg,
+            )
+        };
+        let receipt_key = |r: &DeliveryRow| {
+            (
+                r.event_id.clone(),
+                r.commodity_id.clone(),
+                r.observed_at,
+                r.kg,
+            )
+        };
+        same(&self.figures, &other.figures, figures_key)
+            && same(&self.losses, &other.losses, loss_key)
+            && same(&self.receipts, &other.receipts, receipt_key)
+    }
+}
+
+/// The rows an evaluated ledger stores for a convoy.
+pub fn derived_rows(convoy_id: &str, ledger: &Ledger, codes: &Codes) -> Result<Derived, AppError> {
     let unknown =
         |what: &str, code: &str| AppError::Internal(anyhow::anyhow!("unknown {what} {code}"));
-    let mut new_figures = Vec::with_capacity(ledger.commodities.len());
-    let mut new_losses = Vec::new();
+    let mut out = Derived::default();
     for c in &ledger.commodities {
         let commodity_id = codes
             .commodity_id(&c.commodity)
             .ok_or_else(|| unknown("commodity", &c.commodity))?;
         let f = &c.figures;
-        new_figures.push(FiguresRow {
+        out.figures.push(FiguresRow {
             convoy_id: convoy_id.to_string(),
             commodity_id: commodity_id.clone(),
             planned_kg: f.planned,
@@ -457,7 +591,7 @@ fn write_derived(
             .iter()
             .map(|((cp, reason), kg)| (cp.as_str(), reason.as_str(), *kg));
         for (checkpoint, reason, kg) in denied.chain(lost) {
-            new_losses.push(LossRow {
+            out.losses.push(LossRow {
                 convoy_id: convoy_id.to_string(),
                 commodity_id: commodity_id.clone(),
                 checkpoint_id: codes
@@ -468,9 +602,8 @@ fn write_derived(
             });
         }
     }
-    let mut new_receipts = Vec::with_capacity(ledger.deliveries.len());
     for d in &ledger.deliveries {
-        new_receipts.push(DeliveryRow {
+        out.receipts.push(DeliveryRow {
             event_id: d.event_id.to_string(),
             commodity_id: codes
                 .commodity_id(&d.commodity)
@@ -480,82 +613,214 @@ fn write_derived(
             kg: d.kg,
         });
     }
+    Ok(out)
+}
 
-    let old_figures: Vec<FiguresRow> = convoy_figures::table
-        .filter(convoy_figures::convoy_id.eq(convoy_id))
-        .select(FiguresRow::as_select())
-        .load(conn)?;
-    let old_receipts: Vec<DeliveryRow> = deliveries::table
-        .filter(deliveries::convoy_id.eq(convoy_id))
-        .select(DeliveryRow::as_select())
-        .load(conn)?;
-    let old_losses: Vec<LossRow> = convoy_losses::table
-        .filter(convoy_losses::convoy_id.eq(convoy_id))
-        .select(LossRow::as_select())
-        .load(conn)?;
-    let figures_key = |f: &FiguresRow| {
-        (
-            f.commodity_id.clone(),
-            [
-                f.planned_kg,
-                f.loaded_kg,
-                f.delivered_kg,
-                f.short_loaded_kg,
-                f.denied_kg,
-                f.lost_kg,
-                f.rejected_kg,
-                f.outstanding_kg,
-                f.cancelled_kg,
-            ],
-        )
-    };
-    let loss_key = |l: &LossRow| {
-        (
-            l.commodity_id.clone(),
-            l.checkpoint_id.clone(),
-            l.reason.clone(),
-            l.kg,
-        )
-    };
-    let receipt_key = |r: &DeliveryRow| {
-        (
-            r.event_id.clone(),
-            r.commodity_id.clone(),
-            r.observed_at,
-            r.kg,
-        )
-    };
-    let unchanged = same(&old_figures, &new_figures, figures_key)
-        && same(&old_losses, &new_losses, loss_key)
-        && same(&old_receipts, &new_receipts, receipt_key);
-    if unchanged {
+/// The convoy row with the ledger's status and totals.
+pub fn with_ledger(convoy: &ConvoyRow, ledger: &Ledger, codes: &Codes) -> ConvoyRow {
+    let t = &ledger.totals;
+    ConvoyRow {
+        status: ledger.status.as_str().to_string(),
+        last_checkpoint_id: ledger
+            .last_checkpoint
+            .as_deref()
+            .and_then(|c| codes.checkpoint_id(c)),
+        last_seen_at: ledger.last_seen_at.map(|t| t.timestamp_micros()),
+        planned_kg: t.planned,
+        loaded_kg: t.loaded,
+        delivered_kg: t.delivered,
+        short_loaded_kg: t.short_loaded,
+        denied_kg: t.denied,
+        lost_kg: t.lost,
+        rejected_kg: t.rejected,
+        outstanding_kg: t.outstanding,
+        cancelled_kg: t.cancelled,
+        updated_at: now_micros(),
+        ..convoy.clone()
+    }
+}
+
+/// A convoy's stored derived rows.
+fn load_derived(
+    conn: &mut DbConn,
+    convoy_ids: &[&str],
+) -> Result<HashMap<String, Derived>, AppError> {
+    let mut out: HashMap<String, Derived> = HashMap::new();
+    for chunk in convoy_ids.chunks(500) {
+        let figures: Vec<FiguresRow> = convoy_figures::table
+            .filter(convoy_figures::convoy_id.eq_any(chunk))
+            .select(FiguresRow::as_select())
+            .load(conn)?;
+        let losses: Vec<LossRow> = convoy_losses::table
+            .filter(convoy_losses::convoy_id.eq_any(chunk))
+            .select(LossRow::as_select())
+            .load(conn)?;
+        let receipts: Vec<DeliveryRow> = deliveries::table
+            .filter(deliveries::convoy_id.eq_any(chunk))
+            .select(DeliveryRow::as_select())
+            .load(conn)?;
+        for f in figures {
+            out.entry(f.convoy_id.clone()).or_default().figures.push(f);
+        }
+        for l in losses {
+            out.entry(l.convoy_id.clone()).or_default().losses.push(l);
+        }
+        for r in receipts {
+            out.entry(r.convoy_id.clone()).or_default().receipts.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Rewrites the convoy's derived columns, figure tables and receipts from an evaluated
+/// ledger, and moves the weekly rollups by the difference. Most events (arrivals, holds,
+/// clearances without loss) leave the figures as they were: then only the convoy's
+/// status row is written.
+fn write_derived(
+    conn: &mut DbConn,
+    convoy: &ConvoyRow,
+    ledger: &Ledger,
+    codes: &Codes,
+) -> Result<(), AppError> {
+    let updated = with_ledger(convoy, ledger, codes);
+    let new = derived_rows(&convoy.id, ledger, codes)?;
+    let old = load_derived(conn, &[convoy.id.as_str()])?
+        .remove(&convoy.id)
+        .unwrap_or_default();
+    write_convoys(
+        conn,
+        &[Rewrite {
+            before: convoy.clone(),
+            after: updated,
+            old,
+            new,
+        }],
+    )
+}
+
+/// One convoy's change: its row and derived rows before and after.
+pub struct Rewrite {
+    pub before: ConvoyRow,
+    pub after: ConvoyRow,
+    pub old: Derived,
+    pub new: Derived,
+}
+
+/// Writes the convoys' new status rows, replaces the figure tables and receipts of those
+/// whose figures changed, and moves the weekly rollups by the difference — a handful of
+/// statements however many convoys change.
+pub fn write_convoys(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), AppError> {
+    update_convoy_rows(conn, changes.iter().map(|c| &c.after))?;
+    let changed: Vec<&Rewrite> = changes.iter().filter(|c| !c.old.same_as(&c.new)).collect();
+    if changed.is_empty() {
         return Ok(());
     }
-    diesel::delete(convoy_figures::table.filter(convoy_figures::convoy_id.eq(convoy_id)))
-        .execute(conn)?;
-    diesel::delete(convoy_losses::table.filter(convoy_losses::convoy_id.eq(convoy_id)))
-        .execute(conn)?;
-    diesel::delete(deliveries::table.filter(deliveries::convoy_id.eq(convoy_id))).execute(conn)?;
-    for row in &new_figures {
-        diesel::insert_into(convoy_figures::table)
-            .values(row)
+    let ids: Vec<&str> = changed.iter().map(|c| c.before.id.as_str()).collect();
+    for chunk in ids.chunks(500) {
+        diesel::delete(convoy_figures::table.filter(convoy_figures::convoy_id.eq_any(chunk)))
+            .execute(conn)?;
+        diesel::delete(convoy_losses::table.filter(convoy_losses::convoy_id.eq_any(chunk)))
+            .execute(conn)?;
+        diesel::delete(deliveries::table.filter(deliveries::convoy_id.eq_any(chunk)))
             .execute(conn)?;
     }
-    for row in &new_losses {
-        diesel::insert_into(convoy_losses::table)
-            .values(row)
-            .execute(conn)?;
-    }
-    for row in &new_receipts {
-        diesel::insert_into(deliveries::table)
-            .values(row)
-            .execute(conn)?;
-    }
+    let figures: Vec<FiguresRow> = changed.iter().flat_map(|c| c.new.figures.clone()).collect();
+    let losses: Vec<LossRow> = changed.iter().flat_map(|c| c.new.losses.clone()).collect();
+    let receipts: Vec<DeliveryRow> = changed
+        .iter()
+        .flat_map(|c| c.new.receipts.clone())
+        .collect();
+    insert_many!(conn, convoy_figures::table, figures);
+    insert_many!(conn, convoy_losses::table, losses);
+    insert_many!(conn, deliveries::table, receipts);
     let tz = rollups::timezone(conn)?;
     let mut deltas = rollups::Deltas::new();
-    rollups::contribute(&mut deltas, tz, convoy, &old_figures, &old_receipts, -1);
-    rollups::contribute(&mut deltas, tz, convoy, &new_figures, &new_receipts, 1);
+    for c in &changed {
+        // The rollup keys come from the convoy's route, organization and arrival, which
+        // events never change.
+        rollups::contribute(
+            &mut deltas,
+            tz,
+            &c.before,
+            &c.old.figures,
+            &c.old.receipts,
+            -1,
+        );
+        rollups::contribute(
+            &mut deltas,
+            tz,
+            &c.after,
+            &c.new.figures,
+            &c.new.receipts,
+            1,
+        );
+    }
     rollups::apply(conn, &deltas)
+}
+
+/// Sets the ledger columns of many convoys in one statement.
+fn update_convoy_rows<'a>(
+    conn: &mut DbConn,
+    rows: impl Iterator<Item = &'a ConvoyRow>,
+) -> Result<(), AppError> {
+    let rows: Vec<&ConvoyRow> = rows.collect();
+    for chunk in rows.chunks(500) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|r| {
+                format!(
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    sql_text(&r.id),
+                    sql_text(&r.status),
+                    r.last_checkpoint_id
+                        .as_deref()
+                        .map_or("NULL".into(), sql_text),
+                    r.last_seen_at.map_or("NULL".into(), |v| v.to_string()),
+                    r.planned_kg,
+                    r.loaded_kg,
+                    r.delivered_kg,
+                    r.short_loaded_kg,
+                    r.denied_kg,
+                    r.lost_kg,
+                    r.rejected_kg,
+                    r.outstanding_kg,
+                    r.cancelled_kg,
+                    r.ledger_version,
+                    r.updated_at,
+                )
+            })
+            .collect();
+        let sql = format!(
+            "WITH v(id, status, last_checkpoint_id, last_seen_at, planned_kg, loaded_kg, \
+             delivered_kg, short_loaded_kg, denied_kg, lost_kg, rejected_kg, outstanding_kg, \
+             cancelled_kg, ledger_version, updated_at) AS (VALUES {}) \
+             UPDATE convoys SET status = CAST(v.status AS TEXT), \
+             last_checkpoint_id = CAST(v.last_checkpoint_id AS TEXT), \
+             last_seen_at = CAST(v.last_seen_at AS BIGINT), \
+             planned_kg = CAST(v.planned_kg AS BIGINT), loaded_kg = CAST(v.loaded_kg AS BIGINT), \
+             delivered_kg = CAST(v.delivered_kg AS BIGINT), \
+             short_loaded_kg = CAST(v.short_loaded_kg AS BIGINT), \
+             denied_kg = CAST(v.denied_kg AS BIGINT), lost_kg = CAST(v.lost_kg AS BIGINT), \
+             rejected_kg = CAST(v.rejected_kg AS BIGINT), \
+             outstanding_kg = CAST(v.outstanding_kg AS BIGINT), \
+             cancelled_kg = CAST(v.cancelled_kg AS BIGINT), \
+             ledger_version = CAST(v.ledger_version AS BIGINT), \
+             updated_at = CAST(v.updated_at AS BIGINT) \
+             FROM v WHERE convoys.id = v.id",
+            values.join(", ")
+        );
+        diesel::sql_query(sql).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// An SQL string literal. Only for values aidflow made itself (ids, status codes); client
+/// text always goes through bind parameters.
+fn sql_text(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
 }
 
 /// Whether two lists hold the same rows, whatever their order.
@@ -723,36 +988,7 @@ pub fn insert_event(conn: &mut DbConn, new: &NewEvent) -> Result<EventRow, AppEr
     let route = route_codes(conn, &convoy.route_id, &codes)?;
     let manifest = domain_manifest(&load_manifest(conn, &convoy.id)?, &codes);
     let mut stored = load_events(conn, &convoy.id)?;
-    let now = now_micros();
-    let row = EventRow {
-        id: new.id.clone(),
-        convoy_id: convoy.id.clone(),
-        seq: convoy.ledger_version,
-        kind: new.kind.as_str().to_string(),
-        checkpoint_id: new.checkpoint_id.clone(),
-        observed_at: new.observed_at.0,
-        observed_offset: new.observed_at.1,
-        recorded_at: now,
-        recorded_by: new.recorded_by.clone(),
-        reason: new.reason.map(|r| r.as_str().to_string()),
-        note: new.note.clone(),
-        corrects: new.corrects.clone(),
-        body_sha256: new.body_sha256.clone(),
-    };
-    let lines: Vec<EventLineRow> = new
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| EventLineRow {
-            event_id: row.id.clone(),
-            line_no: i as i32,
-            commodity_id: l.commodity_id.clone(),
-            kg: l.kg,
-            quantity: l.quantity.clone(),
-            unit: l.unit.clone(),
-            reason: l.reason.map(|r| r.as_str().to_string()),
-        })
-        .collect();
+    let (row, lines) = event_rows(new, convoy.ledger_version, now_micros());
     if let Some(target) = &new.corrects {
         for e in stored.iter_mut().filter(|e| &e.row.id == target) {
             e.voided_by = Some(row.clone());
@@ -767,24 +1003,55 @@ pub fn insert_event(conn: &mut DbConn, new: &NewEvent) -> Result<EventRow, AppEr
         .iter()
         .map(|e| domain_event(e, &codes))
         .collect::<Result<Vec<_>, _>>()?;
-    let ledger = ledger::evaluate(&route, &manifest, &domain_events).map_err(|e| {
-        let which = if e.event_id.to_string() == row.id {
-            "this event".to_string()
-        } else {
-            format!("it would make event {} impossible", e.event_id)
-        };
-        AppError::Unprocessable(format!("{} ({which}); nothing was recorded", e.message))
-    })?;
-    diesel::insert_into(events::table)
-        .values(&row)
-        .execute(conn)?;
-    for line in &lines {
-        diesel::insert_into(event_lines::table)
-            .values(line)
-            .execute(conn)?;
-    }
+    let ledger = ledger::evaluate(&route, &manifest, &domain_events)
+        .map_err(|e| ledger_refusal(&e, &row.id))?;
+    insert_events(conn, std::slice::from_ref(&row), &lines)?;
     write_derived(conn, &convoy, &ledger, &codes)?;
     Ok(row)
+}
+
+/// The rows that store a new event as the convoy's `seq`-th.
+pub fn event_rows(new: &NewEvent, seq: i64, recorded_at: i64) -> (EventRow, Vec<EventLineRow>) {
+    let row = EventRow {
+        id: new.id.clone(),
+        convoy_id: new.convoy_id.clone(),
+        seq,
+        kind: new.kind.as_str().to_string(),
+        checkpoint_id: new.checkpoint_id.clone(),
+        observed_at: new.observed_at.0,
+        observed_offset: new.observed_at.1,
+        recorded_at,
+        recorded_by: new.recorded_by.clone(),
+        reason: new.reason.map(|r| r.as_str().to_string()),
+        note: new.note.clone(),
+        corrects: new.corrects.clone(),
+        body_sha256: new.body_sha256.clone(),
+    };
+    let lines = new
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| EventLineRow {
+            event_id: row.id.clone(),
+            line_no: i as i32,
+            commodity_id: l.commodity_id.clone(),
+            kg: l.kg,
+            quantity: l.quantity.clone(),
+            unit: l.unit.clone(),
+            reason: l.reason.map(|r| r.as_str().to_string()),
+        })
+        .collect();
+    (row, lines)
+}
+
+/// The answer when adding event `new_id` would make the convoy's ledger impossible.
+pub fn ledger_refusal(e: &ledger::LedgerError, new_id: &str) -> AppError {
+    let which = if e.event_id.to_string() == new_id {
+        "this event".to_string()
+    } else {
+        format!("it would make event {} impossible", e.event_id)
+    };
+    AppError::Unprocessable(format!("{} ({which}); nothing was recorded", e.message))
 }
 
 /// Filters for the convoy list.

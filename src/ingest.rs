@@ -1,0 +1,429 @@
+//! The event write path. Events arrive one per POST from many devices at once, or a
+//! thousand at a time in a sync batch; either way they are applied in groups:
+//!
+//! - [`apply`] applies a group inside the caller's write transaction with a fixed handful
+//!   of statements (lock and load the convoys, append the events, rewrite what changed),
+//!   instead of some thirty per event;
+//! - [`Committer`] gathers the single-event POSTs that arrive while the previous group is
+//!   being committed into the next group, so concurrent writers share one commit. A POST
+//!   is answered only after the commit that holds its event, so an acknowledged event is
+//!   durable.
+//!
+//! Each event is still judged on its own, in arrival order: it is refused (and nothing of
+//! it written) if it is invalid or would make its convoy's ledger impossible, exactly as
+//! when written alone; the other events of the group are unaffected.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::panic::AssertUnwindSafe;
+
+use diesel::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::api::convoys::{build_event_with, commodity_index, event_out, token_names};
+use crate::api::convoys::{Event, EventContext, NewEvent};
+use crate::auth::Principal;
+use crate::db::{now_micros, write_tx, DbConn, Pool};
+use crate::domain::ledger::{self, Ledger};
+use crate::error::AppError;
+use crate::store::convoys::{self as store, Codes, ConvoyState, Rewrite, StoredEvent};
+use crate::store::reference;
+use crate::store::{body_hash, resolve_id, tokens, Created};
+
+/// One event to record: who sends it, for which convoy, and the request body.
+#[derive(Debug, Clone)]
+pub struct EventWrite {
+    pub who: Principal,
+    pub convoy_id: String,
+    pub body: NewEvent,
+}
+
+/// What one event's request is answered: created (201), replayed (200), or its error.
+pub type EventAnswer = Result<Created<Event>, AppError>;
+
+/// The most events one group commit takes.
+const MAX_GROUP: usize = 1000;
+
+/// Applies `writes` inside the caller's write transaction and answers each in order.
+///
+/// The group is applied in a savepoint. Should that fail as a whole (a database error, or
+/// the same event id twice in one group), it is undone and each event is applied alone in
+/// a savepoint of its own, so one bad event still never blocks the others. A deadlock or
+/// serialization failure is returned as is, for the caller to retry the transaction.
+pub fn apply(c: &mut DbConn, writes: &[EventWrite]) -> Result<Vec<EventAnswer>, AppError> {
+    if writes.is_empty() {
+        return Ok(Vec::new());
+    }
+    match c.transaction(|c| apply_group(c, writes)) {
+        Ok(Some(answers)) => Ok(answers),
+        Err(e @ AppError::Unavailable(_)) => Err(e),
+        other => {
+            if let Err(e) = &other {
+                tracing::warn!(error = %e, events = writes.len(), "a grouped event write failed; applying its events one at a time");
+            }
+            Ok(writes
+                .iter()
+                .map(|w| {
+                    c.transaction(|c| {
+                        crate::api::convoys::record_event(c, &w.who, &w.convoy_id, &w.body)
+                    })
+                })
+                .collect())
+        }
+    }
+}
+
+/// How far an event of the group has got.
+enum Slot {
+    Answered(AppError),
+    /// Its id is already stored with the same body: answered with the stored event.
+    Replay,
+    /// Valid on its own; waiting for its convoy's ledger.
+    Pending,
+    Created,
+}
+
+/// The group in one go; `None` when it has to be applied one event at a time.
+fn apply_group(
+    c: &mut DbConn,
+    writes: &[EventWrite],
+) -> Result<Option<Vec<EventAnswer>>, AppError> {
+    let ids: Vec<String> = writes.iter().map(|w| resolve_id(w.body.id)).collect();
+    let mut distinct = HashSet::new();
+    if !ids.iter().all(|id| distinct.insert(id.as_str())) {
+        return Ok(None);
+    }
+    // Locks first (PostgreSQL), then everything read under them.
+    let convoy_ids: Vec<&str> = writes.iter().map(|w| w.convoy_id.as_str()).collect();
+    let mut states = store::load_states(c, &convoy_ids)?;
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let existing: HashMap<String, store::EventRow> = store::events_by_ids(c, &id_refs)?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    let mut token_ids: Vec<&str> = writes.iter().map(|w| w.who.token_id.as_str()).collect();
+    token_ids.sort_unstable();
+    token_ids.dedup();
+    // Tokens may be cached by the HTTP layer: a revocation still stops writes at once.
+    let live = tokens::live_ids(c, &token_ids)?;
+    let codes = Codes::load(c)?;
+    let commodities = commodity_index(c)?;
+    let mut routes: HashMap<String, (reference::Route, ledger::Route)> = HashMap::new();
+    for state in states.values() {
+        if !routes.contains_key(&state.row.route_id) {
+            let route = reference::get_route(c, &state.row.route_id)?;
+            let codes_in_order = ledger::Route::new(
+                route
+                    .stops
+                    .iter()
+                    .map(|s| codes.checkpoint(&s.checkpoint.id)),
+            );
+            routes.insert(state.row.route_id.clone(), (route, codes_in_order));
+        }
+    }
+
+    // Each event on its own: replay, missing convoy, revoked token, invalid fields.
+    let mut slots: Vec<Slot> = Vec::with_capacity(writes.len());
+    let mut pending: BTreeMap<String, Vec<(usize, store::NewEvent)>> = BTreeMap::new();
+    for (i, w) in writes.iter().enumerate() {
+        let id = &ids[i];
+        if let Some(stored) = existing.get(id) {
+            slots.push(
+                if stored.body_sha256 == body_hash(&w.body) && stored.convoy_id == w.convoy_id {
+                    Slot::Replay
+                } else {
+                    Slot::Answered(AppError::Conflict(format!(
+                        "event {id} already exists with a different body; a retry must send exactly the same body, a new event needs a new id"
+                    )))
+                },
+            );
+            continue;
+        }
+        let Some(state) = states.get(&w.convoy_id) else {
+            slots.push(Slot::Answered(AppError::NotFound(format!(
+                "convoy {} does not exist",
+                w.convoy_id
+            ))));
+            continue;
+        };
+        if !live.contains(&w.who.token_id) {
+            slots.push(Slot::Answered(AppError::Unauthorized(
+                "the bearer token is unknown or revoked; ask an admin for a valid token".into(),
+            )));
+            continue;
+        }
+        let ctx = EventContext {
+            route: &routes[&state.row.route_id].0,
+            manifest: &state.manifest,
+            commodities: &commodities,
+        };
+        match build_event_with(&ctx, &w.who, &state.row, &w.body, id.clone()) {
+            Ok(new) => {
+                pending
+                    .entry(w.convoy_id.clone())
+                    .or_default()
+                    .push((i, new));
+                slots.push(Slot::Pending);
+            }
+            Err(e) => slots.push(Slot::Answered(e)),
+        }
+    }
+
+    // Then each convoy's ledger with its new events.
+    let now = now_micros();
+    let mut rewrites = Vec::new();
+    let (mut new_rows, mut new_lines) = (Vec::new(), Vec::new());
+    for (convoy_id, items) in &pending {
+        let Some(state) = states.get_mut(convoy_id) else {
+            continue;
+        };
+        let before = state.events.len();
+        let route = &routes[&state.row.route_id].1;
+        let manifest = store::domain_manifest(&state.manifest, &codes);
+        let (results, ledger) = settle(state, items, route, &manifest, &codes, now)?;
+        for (i, result) in results {
+            slots[i] = match result {
+                Ok(()) => Slot::Created,
+                Err(e) => Slot::Answered(e),
+            };
+        }
+        let Some(ledger) = ledger else {
+            continue;
+        };
+        let added = &state.events[before..];
+        for e in added {
+            new_rows.push(e.row.clone());
+            new_lines.extend(e.lines.iter().cloned());
+        }
+        let mut after = store::with_ledger(&state.row, &ledger, &codes);
+        after.ledger_version += added.len() as i64;
+        rewrites.push(Rewrite {
+            new: store::derived_rows(convoy_id, &ledger, &codes)?,
+            old: state.derived.clone(),
+            before: state.row.clone(),
+            after,
+        });
+    }
+    store::insert_events(c, &new_rows, &new_lines)?;
+    store::write_convoys(c, &rewrites)?;
+
+    // Answers, from what was just written.
+    let mut names: HashMap<String, String> = writes
+        .iter()
+        .map(|w| (w.who.token_id.clone(), w.who.name.clone()))
+        .collect();
+    if slots.iter().any(|s| matches!(s, Slot::Replay)) {
+        names.extend(token_names(c)?);
+    }
+    let stored_event = |w: &EventWrite, id: &str| -> Result<Event, AppError> {
+        states
+            .get(&w.convoy_id)
+            .and_then(|s| s.events.iter().find(|e| e.row.id == id))
+            .map(|e| event_out(e, &codes, &names))
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("event {id} vanished")))
+    };
+    let mut answers = Vec::with_capacity(writes.len());
+    for ((w, id), slot) in writes.iter().zip(&ids).zip(slots) {
+        answers.push(match slot {
+            Slot::Answered(e) => Err(e),
+            Slot::Replay => stored_event(w, id).map(Created::Replayed),
+            Slot::Created => stored_event(w, id).map(Created::New),
+            Slot::Pending => Err(AppError::Internal(anyhow::anyhow!(
+                "event {id} was left undecided"
+            ))),
+        });
+    }
+    Ok(Some(answers))
+}
+
+/// Adds a convoy's new events to its state and evaluates its ledger. All at once first:
+/// usually every event fits. If the ledger refuses them together, they are taken again
+/// one at a time in arrival order, so that exactly the events that do not fit are refused,
+/// each with the reason it would get on its own.
+fn settle(
+    state: &mut ConvoyState,
+    items: &[(usize, store::NewEvent)],
+    route: &ledger::Route,
+    manifest: &ledger::Manifest,
+    codes: &Codes,
+    now: i64,
+) -> Result<(Vec<(usize, Result<(), AppError>)>, Option<Ledger>), AppError> {
+    let original = state.events.clone();
+    let mut results = Vec::with_capacity(items.len());
+    let mut added = 0;
+    for (i, new) in items {
+        let r = add(state, new, added, now);
+        added += i64::from(r.is_ok());
+        results.push((*i, r));
+    }
+    if added == 0 {
+        return Ok((results, None));
+    }
+    if let Ok(ledger) = ledger::evaluate(route, manifest, &domain_events(&state.events, codes)?) {
+        return Ok((results, Some(ledger)));
+    }
+    state.events = original;
+    let (mut results, mut added, mut last) = (Vec::with_capacity(items.len()), 0, None);
+    for (i, new) in items {
+        let before = state.events.clone();
+        if let Err(e) = add(state, new, added, now) {
+            results.push((*i, Err(e)));
+            continue;
+        }
+        match ledger::evaluate(route, manifest, &domain_events(&state.events, codes)?) {
+            Ok(ledger) => {
+                added += 1;
+                last = Some(ledger);
+                results.push((*i, Ok(())));
+            }
+            Err(e) => {
+                state.events = before;
+                results.push((*i, Err(store::ledger_refusal(&e, &new.id))));
+            }
+        }
+    }
+    Ok((results, last))
+}
+
+/// Appends one new event to the convoy's events (the `added`-th of this group), after the
+/// checks on what it corrects.
+fn add(
+    state: &mut ConvoyState,
+    new: &store::NewEvent,
+    added: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    if let Some(target) = &new.corrects {
+        let corrected = state
+            .events
+            .iter()
+            .find(|e| &e.row.id == target)
+            .ok_or_else(|| {
+                AppError::field(
+                    "corrects",
+                    format!("event {target} is not an event of this convoy"),
+                )
+            })?;
+        if let Some(by) = &corrected.voided_by {
+            return Err(AppError::Conflict(format!(
+                "event {target} was already corrected by event {by}; to change it again, correct event {by}",
+                by = by.id
+            )));
+        }
+    }
+    let (row, lines) = store::event_rows(new, state.row.ledger_version + 1 + added, now);
+    if let Some(target) = &new.corrects {
+        for e in state.events.iter_mut().filter(|e| &e.row.id == target) {
+            e.voided_by = Some(row.clone());
+        }
+    }
+    state.events.push(StoredEvent {
+        row,
+        lines,
+        voided_by: None,
+    });
+    Ok(())
+}
+
+fn domain_events(
+    events: &[StoredEvent],
+    codes: &Codes,
+) -> Result<Vec<ledger::LedgerEvent>, AppError> {
+    events
+        .iter()
+        .map(|e| store::domain_event(e, codes))
+        .collect()
+}
+
+struct Job {
+    write: EventWrite,
+    reply: oneshot::Sender<EventAnswer>,
+}
+
+/// Group commit for single-event POSTs: one writer thread takes every request that is
+/// waiting, applies them together in one transaction and answers each after the commit.
+/// Under load the groups grow by themselves; a lone request is a group of one and waits
+/// for nothing.
+#[derive(Clone)]
+pub struct Committer {
+    queue: mpsc::UnboundedSender<Job>,
+}
+
+impl Committer {
+    /// Starts the writer thread. It stops when the last `Committer` handle is dropped.
+    pub fn start(pool: Pool) -> std::io::Result<Committer> {
+        let (queue, jobs) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("aidflow-writer".into())
+            .spawn(move || run(pool, jobs))?;
+        Ok(Committer { queue })
+    }
+
+    /// Records one event and answers it once it is committed.
+    pub async fn submit(&self, write: EventWrite) -> EventAnswer {
+        let stopped = || {
+            AppError::Unavailable("the event writer is shutting down; send the event again".into())
+        };
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Job { write, reply })
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+fn run(pool: Pool, mut jobs: mpsc::UnboundedReceiver<Job>) {
+    while let Some(first) = jobs.blocking_recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let (writes, replies): (Vec<EventWrite>, Vec<_>) =
+            group.into_iter().map(|j| (j.write, j.reply)).unzip();
+        let answers = commit(&pool, &writes);
+        for (reply, answer) in replies.into_iter().zip(answers) {
+            // The client may have gone; its event is committed all the same.
+            let _ = reply.send(answer);
+        }
+    }
+}
+
+/// Applies one group in its own transaction (retried on deadlock), never panicking.
+fn commit(pool: &Pool, writes: &[EventWrite]) -> Vec<EventAnswer> {
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let mut conn = pool.get()?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match write_tx(&mut conn, |c| apply(c, writes)) {
+                Err(AppError::Unavailable(_)) if attempt < 3 => continue,
+                other => return other,
+            }
+        }
+    }));
+    let failed = |e: AppError| -> Vec<EventAnswer> {
+        let unavailable = matches!(e, AppError::Unavailable(_));
+        if !unavailable {
+            tracing::error!(error = ?e, events = writes.len(), "an event group could not be written");
+        }
+        writes
+            .iter()
+            .map(|_| {
+                Err(if unavailable {
+                    AppError::Unavailable(e.to_string())
+                } else {
+                    AppError::Internal(anyhow::anyhow!("event group failed: {e:?}"))
+                })
+            })
+            .collect()
+    };
+    match result {
+        Ok(Ok(answers)) => answers,
+        Ok(Err(e)) => failed(e),
+        Err(_) => failed(AppError::Internal(anyhow::anyhow!(
+            "the event writer panicked"
+        ))),
+    }
+}
