@@ -235,6 +235,10 @@ fn apply_group(
     Ok(Some(answers))
 }
 
+/// Each new event's outcome by its index in the group, and the convoy's ledger with the
+/// events that were accepted (`None` if none was).
+type Settled = (Vec<(usize, Result<(), AppError>)>, Option<Ledger>);
+
 /// Adds a convoy's new events to its state and evaluates its ledger. All at once first:
 /// usually every event fits. If the ledger refuses them together, they are taken again
 /// one at a time in arrival order, so that exactly the events that do not fit are refused,
@@ -246,7 +250,7 @@ fn settle(
     manifest: &ledger::Manifest,
     codes: &Codes,
     now: i64,
-) -> Result<(Vec<(usize, Result<(), AppError>)>, Option<Ledger>), AppError> {
+) -> Result<Settled, AppError> {
     let original = state.events.clone();
     let mut results = Vec::with_capacity(items.len());
     let mut added = 0;
