@@ -269,6 +269,10 @@ impl TestApp {
         .await
     }
 
+    pub async fn post_owned(&self, path: String, body: Value) -> Reply {
+        self.post(&path, &body).await
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
         self.post_as(&self.admin_token, path, body).await
     }

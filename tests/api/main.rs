@@ -6,6 +6,7 @@ mod alerts;
 mod auth;
 mod convoys;
 mod health;
+mod ingest;
 mod ledger_io;
 mod receiver;
 mod reference;

@@ -1,0 +1,180 @@
+//! The grouped write path: concurrent event POSTs share commits, sync batches are applied
+//! together, and each event is still judged on its own.
+
+use serde_json::{json, Value};
+
+use crate::api_test;
+use crate::convoys::{convoy, create_convoy, event, ok_event, CONVOY};
+use crate::helpers::TestApp;
+
+api_test!(
+    concurrent_events_of_one_convoy_are_each_counted_once_in_order,
+    concurrent_events_of_many_convoys_are_all_recorded,
+    an_event_sent_twice_in_one_sync_batch_is_recorded_once,
+    a_token_revoked_elsewhere_cannot_write_even_while_cached,
+);
+
+async fn concurrent_events_of_one_convoy_are_each_counted_once_in_order(app: TestApp) {
+    create_convoy(&app).await;
+    ok_event(
+        &app,
+        json!({"kind": "departed", "observed_at": "2023-07-26T08:10:00+04:00",
+        "cargo": [{"commodity": "flour", "tonnes": "290", "reason": "short_loaded"}]}),
+    )
+    .await;
+    ok_event(&app, json!({"kind": "cleared", "checkpoint": "HAKARI", "observed_at": "2023-07-26T11:00:00+04:00"})).await;
+    // 30 holds, one partial delivery and one impossible clearance, all at once.
+    let mut bodies: Vec<Value> = (0..30)
+        .map(|m| json!({"kind": "held", "checkpoint": "KORNIDZOR", "observed_at": format!("2023-07-26T08:{:02}:00+04:00", 11 + m)}))
+        .collect();
+    bodies.push(
+        json!({"kind": "delivered", "observed_at": "2023-07-26T14:00:00+04:00",
+        "cargo": [{"commodity": "flour", "tonnes": "100"}, {"commodity": "food", "tonnes": "0"}]}),
+    );
+    bodies.push(json!({"kind": "cleared", "checkpoint": "HAKARI", "observed_at": "2023-07-26T12:00:00+04:00",
+        "cargo": [{"commodity": "flour", "tonnes": "400"}]}));
+    let replies = futures_util::future::join_all(bodies.into_iter().map(|b| event(&app, b))).await;
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        31,
+        "{statuses:?}"
+    );
+    let refused = replies[31].problem(422);
+    assert!(
+        refused["detail"].as_str().unwrap().contains("but only"),
+        "{refused}"
+    );
+
+    let c = convoy(&app).await;
+    assert_eq!(c["totals"]["delivered"], "100.000");
+    assert_eq!(c["totals"]["outstanding"], "250.000");
+    assert_eq!(c["totals"]["short_loaded"], "10.000");
+    assert_eq!(c["totals"]["planned"], "360.000");
+    let events = app
+        .get(&format!("/api/v1/convoys/{CONVOY}/events"))
+        .await
+        .json();
+    let mut seqs: Vec<i64> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=33).collect::<Vec<i64>>());
+    // The answers carry the seq each event was stored under.
+    let mut answered: Vec<i64> = replies[..31]
+        .iter()
+        .map(|r| r.json()["seq"].as_i64().unwrap())
+        .collect();
+    answered.sort_unstable();
+    assert_eq!(answered, (3..=33).collect::<Vec<i64>>());
+}
+
+async fn concurrent_events_of_many_convoys_are_all_recorded(app: TestApp) {
+    let ids: Vec<String> = (0..12)
+        .map(|i| format!("5a0c0b1e-2023-4726-8000-0000000010{i:02}"))
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        let mut body = crate::convoys::convoy_body(id);
+        body["reference"] = json!(format!("MANY-{i}"));
+        let r = app.post("/api/v1/convoys", &body).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    // Each convoy departs with 300 t of flour and 60 t of food, then is delivered in full.
+    let departures = ids.iter().map(|id| {
+        app.post_owned(
+            format!("/api/v1/convoys/{id}/events"),
+            json!({"kind": "departed", "observed_at": "2023-07-26T08:10:00+04:00"}),
+        )
+    });
+    let replies = futures_util::future::join_all(departures).await;
+    assert!(replies.iter().all(|r| r.status == 201), "{replies:?}");
+    let deliveries = ids.iter().map(|id| {
+        app.post_owned(
+            format!("/api/v1/convoys/{id}/events"),
+            json!({"kind": "delivered", "observed_at": "2023-07-26T18:00:00+04:00"}),
+        )
+    });
+    let replies = futures_util::future::join_all(deliveries).await;
+    assert!(replies.iter().all(|r| r.status == 201), "{replies:?}");
+    for id in &ids {
+        let c = app.get(&format!("/api/v1/convoys/{id}")).await.json();
+        assert_eq!(c["status"], "delivered", "{c}");
+        assert_eq!(c["totals"]["delivered"], "360.000");
+        assert_eq!(c["totals"]["outstanding"], "0.000");
+    }
+    // The weekly rollups moved by every convoy exactly once: 12 × 360 t in 2023-W30.
+    let report = app.get("/api/v1/reports/weekly/2023-W30").await.json();
+    assert_eq!(report["totals"]["planned"], "4320.000", "{report}");
+    assert_eq!(report["totals"]["delivered"], "4320.000", "{report}");
+    assert_eq!(report["totals"]["delivered_during_week"], "4320.000");
+}
+
+async fn an_event_sent_twice_in_one_sync_batch_is_recorded_once(app: TestApp) {
+    create_convoy(&app).await;
+    let departed = json!({"id": "e0000000-0000-4000-8000-00000000d001", "convoy": CONVOY, "kind": "departed",
+        "observed_at": "2023-07-26T08:10:00+04:00"});
+    let mut changed = departed.clone();
+    changed["observed_at"] = json!("2023-07-26T08:20:00+04:00");
+    let batch = json!({"events": [departed.clone(), departed, changed]});
+    let r = app.post("/api/v1/sync", &batch).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = r.json();
+    let statuses: Vec<&str> = r["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["created", "replayed", "error"]);
+    assert_eq!(r["events"][2]["http_status"], 409);
+    let c = convoy(&app).await;
+    assert_eq!(c["events"].as_array().unwrap().len(), 1);
+    assert_eq!(c["status"], "in_transit");
+}
+
+async fn a_token_revoked_elsewhere_cannot_write_even_while_cached(app: TestApp) {
+    create_convoy(&app).await;
+    let editor = app.token("editor", Some("arm-gov")).await;
+    // A read puts the token in this instance's cache.
+    assert_eq!(app.get_as(&editor, "/api/v1/convoys").await.status, 200);
+    // Another instance (or the CLI) revokes it in the shared database.
+    let listed = app.get("/api/v1/tokens").await.json();
+    let id = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["role"] == "editor")
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .unwrap();
+    let pool = app.state.pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().unwrap();
+        aidflow::store::tokens::revoke_token(&mut conn, &id).unwrap();
+    })
+    .await
+    .unwrap();
+    let path = format!("/api/v1/convoys/{CONVOY}/events");
+    let refused = app
+        .post_as(
+            &editor,
+            &path,
+            &json!({"kind": "departed", "observed_at": "2023-07-26T08:10:00+04:00"}),
+        )
+        .await;
+    refused.problem(401);
+    let synced = app
+        .post_as(
+            &editor,
+            "/api/v1/sync",
+            &json!({"events": [{"id": "e0000000-0000-4000-8000-00000000d002", "convoy": CONVOY,
+            "kind": "departed", "observed_at": "2023-07-26T08:10:00+04:00"}]}),
+        )
+        .await
+        .json();
+    assert_eq!(synced["events"][0]["http_status"], 401, "{synced}");
+    let c = convoy(&app).await;
+    assert_eq!(c["events"].as_array().unwrap().len(), 0);
+}
