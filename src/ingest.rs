@@ -25,6 +25,7 @@ use crate::auth::Principal;
 use crate::db::{now_micros, write_tx, DbConn, Pool};
 use crate::domain::ledger::{self, Ledger};
 use crate::error::AppError;
+use crate::metrics::Metrics;
 use crate::store::convoys::{self as store, Codes, ConvoyState, Rewrite, StoredEvent};
 use crate::store::reference;
 use crate::store::{body_hash, resolve_id, tokens, Created};
@@ -354,11 +355,11 @@ pub struct Committer {
 
 impl Committer {
     /// Starts the writer thread. It stops when the last `Committer` handle is dropped.
-    pub fn start(pool: Pool) -> std::io::Result<Committer> {
+    pub fn start(pool: Pool, metrics: Metrics) -> std::io::Result<Committer> {
         let (queue, jobs) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("aidflow-writer".into())
-            .spawn(move || run(pool, jobs))?;
+            .spawn(move || run(pool, metrics, jobs))?;
         Ok(Committer { queue })
     }
 
@@ -375,7 +376,7 @@ impl Committer {
     }
 }
 
-fn run(pool: Pool, mut jobs: mpsc::UnboundedReceiver<Job>) {
+fn run(pool: Pool, metrics: Metrics, mut jobs: mpsc::UnboundedReceiver<Job>) {
     while let Some(first) = jobs.blocking_recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -386,7 +387,12 @@ fn run(pool: Pool, mut jobs: mpsc::UnboundedReceiver<Job>) {
         }
         let (writes, replies): (Vec<EventWrite>, Vec<_>) =
             group.into_iter().map(|j| (j.write, j.reply)).unzip();
+        let started = std::time::Instant::now();
         let answers = commit(&pool, &writes);
+        metrics.event_groups.observe(writes.len() as f64);
+        metrics
+            .event_group_seconds
+            .observe(started.elapsed().as_secs_f64());
         for (reply, answer) in replies.into_iter().zip(answers) {
             // The client may have gone; its event is committed all the same.
             let _ = reply.send(answer);

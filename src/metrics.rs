@@ -21,6 +21,9 @@ pub struct Metrics {
     alerts_open: IntGaugeVec,
     deliveries: IntGaugeVec,
     outbox_backlog: prometheus::IntGauge,
+    /// Events per group commit, and how long each group took to write and commit.
+    pub event_groups: prometheus::Histogram,
+    pub event_group_seconds: prometheus::Histogram,
 }
 
 impl Metrics {
@@ -68,6 +71,26 @@ impl Metrics {
             "aidflow_outbox_backlog",
             "Webhook deliveries still to be made (pending, including those waiting to retry)",
         )?;
+        let event_groups = prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "aidflow_event_group_size",
+                "Events written per commit by the event writer (concurrent POSTs share commits)",
+            )
+            .buckets(vec![
+                1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 1000.0,
+            ]),
+        )?;
+        let event_group_seconds = prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "aidflow_event_group_duration_seconds",
+                "Time to write and commit one group of events",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+            ]),
+        )?;
+        registry.register(Box::new(event_groups.clone()))?;
+        registry.register(Box::new(event_group_seconds.clone()))?;
         registry.register(Box::new(alerts_open.clone()))?;
         registry.register(Box::new(deliveries.clone()))?;
         registry.register(Box::new(outbox_backlog.clone()))?;
@@ -82,6 +105,8 @@ impl Metrics {
             alerts_open,
             deliveries,
             outbox_backlog,
+            event_groups,
+            event_group_seconds,
         })
     }
 

@@ -71,17 +71,18 @@ pub fn open_database(
             }
         },
     )?;
+    let metrics = Metrics::new()?;
     let state = AppState {
         pool: pool.clone(),
         backend,
         settings: Arc::new(settings.clone()),
         tz,
-        metrics: Metrics::new()?,
+        metrics: metrics.clone(),
         http: reqwest::Client::builder()
             .user_agent(concat!("aidflow/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("building the webhook HTTP client")?,
-        writer: crate::ingest::Committer::start(pool.clone())
+        writer: crate::ingest::Committer::start(pool.clone(), metrics)
             .context("starting the event writer thread")?,
         tokens: crate::auth::TokenCache::new(std::time::Duration::from_secs(
             settings.auth.token_cache_seconds,
