@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
 
 use diesel::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -44,31 +45,134 @@ pub type EventAnswer = Result<Created<Event>, AppError>;
 /// The most events one group commit takes.
 const MAX_GROUP: usize = 1000;
 
+/// How many events (and cargo lines) the convoy cache holds at most: some 25 MiB.
+const CACHED_EVENTS: usize = 50_000;
+
+/// A group written but not yet committed: the answers, and the convoys' new states for
+/// the cache once the commit has succeeded.
+pub struct Applied {
+    pub answers: Vec<EventAnswer>,
+    states: Vec<ConvoyState>,
+}
+
+impl Applied {
+    /// Call after the commit: remembers the convoys as written, and gives the answers.
+    pub fn committed(self, cache: &StateCache) -> Vec<EventAnswer> {
+        cache.put(self.states);
+        self.answers
+    }
+}
+
 /// Applies `writes` inside the caller's write transaction and answers each in order.
 ///
 /// The group is applied in a savepoint. Should that fail as a whole (a database error, or
 /// the same event id twice in one group), it is undone and each event is applied alone in
 /// a savepoint of its own, so one bad event still never blocks the others. A deadlock or
 /// serialization failure is returned as is, for the caller to retry the transaction.
-pub fn apply(c: &mut DbConn, writes: &[EventWrite]) -> Result<Vec<EventAnswer>, AppError> {
+pub fn apply(
+    c: &mut DbConn,
+    writes: &[EventWrite],
+    cache: &StateCache,
+) -> Result<Applied, AppError> {
     if writes.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Applied {
+            answers: Vec::new(),
+            states: Vec::new(),
+        });
     }
-    match c.transaction(|c| apply_group(c, writes)) {
-        Ok(Some(answers)) => Ok(answers),
+    match c.transaction(|c| apply_group(c, writes, cache)) {
+        Ok(Some(applied)) => Ok(applied),
         Err(e @ AppError::Unavailable(_)) => Err(e),
         other => {
             if let Err(e) = &other {
                 tracing::warn!(error = %e, events = writes.len(), "a grouped event write failed; applying its events one at a time");
             }
-            Ok(writes
+            let answers = writes
                 .iter()
                 .map(|w| {
                     c.transaction(|c| {
                         crate::api::convoys::record_event(c, &w.who, &w.convoy_id, &w.body)
                     })
                 })
-                .collect())
+                .collect();
+            Ok(Applied {
+                answers,
+                states: Vec::new(),
+            })
+        }
+    }
+}
+
+/// Convoys as this process last wrote them: their events, manifest and derived rows, so
+/// that a busy convoy's history is not read again for every group. An entry is used only
+/// when its `ledger_version` equals the one just read under the convoy's lock — every
+/// event write, by any process, moves that version — so it can never stand in for a
+/// ledger that changed since. Bounded by the number of events held.
+pub struct StateCache {
+    inner: Mutex<CacheInner>,
+    max_events: usize,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    entries: HashMap<String, (u64, ConvoyState)>,
+    events: usize,
+    clock: u64,
+}
+
+fn weight(s: &ConvoyState) -> usize {
+    1 + s.events.len() + s.events.iter().map(|e| e.lines.len()).sum::<usize>()
+}
+
+impl StateCache {
+    pub fn new(max_events: usize) -> StateCache {
+        StateCache {
+            inner: Mutex::default(),
+            max_events,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes the convoy's entry if it is current for `row` (the row read under lock).
+    fn take(&self, row: &store::ConvoyRow) -> Option<ConvoyState> {
+        let mut inner = self.lock();
+        let (_, state) = inner.entries.remove(&row.id)?;
+        inner.events -= weight(&state);
+        (state.row.ledger_version == row.ledger_version).then(|| ConvoyState {
+            row: row.clone(),
+            ..state
+        })
+    }
+
+    fn put(&self, states: Vec<ConvoyState>) {
+        let mut inner = self.lock();
+        for state in states {
+            inner.clock += 1;
+            let (clock, w) = (inner.clock, weight(&state));
+            inner.events += w;
+            if let Some((_, old)) = inner.entries.insert(state.row.id.clone(), (clock, state)) {
+                inner.events -= weight(&old);
+            }
+        }
+        if inner.events > self.max_events {
+            // Least recently written first, down to three quarters of the bound.
+            let mut by_age: Vec<(u64, String)> = inner
+                .entries
+                .iter()
+                .map(|(id, (at, _))| (*at, id.clone()))
+                .collect();
+            by_age.sort_unstable();
+            for (_, id) in by_age {
+                if inner.events <= self.max_events * 3 / 4 {
+                    break;
+                }
+                if let Some((_, old)) = inner.entries.remove(&id) {
+                    inner.events -= weight(&old);
+                }
+            }
         }
     }
 }
@@ -87,7 +191,8 @@ enum Slot {
 fn apply_group(
     c: &mut DbConn,
     writes: &[EventWrite],
-) -> Result<Option<Vec<EventAnswer>>, AppError> {
+    cache: &StateCache,
+) -> Result<Option<Applied>, AppError> {
     let ids: Vec<String> = writes.iter().map(|w| resolve_id(w.body.id)).collect();
     let mut distinct = HashSet::new();
     if !ids.iter().all(|id| distinct.insert(id.as_str())) {
@@ -95,7 +200,17 @@ fn apply_group(
     }
     // Locks first (PostgreSQL), then everything read under them.
     let convoy_ids: Vec<&str> = writes.iter().map(|w| w.convoy_id.as_str()).collect();
-    let mut states = store::load_states(c, &convoy_ids)?;
+    let mut states: HashMap<String, ConvoyState> = HashMap::new();
+    let mut to_load = Vec::new();
+    for row in store::lock_convoys(c, &convoy_ids)? {
+        match cache.take(&row) {
+            Some(state) => {
+                states.insert(row.id.clone(), state);
+            }
+            None => to_load.push(row),
+        }
+    }
+    states.extend(store::load_states(c, to_load)?);
     let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     let existing: HashMap<String, store::EventRow> = store::events_by_ids(c, &id_refs)?
         .into_iter()
@@ -197,10 +312,11 @@ fn apply_group(
         }
         let mut after = store::with_ledger(&state.row, &ledger, &codes);
         after.ledger_version += added.len() as i64;
+        let new = store::derived_rows(convoy_id, &ledger, &codes)?;
         rewrites.push(Rewrite {
-            new: store::derived_rows(convoy_id, &ledger, &codes)?,
-            old: state.derived.clone(),
-            before: state.row.clone(),
+            new: new.clone(),
+            old: std::mem::replace(&mut state.derived, new),
+            before: std::mem::replace(&mut state.row, after.clone()),
             after,
         });
     }
@@ -233,7 +349,10 @@ fn apply_group(
             ))),
         });
     }
-    Ok(Some(answers))
+    Ok(Some(Applied {
+        answers,
+        states: states.into_values().collect(),
+    }))
 }
 
 /// Each new event's outcome by its index in the group, and the convoy's ledger with the
@@ -351,16 +470,20 @@ struct Job {
 #[derive(Clone)]
 pub struct Committer {
     queue: mpsc::UnboundedSender<Job>,
+    /// Shared with sync batches, which write events through [`apply`] too.
+    pub cache: Arc<StateCache>,
 }
 
 impl Committer {
     /// Starts the writer thread. It stops when the last `Committer` handle is dropped.
     pub fn start(pool: Pool, metrics: Metrics) -> std::io::Result<Committer> {
         let (queue, jobs) = mpsc::unbounded_channel();
+        let cache = Arc::new(StateCache::new(CACHED_EVENTS));
+        let shared = cache.clone();
         std::thread::Builder::new()
             .name("aidflow-writer".into())
-            .spawn(move || run(pool, metrics, jobs))?;
-        Ok(Committer { queue })
+            .spawn(move || run(pool, metrics, &shared, jobs))?;
+        Ok(Committer { queue, cache })
     }
 
     /// Records one event and answers it once it is committed.
@@ -376,7 +499,7 @@ impl Committer {
     }
 }
 
-fn run(pool: Pool, metrics: Metrics, mut jobs: mpsc::UnboundedReceiver<Job>) {
+fn run(pool: Pool, metrics: Metrics, cache: &StateCache, mut jobs: mpsc::UnboundedReceiver<Job>) {
     while let Some(first) = jobs.blocking_recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -388,7 +511,7 @@ fn run(pool: Pool, metrics: Metrics, mut jobs: mpsc::UnboundedReceiver<Job>) {
         let (writes, replies): (Vec<EventWrite>, Vec<_>) =
             group.into_iter().map(|j| (j.write, j.reply)).unzip();
         let started = std::time::Instant::now();
-        let answers = commit(&pool, &writes);
+        let answers = commit(&pool, cache, &writes);
         metrics.event_groups.observe(writes.len() as f64);
         metrics
             .event_group_seconds
@@ -401,15 +524,15 @@ fn run(pool: Pool, metrics: Metrics, mut jobs: mpsc::UnboundedReceiver<Job>) {
 }
 
 /// Applies one group in its own transaction (retried on deadlock), never panicking.
-fn commit(pool: &Pool, writes: &[EventWrite]) -> Vec<EventAnswer> {
+fn commit(pool: &Pool, cache: &StateCache, writes: &[EventWrite]) -> Vec<EventAnswer> {
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         let mut conn = pool.get()?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match write_tx(&mut conn, |c| apply(c, writes)) {
+            match write_tx(&mut conn, |c| apply(c, writes, cache)) {
                 Err(AppError::Unavailable(_)) if attempt < 3 => continue,
-                other => return other,
+                other => return other.map(|applied| applied.committed(cache)),
             }
         }
     }));

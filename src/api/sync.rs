@@ -11,7 +11,7 @@ use crate::api::extract::ApiJson;
 use crate::auth::Principal;
 use crate::db::DbConn;
 use crate::error::{AppError, Problem};
-use crate::ingest::{self, EventWrite};
+use crate::ingest::{self, Applied, EventWrite, StateCache};
 use crate::state::AppState;
 use crate::store::convoys as store;
 use crate::store::{body_hash, Created};
@@ -169,20 +169,35 @@ fn sync_convoy(c: &mut DbConn, who: &Principal, body: &NewConvoy) -> Result<Crea
 /// Applies a batch for `who` in one transaction, each item in a savepoint of its own:
 /// a failed item is undone alone, and the batch costs one commit, not a thousand. The
 /// answer is sent only after that commit, so every item reported created is durable.
-pub fn apply(c: &mut DbConn, who: &Principal, batch: SyncBatch) -> Result<SyncResult, AppError> {
+pub fn apply(
+    c: &mut DbConn,
+    who: &Principal,
+    batch: SyncBatch,
+    cache: &StateCache,
+) -> Result<SyncResult, AppError> {
     // Two batches touching the same convoys in another order can deadlock on PostgreSQL,
     // which undoes one of them whole: that one is simply applied again.
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match crate::db::write_tx(c, |c| apply_items(c, who, &batch)) {
+        match crate::db::write_tx(c, |c| apply_items(c, who, &batch, cache)) {
             Err(AppError::Unavailable(_)) if attempt < 3 => continue,
-            other => return other,
+            other => {
+                return other.map(|(result, applied)| {
+                    applied.committed(cache);
+                    result
+                })
+            }
         }
     }
 }
 
-fn apply_items(c: &mut DbConn, who: &Principal, batch: &SyncBatch) -> Result<SyncResult, AppError> {
+fn apply_items(
+    c: &mut DbConn,
+    who: &Principal,
+    batch: &SyncBatch,
+    cache: &StateCache,
+) -> Result<(SyncResult, Applied), AppError> {
     let mut counts = SyncCounts::default();
     let convoys = batch
         .convoys
@@ -210,7 +225,8 @@ fn apply_items(c: &mut DbConn, who: &Principal, batch: &SyncBatch) -> Result<Syn
             }
         })
         .collect();
-    let mut written = ingest::apply(c, &writes)?.into_iter();
+    let mut applied = ingest::apply(c, &writes, cache)?;
+    let mut written = std::mem::take(&mut applied.answers).into_iter();
     let events = batch
         .events
         .iter()
@@ -227,11 +243,14 @@ fn apply_items(c: &mut DbConn, who: &Principal, batch: &SyncBatch) -> Result<Syn
             answer(e.id.map(|i| i.to_string()), result, &mut counts)
         })
         .collect();
-    Ok(SyncResult {
-        convoys,
-        events,
-        counts,
-    })
+    Ok((
+        SyncResult {
+            convoys,
+            events,
+            counts,
+        },
+        applied,
+    ))
 }
 
 #[utoipa::path(post, operation_id = "sync_sync", path = "/api/v1/sync", tag = "convoys", request_body = SyncBatch,
@@ -248,7 +267,8 @@ pub async fn sync(
         return Err(AppError::field("events", format!("a batch carries at most {MAX_ITEMS} items (convoys plus events); this one has {items}: split it")));
     }
     let device = batch.device.clone().unwrap_or_default();
-    let result = state.db(move |c| apply(c, &who, batch)).await?;
+    let cache = state.writer.cache.clone();
+    let result = state.db(move |c| apply(c, &who, batch, &cache)).await?;
     tracing::info!(device = %device, created = result.counts.created, replayed = result.counts.replayed, failed = result.counts.failed, "sync batch applied");
     Ok(HttpResponse::Ok().json(result))
 }

@@ -360,14 +360,11 @@ pub struct ConvoyState {
     pub derived: Derived,
 }
 
-/// Loads these convoys (the ones that exist) for writing. On PostgreSQL their rows are
-/// locked first, in id order so that two writers never deadlock, and everything else is
-/// read after the locks are held; on SQLite the write transaction already excludes other
+/// The rows of these convoys (the ones that exist), for writing. On PostgreSQL the rows
+/// are locked, in id order so that two writers never deadlock, and what is read after
+/// this is read under the locks; on SQLite the write transaction already excludes other
 /// writers.
-pub fn load_states(
-    conn: &mut DbConn,
-    convoy_ids: &[&str],
-) -> Result<HashMap<String, ConvoyState>, AppError> {
+pub fn lock_convoys(conn: &mut DbConn, convoy_ids: &[&str]) -> Result<Vec<ConvoyRow>, AppError> {
     let mut ids: Vec<&str> = convoy_ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
@@ -381,6 +378,14 @@ pub fn load_states(
             DbConn::Sqlite(c) => q.select(ConvoyRow::as_select()).load(c)?,
         });
     }
+    Ok(rows)
+}
+
+/// Loads the manifests, events and derived rows of these (locked) convoys.
+pub fn load_states(
+    conn: &mut DbConn,
+    rows: Vec<ConvoyRow>,
+) -> Result<HashMap<String, ConvoyState>, AppError> {
     let found: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut manifests: HashMap<String, Vec<ManifestLineRow>> = HashMap::new();
     for chunk in found.chunks(500) {

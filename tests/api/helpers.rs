@@ -114,7 +114,7 @@ pub struct TestApp {
     pub backend: Backend,
     /// The running server's state, for driving jobs with an injected clock.
     pub state: aidflow::state::AppState,
-    _db: TestDb,
+    _db: Option<TestDb>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -147,7 +147,18 @@ pub fn spawn_app_on(db: TestDb, admin_token: Option<String>, extra: &[(&str, &st
         TestDb::Sqlite { .. } => Backend::Sqlite,
         TestDb::Postgres { .. } => Backend::Postgres,
     };
-    let settings = test_settings(db.url(), extra);
+    let url = db.url().to_string();
+    spawn_instance(&url, backend, Some(db), admin_token, extra)
+}
+
+fn spawn_instance(
+    url: &str,
+    backend: Backend,
+    db: Option<TestDb>,
+    admin_token: Option<String>,
+    extra: &[(&str, &str)],
+) -> TestApp {
+    let settings = test_settings(url, extra);
     if std::env::var("AIDFLOW_TEST_LOG").is_ok() {
         // Logs of the server under test, for debugging: AIDFLOW_TEST_LOG=1 cargo test NAME -- --nocapture
         aidflow::telemetry::init(&aidflow::config::LogSettings {
@@ -230,6 +241,24 @@ impl Reply {
 }
 
 impl TestApp {
+    /// Another aidflow instance on the same database, as in a deployment with several
+    /// servers (the database goes when the first instance ends).
+    pub fn second_instance(&self) -> TestApp {
+        let url = self
+            ._db
+            .as_ref()
+            .expect("the first instance")
+            .url()
+            .to_string();
+        spawn_instance(
+            &url,
+            self.backend,
+            None,
+            Some(self.admin_token.clone()),
+            &[],
+        )
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

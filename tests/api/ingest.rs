@@ -12,7 +12,60 @@ api_test!(
     concurrent_events_of_many_convoys_are_all_recorded,
     an_event_sent_twice_in_one_sync_batch_is_recorded_once,
     a_token_revoked_elsewhere_cannot_write_even_while_cached,
+    two_instances_writing_one_convoy_each_see_the_others_events,
 );
+
+async fn two_instances_writing_one_convoy_each_see_the_others_events(app: TestApp) {
+    let other = app.second_instance();
+    create_convoy(&app).await;
+    // The instances take turns; each keeps the convoy's ledger in memory after writing it,
+    // and must notice that the other wrote since.
+    ok_event(
+        &app,
+        json!({"kind": "departed", "observed_at": "2023-07-26T08:10:00+04:00",
+        "cargo": [{"commodity": "flour", "tonnes": "290", "reason": "short_loaded"}]}),
+    )
+    .await;
+    ok_event(&other, json!({"kind": "cleared", "checkpoint": "HAKARI", "observed_at": "2023-07-26T11:00:00+04:00"})).await;
+    ok_event(
+        &app,
+        json!({"kind": "delivered", "observed_at": "2023-07-26T14:00:00+04:00",
+        "cargo": [{"commodity": "flour", "tonnes": "100"}, {"commodity": "food", "tonnes": "0"}]}),
+    )
+    .await;
+    let last = ok_event(
+        &other,
+        json!({"kind": "delivered", "observed_at": "2023-07-27T09:00:00+04:00",
+        "cargo": [{"commodity": "flour", "tonnes": "150", "reason": "rejected_on_receipt"}]}),
+    )
+    .await;
+    assert_eq!(last["seq"], 4);
+    // A fifth event on the first instance would make the ledger impossible only if it
+    // knew of the second delivery: the convoy is finished.
+    let refused = event(
+        &app,
+        json!({"kind": "delivered", "observed_at": "2023-07-27T10:00:00+04:00",
+        "cargo": [{"commodity": "flour", "tonnes": "1"}]}),
+    )
+    .await;
+    refused.problem(422);
+    for instance in [&app, &other] {
+        let c = convoy(instance).await;
+        assert_eq!(c["status"], "short_delivered");
+        assert_eq!(c["totals"]["delivered"], "310.000");
+        assert_eq!(c["totals"]["rejected_on_receipt"], "40.000");
+        assert_eq!(c["totals"]["short_loaded"], "10.000");
+        assert_eq!(c["totals"]["outstanding"], "0.000");
+        assert_eq!(c["totals"]["shortfall"], "50.000");
+        let seqs: Vec<i64> = c["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_i64().unwrap())
+            .collect();
+        assert_eq!(seqs, [1, 2, 3, 4]);
+    }
+}
 
 async fn concurrent_events_of_one_convoy_are_each_counted_once_in_order(app: TestApp) {
     create_convoy(&app).await;
