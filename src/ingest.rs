@@ -17,11 +17,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
-use diesel::Connection;
+use diesel::{Connection, RunQueryDsl};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::api::convoys::{build_event_with, commodity_index, event_out, token_names};
-use crate::api::convoys::{Event, EventContext, NewEvent};
+use crate::api::convoys::{CommodityIndex, Event, EventContext, NewEvent};
 use crate::auth::Principal;
 use crate::db::{now_micros, write_tx, DbConn, Pool};
 use crate::domain::ledger::{self, Ledger};
@@ -63,6 +63,17 @@ impl Applied {
     }
 }
 
+/// Applies each write alone, in a savepoint of its own: the way back when a group
+/// cannot be applied as one.
+fn apply_each(c: &mut DbConn, writes: &[EventWrite]) -> Vec<EventAnswer> {
+    writes
+        .iter()
+        .map(|w| {
+            c.transaction(|c| crate::api::convoys::record_event(c, &w.who, &w.convoy_id, &w.body))
+        })
+        .collect()
+}
+
 /// Applies `writes` inside the caller's write transaction and answers each in order.
 ///
 /// The group is applied in a savepoint. Should that fail as a whole (a database error, or
@@ -87,16 +98,8 @@ pub fn apply(
             if let Err(e) = &other {
                 tracing::warn!(error = %e, events = writes.len(), "a grouped event write failed; applying its events one at a time");
             }
-            let answers = writes
-                .iter()
-                .map(|w| {
-                    c.transaction(|c| {
-                        crate::api::convoys::record_event(c, &w.who, &w.convoy_id, &w.body)
-                    })
-                })
-                .collect();
             Ok(Applied {
-                answers,
+                answers: apply_each(c, writes),
                 states: Vec::new(),
             })
         }
@@ -111,7 +114,33 @@ pub fn apply(
 pub struct StateCache {
     inner: Mutex<CacheInner>,
     max_events: usize,
+    reference: Mutex<Option<Arc<Reference>>>,
 }
+
+/// The reference data events are checked against, kept while its fingerprint — counts
+/// and latest `updated_at` of checkpoints, commodities, routes and their stops — is
+/// unchanged: one small query per group instead of a handful.
+pub struct Reference {
+    fingerprint: String,
+    codes: Codes,
+    commodities: CommodityIndex,
+    routes: HashMap<String, (reference::Route, ledger::Route)>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Fingerprint {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    fingerprint: String,
+}
+
+const FINGERPRINT_SQL: &str = "SELECT \
+    CAST((SELECT COUNT(*) FROM checkpoints) AS TEXT) || ':' || \
+    CAST(COALESCE((SELECT MAX(updated_at) FROM checkpoints), 0) AS TEXT) || ':' || \
+    CAST((SELECT COUNT(*) FROM commodities) AS TEXT) || ':' || \
+    CAST(COALESCE((SELECT MAX(updated_at) FROM commodities), 0) AS TEXT) || ':' || \
+    CAST((SELECT COUNT(*) FROM routes) AS TEXT) || ':' || \
+    CAST(COALESCE((SELECT MAX(updated_at) FROM routes), 0) AS TEXT) || ':' || \
+    CAST((SELECT COUNT(*) FROM route_checkpoints) AS TEXT) AS fingerprint";
 
 #[derive(Default)]
 struct CacheInner {
@@ -129,7 +158,45 @@ impl StateCache {
         StateCache {
             inner: Mutex::default(),
             max_events,
+            reference: Mutex::default(),
         }
+    }
+
+    /// The current reference data: the kept copy if its fingerprint still matches.
+    fn reference(&self, c: &mut DbConn) -> Result<Arc<Reference>, AppError> {
+        let query = diesel::sql_query(FINGERPRINT_SQL);
+        let fingerprint = match c {
+            DbConn::Pg(pg) => query.get_result::<Fingerprint>(pg)?,
+            DbConn::Sqlite(lite) => query.get_result::<Fingerprint>(lite)?,
+        }
+        .fingerprint;
+        let mut kept = self.reference.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = kept.as_ref().filter(|r| r.fingerprint == fingerprint) {
+            return Ok(r.clone());
+        }
+        let codes = Codes::load(c)?;
+        let commodities = commodity_index(c)?;
+        let routes = reference::list_routes(c, None, i64::from(i32::MAX))?
+            .items
+            .into_iter()
+            .map(|route| {
+                let in_order = ledger::Route::new(
+                    route
+                        .stops
+                        .iter()
+                        .map(|s| codes.checkpoint(&s.checkpoint.id)),
+                );
+                (route.row.id.clone(), (route, in_order))
+            })
+            .collect();
+        let fresh = Arc::new(Reference {
+            fingerprint,
+            codes,
+            commodities,
+            routes,
+        });
+        *kept = Some(fresh.clone());
+        Ok(fresh)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
@@ -221,20 +288,14 @@ fn apply_group(
     token_ids.dedup();
     // Tokens may be cached by the HTTP layer: a revocation still stops writes at once.
     let live = tokens::live_ids(c, &token_ids)?;
-    let codes = Codes::load(c)?;
-    let commodities = commodity_index(c)?;
-    let mut routes: HashMap<String, (reference::Route, ledger::Route)> = HashMap::new();
-    for state in states.values() {
-        if !routes.contains_key(&state.row.route_id) {
-            let route = reference::get_route(c, &state.row.route_id)?;
-            let codes_in_order = ledger::Route::new(
-                route
-                    .stops
-                    .iter()
-                    .map(|s| codes.checkpoint(&s.checkpoint.id)),
-            );
-            routes.insert(state.row.route_id.clone(), (route, codes_in_order));
-        }
+    let refs = cache.reference(c)?;
+    let (codes, commodities, routes) = (&refs.codes, &refs.commodities, &refs.routes);
+    if let Some(s) = states.values().find(|s| !routes.contains_key(&s.row.route_id)) {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "route {} of convoy {} is not in the reference data",
+            s.row.route_id,
+            s.row.id
+        )));
     }
 
     // Each event on its own: replay, missing convoy, revoked token, invalid fields.
@@ -270,7 +331,7 @@ fn apply_group(
         let ctx = EventContext {
             route: &routes[&state.row.route_id].0,
             manifest: &state.manifest,
-            commodities: &commodities,
+            commodities,
         };
         match build_event_with(&ctx, &w.who, &state.row, &w.body, id.clone()) {
             Ok(new) => {
@@ -294,8 +355,8 @@ fn apply_group(
         };
         let before = state.events.len();
         let route = &routes[&state.row.route_id].1;
-        let manifest = store::domain_manifest(&state.manifest, &codes);
-        let (results, ledger) = settle(state, items, route, &manifest, &codes, now)?;
+        let manifest = store::domain_manifest(&state.manifest, codes);
+        let (results, ledger) = settle(state, items, route, &manifest, codes, now)?;
         for (i, result) in results {
             slots[i] = match result {
                 Ok(()) => Slot::Created,
@@ -310,9 +371,9 @@ fn apply_group(
             new_rows.push(e.row.clone());
             new_lines.extend(e.lines.iter().cloned());
         }
-        let mut after = store::with_ledger(&state.row, &ledger, &codes);
+        let mut after = store::with_ledger(&state.row, &ledger, codes);
         after.ledger_version += added.len() as i64;
-        let new = store::derived_rows(convoy_id, &ledger, &codes)?;
+        let new = store::derived_rows(convoy_id, &ledger, codes)?;
         rewrites.push(Rewrite {
             new: new.clone(),
             old: std::mem::replace(&mut state.derived, new),
@@ -335,7 +396,7 @@ fn apply_group(
         states
             .get(&w.convoy_id)
             .and_then(|s| s.events.iter().find(|e| e.row.id == id))
-            .map(|e| event_out(e, &codes, &names))
+            .map(|e| event_out(e, codes, &names))
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("event {id} vanished")))
     };
     let mut answers = Vec::with_capacity(writes.len());
@@ -475,14 +536,21 @@ pub struct Committer {
 }
 
 impl Committer {
-    /// Starts the writer thread. It stops when the last `Committer` handle is dropped.
-    pub fn start(pool: Pool, metrics: Metrics) -> std::io::Result<Committer> {
+    /// Starts `writers` writer threads; they stop when the last `Committer` handle is
+    /// dropped. While one writer waits for its commit, the next takes the requests that
+    /// came meanwhile: on PostgreSQL two writers keep the database busy. On SQLite, which
+    /// has one writer at a time anyway, one is right.
+    pub fn start(pool: Pool, metrics: Metrics, writers: usize) -> std::io::Result<Committer> {
         let (queue, jobs) = mpsc::unbounded_channel();
+        let jobs = Arc::new(Mutex::new(jobs));
         let cache = Arc::new(StateCache::new(CACHED_EVENTS));
-        let shared = cache.clone();
-        std::thread::Builder::new()
-            .name("aidflow-writer".into())
-            .spawn(move || run(pool, metrics, &shared, jobs))?;
+        for n in 0..writers.max(1) {
+            let (pool, metrics, cache, jobs) =
+                (pool.clone(), metrics.clone(), cache.clone(), jobs.clone());
+            std::thread::Builder::new()
+                .name(format!("aidflow-writer-{n}"))
+                .spawn(move || run(pool, metrics, &cache, &jobs))?;
+        }
         Ok(Committer { queue, cache })
     }
 
@@ -499,15 +567,27 @@ impl Committer {
     }
 }
 
-fn run(pool: Pool, metrics: Metrics, cache: &StateCache, mut jobs: mpsc::UnboundedReceiver<Job>) {
-    while let Some(first) = jobs.blocking_recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
+fn run(
+    pool: Pool,
+    metrics: Metrics,
+    cache: &StateCache,
+    jobs: &Mutex<mpsc::UnboundedReceiver<Job>>,
+) {
+    loop {
+        let group = {
+            let mut jobs = jobs.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(first) = jobs.blocking_recv() else {
+                return;
+            };
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match jobs.try_recv() {
+                    Ok(job) => group.push(job),
+                    Err(_) => break,
+                }
             }
-        }
+            group
+        };
         let (writes, replies): (Vec<EventWrite>, Vec<_>) =
             group.into_iter().map(|j| (j.write, j.reply)).unzip();
         let started = std::time::Instant::now();
@@ -523,16 +603,25 @@ fn run(pool: Pool, metrics: Metrics, cache: &StateCache, mut jobs: mpsc::Unbound
     }
 }
 
-/// Applies one group in its own transaction (retried on deadlock), never panicking.
+/// Applies one group in its own transaction (retried on deadlock), never panicking. The
+/// group is the whole transaction, so it needs no savepoint: if it fails as a whole, its
+/// events are applied one at a time in a new transaction.
 fn commit(pool: &Pool, cache: &StateCache, writes: &[EventWrite]) -> Vec<EventAnswer> {
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         let mut conn = pool.get()?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match write_tx(&mut conn, |c| apply(c, writes, cache)) {
+            match write_tx(&mut conn, |c| apply_group(c, writes, cache)) {
+                Ok(Some(applied)) => return Ok(applied.committed(cache)),
                 Err(AppError::Unavailable(_)) if attempt < 3 => continue,
-                other => return other.map(|applied| applied.committed(cache)),
+                Err(e @ AppError::Unavailable(_)) => return Err(e),
+                other => {
+                    if let Err(e) = &other {
+                        tracing::warn!(error = %e, events = writes.len(), "a grouped event write failed; applying its events one at a time");
+                    }
+                    return write_tx(&mut conn, |c| Ok::<_, AppError>(apply_each(c, writes)));
+                }
             }
         }
     }));

@@ -82,7 +82,14 @@ pub fn open_database(
             .user_agent(concat!("aidflow/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("building the webhook HTTP client")?,
-        writer: crate::ingest::Committer::start(pool.clone(), metrics)
+        writer: crate::ingest::Committer::start(
+            pool.clone(),
+            metrics,
+            match backend {
+                crate::db::Backend::Postgres => 2,
+                crate::db::Backend::Sqlite => 1,
+            },
+        )
             .context("starting the event writer thread")?,
         tokens: crate::auth::TokenCache::new(std::time::Duration::from_secs(
             settings.auth.token_cache_seconds,
