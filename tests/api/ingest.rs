@@ -13,7 +13,43 @@ api_test!(
     an_event_sent_twice_in_one_sync_batch_is_recorded_once,
     a_token_revoked_elsewhere_cannot_write_even_while_cached,
     two_instances_writing_one_convoy_each_see_the_others_events,
+    reference_data_added_between_events_is_seen_at_once,
 );
+
+async fn reference_data_added_between_events_is_seen_at_once(app: TestApp) {
+    create_convoy(&app).await;
+    // The writer has read the reference data for this event…
+    ok_event(&app, json!({"kind": "departed", "observed_at": "2023-07-26T08:10:00+04:00"})).await;
+    // …then a checkpoint, a commodity and a route through them are added.
+    let created = [
+        app.post("/api/v1/checkpoints", &json!({"code": "LACHIN", "name": "Lachin town", "max_dwell": "3h"})).await,
+        app.post("/api/v1/commodities", &json!({"code": "rice", "name": "Rice"})).await,
+        app.post("/api/v1/routes", &json!({"code": "north", "name": "North", "checkpoints": [
+            {"checkpoint": "GORIS"}, {"checkpoint": "LACHIN", "leg_hours": "2"}, {"checkpoint": "STEPANAKERT", "leg_hours": 1.5}]})).await,
+        app.post("/api/v1/convoys", &json!({"id": "5a0c0b1e-2023-4726-8000-00000000a001", "organization": "icrc",
+            "reference": "NORTH-1", "route": "north", "planned_departure": "2023-07-27T08:00:00+04:00",
+            "manifest": [{"commodity": "rice", "tonnes": "12.5"}]})).await,
+    ];
+    for r in &created {
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let path = "/api/v1/convoys/5a0c0b1e-2023-4726-8000-00000000a001/events";
+    let held = app
+        .post(path, &json!({"kind": "held", "checkpoint": "LACHIN", "observed_at": "2023-07-27T10:30:00+04:00"}))
+        .await;
+    assert_eq!(held.status, 201, "{}", held.text);
+    let delivered = app
+        .post(path, &json!({"kind": "delivered", "observed_at": "2023-07-27T13:00:00+04:00",
+            "cargo": [{"commodity": "rice", "tonnes": "12"}]}))
+        .await;
+    assert_eq!(delivered.status, 201, "{}", delivered.text);
+    let c = app
+        .get("/api/v1/convoys/5a0c0b1e-2023-4726-8000-00000000a001")
+        .await
+        .json();
+    assert_eq!(c["totals"]["delivered"], "12.000");
+    assert_eq!(c["totals"]["planned"], "12.500");
+}
 
 async fn two_instances_writing_one_convoy_each_see_the_others_events(app: TestApp) {
     let other = app.second_instance();
