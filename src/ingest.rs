@@ -290,7 +290,10 @@ fn apply_group(
     let live = tokens::live_ids(c, &token_ids)?;
     let refs = cache.reference(c)?;
     let (codes, commodities, routes) = (&refs.codes, &refs.commodities, &refs.routes);
-    if let Some(s) = states.values().find(|s| !routes.contains_key(&s.row.route_id)) {
+    if let Some(s) = states
+        .values()
+        .find(|s| !routes.contains_key(&s.row.route_id))
+    {
         return Err(AppError::Internal(anyhow::anyhow!(
             "route {} of convoy {} is not in the reference data",
             s.row.route_id,

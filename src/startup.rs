@@ -90,7 +90,7 @@ pub fn open_database(
                 crate::db::Backend::Sqlite => 1,
             },
         )
-            .context("starting the event writer thread")?,
+        .context("starting the event writer thread")?,
         tokens: crate::auth::TokenCache::new(std::time::Duration::from_secs(
             settings.auth.token_cache_seconds,
         )),

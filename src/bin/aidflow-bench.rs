@@ -102,7 +102,11 @@ impl Server {
             .env("AIDFLOW__LOG__LEVEL", "warn")
             .env("AIDFLOW__DATABASE__POOL_SIZE", "16")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // AIDFLOW_BENCH_SERVER_LOG=FILE keeps the server's warnings, for diagnosis.
+            .stderr(match std::env::var("AIDFLOW_BENCH_SERVER_LOG") {
+                Ok(path) => Stdio::from(std::fs::File::create(path)?),
+                Err(_) => Stdio::null(),
+            })
             .spawn()
             .with_context(|| format!("starting {}", bin.display()))?;
         let mut line = String::new();

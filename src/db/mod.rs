@@ -98,15 +98,29 @@ impl DatabaseUrl {
     /// Opens one connection, configured for aidflow's needs.
     pub fn connect(&self) -> anyhow::Result<DbConn> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.target)
-                .map(DbConn::Pg)
-                .map_err(|e| {
+            Backend::Postgres => {
+                let mut conn = PgConnection::establish(&self.target).map_err(|e| {
                     anyhow!(
                         "cannot connect to PostgreSQL at {} (setting database.url): {}",
                         self.display,
                         e.to_string().trim()
                     )
-                }),
+                })?;
+                // diesel prepares each statement once per connection. After a few runs
+                // PostgreSQL may switch such a statement to a generic plan, and keep it:
+                // one made while a table was still small (a sequential scan) then stays
+                // as the table grows into millions of rows, and lookups by lists of ids
+                // (`id = ANY($1)`) become scans. Planning each execution for its actual
+                // values costs a fraction of a millisecond and keeps the index plans.
+                conn.batch_execute("SET plan_cache_mode = force_custom_plan")
+                    .with_context(|| {
+                        format!(
+                            "cannot configure the PostgreSQL session at {}",
+                            self.display
+                        )
+                    })?;
+                Ok(DbConn::Pg(conn))
+            }
             Backend::Sqlite => {
                 if let Some(parent) = Path::new(&self.target).parent() {
                     if !parent.as_os_str().is_empty() && !parent.exists() {

@@ -19,7 +19,11 @@ api_test!(
 async fn reference_data_added_between_events_is_seen_at_once(app: TestApp) {
     create_convoy(&app).await;
     // The writer has read the reference data for this event…
-    ok_event(&app, json!({"kind": "departed", "observed_at": "2023-07-26T08:10:00+04:00"})).await;
+    ok_event(
+        &app,
+        json!({"kind": "departed", "observed_at": "2023-07-26T08:10:00+04:00"}),
+    )
+    .await;
     // …then a checkpoint, a commodity and a route through them are added.
     let created = [
         app.post("/api/v1/checkpoints", &json!({"code": "LACHIN", "name": "Lachin town", "max_dwell": "3h"})).await,
@@ -39,8 +43,11 @@ async fn reference_data_added_between_events_is_seen_at_once(app: TestApp) {
         .await;
     assert_eq!(held.status, 201, "{}", held.text);
     let delivered = app
-        .post(path, &json!({"kind": "delivered", "observed_at": "2023-07-27T13:00:00+04:00",
-            "cargo": [{"commodity": "rice", "tonnes": "12"}]}))
+        .post(
+            path,
+            &json!({"kind": "delivered", "observed_at": "2023-07-27T13:00:00+04:00",
+            "cargo": [{"commodity": "rice", "tonnes": "12"}]}),
+        )
         .await;
     assert_eq!(delivered.status, 201, "{}", delivered.text);
     let c = app
