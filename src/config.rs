@@ -82,6 +82,7 @@ pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: u32,
     pub connect_timeout_seconds: u64,
+    pub event_writers: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

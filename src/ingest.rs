@@ -541,7 +541,7 @@ pub struct Committer {
 impl Committer {
     /// Starts `writers` writer threads; they stop when the last `Committer` handle is
     /// dropped. While one writer waits for its commit, the next takes the requests that
-    /// came meanwhile: on PostgreSQL two writers keep the database busy. On SQLite, which
+    /// came meanwhile: on PostgreSQL several writers keep the database busy. On SQLite, which
     /// has one writer at a time anyway, one is right.
     pub fn start(pool: Pool, metrics: Metrics, writers: usize) -> std::io::Result<Committer> {
         let (queue, jobs) = mpsc::unbounded_channel();

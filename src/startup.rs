@@ -85,9 +85,10 @@ pub fn open_database(
         writer: crate::ingest::Committer::start(
             pool.clone(),
             metrics,
-            match backend {
-                crate::db::Backend::Postgres => 2,
-                crate::db::Backend::Sqlite => 1,
+            match (settings.database.event_writers, backend) {
+                (0, crate::db::Backend::Postgres) => 3,
+                (0, crate::db::Backend::Sqlite) => 1,
+                (n, _) => n,
             },
         )
         .context("starting the event writer thread")?,
