@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpRequest};
 use diesel::prelude::*;
 use futures_util::future::LocalBoxFuture;
@@ -202,11 +202,16 @@ impl FromRequest for Principal {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let secret = bearer(req);
+        // The cache serves reads, and event writes, which check revocation again in their
+        // own transaction; every other write looks the token up.
+        let cacheable = matches!(*req.method(), Method::GET | Method::HEAD)
+            || (req.method() == Method::POST
+                && req.match_pattern().as_deref() == Some("/api/v1/convoys/{id}/events"));
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?;
             let secret = secret?;
             let hash = hash_secret(&secret);
-            if let Some(known) = state.tokens.get(&hash) {
+            if let Some(known) = state.tokens.get(&hash).filter(|_| cacheable) {
                 return Ok(known);
             }
             let found = state.db(move |conn| authenticate(conn, &secret)).await?;

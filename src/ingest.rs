@@ -45,8 +45,9 @@ pub type EventAnswer = Result<Created<Event>, AppError>;
 /// The most events one group commit takes.
 const MAX_GROUP: usize = 1000;
 
-/// How many events (and cargo lines) the convoy cache holds at most: some 25 MiB.
-const CACHED_EVENTS: usize = 50_000;
+/// How many events (and cargo lines) the convoy cache holds at most: some 10 MiB, room
+/// for the convoys on the road in a busy region.
+const CACHED_EVENTS: usize = 10_000;
 
 /// A group written but not yet committed: the answers, and the convoys' new states for
 /// the cache once the commit has succeeded.
