@@ -211,7 +211,7 @@ impl FromRequest for Principal {
             let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?;
             let secret = secret?;
             let hash = hash_secret(&secret);
-            if let Some(known) = state.tokens.get(&hash).filter(|_| cacheable) {
+            if let Some(known) = cacheable.then(|| state.tokens.get(&hash)).flatten() {
                 return Ok(known);
             }
             let found = state.db(move |conn| authenticate(conn, &secret)).await?;

@@ -65,8 +65,15 @@ impl Applied {
 }
 
 /// Applies each write alone, in a savepoint of its own: the way back when a group
-/// cannot be applied as one.
-fn apply_each(c: &mut DbConn, writes: &[EventWrite]) -> Vec<EventAnswer> {
+/// cannot be applied as one (`failure` says why, if it failed rather than declined).
+fn apply_each(
+    c: &mut DbConn,
+    writes: &[EventWrite],
+    failure: Option<&AppError>,
+) -> Vec<EventAnswer> {
+    if let Some(e) = failure {
+        tracing::warn!(error = %e, events = writes.len(), "a grouped event write failed; applying its events one at a time");
+    }
     writes
         .iter()
         .map(|w| {
@@ -95,15 +102,10 @@ pub fn apply(
     match c.transaction(|c| apply_group(c, writes, cache)) {
         Ok(Some(applied)) => Ok(applied),
         Err(e @ AppError::Unavailable(_)) => Err(e),
-        other => {
-            if let Err(e) = &other {
-                tracing::warn!(error = %e, events = writes.len(), "a grouped event write failed; applying its events one at a time");
-            }
-            Ok(Applied {
-                answers: apply_each(c, writes),
-                states: Vec::new(),
-            })
-        }
+        other => Ok(Applied {
+            answers: apply_each(c, writes, other.as_ref().err()),
+            states: Vec::new(),
+        }),
     }
 }
 
@@ -621,10 +623,10 @@ fn commit(pool: &Pool, cache: &StateCache, writes: &[EventWrite]) -> Vec<EventAn
                 Err(AppError::Unavailable(_)) if attempt < 3 => continue,
                 Err(e @ AppError::Unavailable(_)) => return Err(e),
                 other => {
-                    if let Err(e) = &other {
-                        tracing::warn!(error = %e, events = writes.len(), "a grouped event write failed; applying its events one at a time");
-                    }
-                    return write_tx(&mut conn, |c| Ok::<_, AppError>(apply_each(c, writes)));
+                    let failure = other.err();
+                    return write_tx(&mut conn, |c| {
+                        Ok::<_, AppError>(apply_each(c, writes, failure.as_ref()))
+                    });
                 }
             }
         }

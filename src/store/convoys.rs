@@ -715,7 +715,7 @@ pub struct Rewrite {
 /// whose figures changed, and moves the weekly rollups by the difference — a handful of
 /// statements however many convoys change.
 pub fn write_convoys(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), AppError> {
-    update_convoy_rows(conn, changes.iter().map(|c| &c.after))?;
+    update_convoy_rows(conn, changes)?;
     let changed: Vec<&Rewrite> = changes.iter().filter(|c| !c.old.same_as(&c.new)).collect();
     if changed.is_empty() {
         return Ok(());
@@ -763,19 +763,12 @@ pub fn write_convoys(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), AppEr
     rollups::apply(conn, &deltas)
 }
 
-/// Sets the ledger columns of many convoys in one statement.
-fn update_convoy_rows<'a>(
-    conn: &mut DbConn,
-    rows: impl Iterator<Item = &'a ConvoyRow>,
-) -> Result<(), AppError> {
-    let rows: Vec<&ConvoyRow> = rows.collect();
-    for chunk in rows.chunks(500) {
-        if chunk.is_empty() {
-            continue;
-        }
+/// Sets the ledger columns of many convoys (their rows after the change) in one statement.
+fn update_convoy_rows(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), AppError> {
+    for chunk in changes.chunks(500) {
         let values: Vec<String> = chunk
             .iter()
-            .map(|r| {
+            .map(|Rewrite { after: r, .. }| {
                 format!(
                     "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
                     sql_text(&r.id),
