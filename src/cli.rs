@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::{anyhow, Context};
 use clap::{Parser, Subcommand};
 
-use crate::auth::Role;
+use crate::app::auth::Role;
 use crate::config::Settings;
 use crate::db;
 use crate::startup::{open_database, Application};
@@ -250,7 +250,12 @@ fn import_events(settings: &Settings, file: &std::path::Path) -> anyhow::Result<
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let (state, _) = open_database(settings, false)?;
     let mut conn = state.pool.get().context("getting a database connection")?;
-    match crate::api::imports::import_events(&mut conn, &crate::demo::cli_principal(), &bytes) {
+    match crate::app::imports::import_events(
+        &mut conn,
+        &crate::app::demo::cli_principal(),
+        &bytes,
+        &crate::app::events::StateCache::new(0),
+    ) {
         Ok(s) => {
             eprintln!(
                 "aidflow: imported {}: {} row(s), {} event(s): {} recorded, {} already recorded before",
@@ -258,7 +263,7 @@ fn import_events(settings: &Settings, file: &std::path::Path) -> anyhow::Result<
             );
             Ok(())
         }
-        Err(crate::error::AppError::Validation { detail, errors }) => {
+        Err(crate::app::error::AppError::Validation { detail, errors }) => {
             for e in &errors {
                 eprintln!("{}: {}: {}", file.display(), e.field, e.message);
             }
@@ -271,14 +276,14 @@ fn import_events(settings: &Settings, file: &std::path::Path) -> anyhow::Result<
 fn demo(settings: &Settings) -> anyhow::Result<()> {
     let (state, first_token) = open_database(settings, true)?;
     let mut conn = state.pool.get().context("getting a database connection")?;
-    let lines = crate::demo::load(&mut conn).map_err(|e| anyhow!("loading the demo: {e}"))?;
+    let lines = crate::app::demo::load(&mut conn).map_err(|e| anyhow!("loading the demo: {e}"))?;
     eprintln!("aidflow: loaded the Lachin 2023 demo (figures from public sources; many are claims by parties to the conflict, see each convoy's note):");
     for l in &lines {
         eprintln!("  {l}");
     }
     eprintln!(
         "The 26 July 2023 convoy is /api/v1/convoys/{}",
-        crate::demo::july_convoy_id()
+        crate::app::demo::july_convoy_id()
     );
     if let Some(token) = first_token {
         eprintln!("This database had no tokens; an admin token was created and is printed once on standard output:");

@@ -216,7 +216,7 @@ impl Settings {
     }
 
     /// When the weekly report is published, parsed.
-    pub fn publication(&self) -> anyhow::Result<crate::report::publish::Schedule> {
+    pub fn publication(&self) -> anyhow::Result<crate::domain::week::Schedule> {
         let weekday = self.reports.publish_weekday.parse::<chrono::Weekday>().map_err(|_| {
             anyhow::anyhow!(
                 "setting reports.publish_weekday (AIDFLOW__REPORTS__PUBLISH_WEEKDAY) = {:?} is not a weekday; use monday … sunday",
@@ -230,7 +230,7 @@ impl Settings {
             )
         })?;
         use chrono::Timelike;
-        Ok(crate::report::publish::Schedule {
+        Ok(crate::domain::week::Schedule {
             weekday,
             hour: time.hour(),
             minute: time.minute(),

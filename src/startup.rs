@@ -14,11 +14,12 @@ use anyhow::Context;
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::api;
+use crate::api::problem::problem_fallback;
+use crate::app::error::AppError;
+use crate::app::metrics::Metrics;
+use crate::app::state::AppState;
 use crate::config::Settings;
 use crate::db::{self, DbConn};
-use crate::error::{problem_fallback, AppError};
-use crate::metrics::Metrics;
-use crate::state::AppState;
 use crate::store::tokens;
 
 /// A built server, bound but not yet running.
@@ -47,7 +48,7 @@ pub fn open_database(
             if !applied.is_empty() {
                 tracing::info!(migrations = ?applied, "applied database migrations");
             }
-            crate::seed::apply_if_empty(conn, &seed)?;
+            crate::app::seed::apply_if_empty(conn, &seed)?;
             if bootstrap {
                 crate::store::rollups::ensure_timezone(conn, tz)
                     .map_err(|e| anyhow::anyhow!("preparing the weekly rollups: {e}"))?;
@@ -82,7 +83,7 @@ pub fn open_database(
             .user_agent(concat!("aidflow/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("building the webhook HTTP client")?,
-        writer: crate::ingest::Committer::start(
+        writer: crate::app::events::Committer::start(
             pool.clone(),
             metrics,
             match (settings.database.event_writers, backend) {
@@ -92,7 +93,7 @@ pub fn open_database(
             },
         )
         .context("starting the event writer thread")?,
-        tokens: crate::auth::TokenCache::new(std::time::Duration::from_secs(
+        tokens: crate::app::auth::TokenCache::new(std::time::Duration::from_secs(
             settings.auth.token_cache_seconds,
         )),
     };
@@ -141,7 +142,7 @@ fn run(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::R
             .app_data(web::PayloadConfig::new(body_limit))
             .app_data(api::path_config())
             .wrap(ErrorHandlers::new().default_handler(problem_fallback))
-            .wrap(from_fn(crate::metrics::track))
+            .wrap(from_fn(crate::api::health::track))
             .wrap(from_fn(echo_request_id))
             .wrap(TracingLogger::default())
             .configure(api::health::configure)

@@ -5,11 +5,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::ApiQuery;
-use crate::auth::{Principal, Role};
+use crate::app::auth::{Principal, Role};
+use crate::app::error::AppError;
+use crate::app::state::AppState;
 use crate::db::now_micros;
 use crate::domain::alerts::Rule;
-use crate::error::AppError;
-use crate::state::AppState;
 use crate::store::alerts::{self as store, Alert, AlertFilter, AlertNames};
 use crate::store::reference;
 
@@ -136,7 +136,7 @@ pub async fn get(
         .db(move |c| {
             let row = store::get_alert(c, &id)?;
             let names = AlertNames::load(c)?;
-            store::to_alert(c, &row, &names)
+            Ok(store::to_alert(c, &row, &names)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(alert))
@@ -173,7 +173,7 @@ async fn act(
                 store::acknowledge(c, &id, &by, note, now_micros())?
             };
             let names = AlertNames::load(c)?;
-            store::to_alert(c, &row, &names)
+            Ok(store::to_alert(c, &row, &names)?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(alert))

@@ -1,12 +1,15 @@
 //! Request extractors that turn bad input into problem+json with the field path.
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
-use crate::error::{AppError, FieldError};
+use crate::app::auth::{authenticate, hash_secret, Principal};
+use crate::app::error::AppError;
+use crate::app::state::AppState;
+use crate::domain::FieldError;
 
 /// A JSON body. Unlike `web::Json`, a type or unknown-field error names the exact field
 /// (`manifest[1].tonnes`), and syntax errors give the line and column.
@@ -161,4 +164,59 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
 
 fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
     form_urlencoded::parse(query.as_bytes())
+}
+
+/// The caller, from `Authorization: Bearer <token>`.
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let secret = bearer(req);
+        // The cache serves reads, and event writes, which check revocation again in their
+        // own transaction; every other write looks the token up.
+        let cacheable = matches!(*req.method(), Method::GET | Method::HEAD)
+            || (req.method() == Method::POST
+                && req.match_pattern().as_deref() == Some("/api/v1/convoys/{id}/events"));
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?;
+            let secret = secret?;
+            let hash = hash_secret(&secret);
+            if let Some(known) = cacheable.then(|| state.tokens.get(&hash)).flatten() {
+                return Ok(known);
+            }
+            let found = state.db(move |conn| authenticate(conn, &secret)).await?;
+            if let Some(p) = &found {
+                state.tokens.put(hash, p.clone());
+            }
+            found.ok_or_else(|| {
+                AppError::Unauthorized(
+                    "the bearer token is unknown or revoked; ask an admin for a valid token".into(),
+                )
+            })
+        })
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Result<String, AppError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| {
+            AppError::Unauthorized(
+                "send a token in the Authorization header: 'Authorization: Bearer <token>'".into(),
+            )
+        })?
+        .to_str()
+        .map_err(|_| AppError::Unauthorized("the Authorization header is not valid text".into()))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            AppError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
+        })?;
+    Ok(token.to_string())
 }

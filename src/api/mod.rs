@@ -9,22 +9,21 @@ pub mod health;
 pub mod imports;
 pub mod openapi;
 pub mod organizations;
+pub mod problem;
 pub mod reports;
 pub mod requirements;
 pub mod routes;
 pub mod shortfalls;
 pub mod sync;
 pub mod tokens;
-pub mod validate;
 pub mod webhooks;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use chrono::SecondsFormat;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
-use crate::error::AppError;
+use crate::app::error::AppError;
 use crate::store::Created;
 
 /// Registers every route under `/api/v1`.
@@ -64,42 +63,8 @@ impl ListParams {
     }
 }
 
-/// A list's `limit`: 1–500, default 100.
-pub fn page_limit(limit: Option<i64>) -> Result<i64, AppError> {
-    match limit {
-        None => Ok(100),
-        Some(n) if (1..=500).contains(&n) => Ok(n),
-        Some(_) => Err(AppError::field("limit", "must be between 1 and 500")),
-    }
-}
-
-/// A `<micros>_<id>` cursor of lists ordered by a time and an id.
-pub fn time_cursor(cursor: Option<&str>) -> Result<Option<(i64, String)>, AppError> {
-    cursor
-        .map(|c| {
-            c.split_once('_')
-                .and_then(|(at, id)| at.parse::<i64>().ok().map(|at| (at, id.to_string())))
-                .ok_or_else(|| AppError::field("cursor", "is not a cursor from a previous page"))
-        })
-        .transpose()
-}
-
-/// One page of a list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    /// Pass as `cursor` to get the next page; null on the last page.
-    pub next_cursor: Option<String>,
-}
-
-impl<T> Page<T> {
-    pub fn from_store<S>(page: crate::store::reference::Page<S>, f: impl Fn(S) -> T) -> Page<T> {
-        Page {
-            items: page.items.into_iter().map(f).collect(),
-            next_cursor: page.next_cursor,
-        }
-    }
-}
+pub use crate::app::validate::{page_limit, time_cursor};
+pub use crate::views::Page;
 
 /// 201 with a Location for a new record, 200 for a replayed create.
 pub fn created<T: Serialize>(created: Created<T>, location: String) -> HttpResponse {
@@ -111,10 +76,7 @@ pub fn created<T: Serialize>(created: Created<T>, location: String) -> HttpRespo
     }
 }
 
-/// An instant stored as microseconds, as RFC 3339 in UTC.
-pub fn rfc3339(us: i64) -> String {
-    crate::db::from_micros(us).to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
+pub use crate::domain::time::rfc3339;
 
 /// Path errors become problem+json naming the parameter.
 pub fn path_config() -> web::PathConfig {

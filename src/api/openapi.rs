@@ -4,11 +4,12 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::api::problem::Problem;
 use crate::api::{
     alerts, checkpoints, commodities, convoys, health, imports, organizations, reports,
     requirements, routes, shortfalls, sync, tokens, webhooks,
 };
-use crate::error::{FieldError, Problem};
+use crate::domain::FieldError;
 
 #[derive(OpenApi)]
 #[openapi(

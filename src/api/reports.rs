@@ -8,13 +8,13 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::ApiQuery;
 use crate::api::rfc3339;
-use crate::auth::Principal;
+use crate::app::auth::Principal;
+use crate::app::error::AppError;
+use crate::app::state::AppState;
 use crate::domain::week::IsoWeek;
-use crate::error::AppError;
 use crate::report::build::{build, ScopeFilter};
 use crate::report::model::WeeklyReport;
 use crate::report::{publish, render};
-use crate::state::AppState;
 use crate::store::reports;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -134,7 +134,7 @@ pub async fn get(
         }
         let key = w.key();
         let snap = state
-            .db(move |c| reports::snapshot(c, &key, revision))
+            .db(move |c| Ok(reports::snapshot(c, &key, revision)?))
             .await?
             .ok_or_else(|| {
                 AppError::NotFound(format!(
@@ -197,7 +197,7 @@ pub struct PublishedWeek {
     responses((status = 200, description = "published weeks, newest first, with every revision and its hash", body = Vec<PublishedWeek>)),
     security(("bearer" = [])))]
 pub async fn list(state: web::Data<AppState>, _who: Principal) -> Result<HttpResponse, AppError> {
-    let rows = state.db(reports::list_snapshots).await?;
+    let rows = state.db(|c| Ok(reports::list_snapshots(c)?)).await?;
     let mut weeks: Vec<PublishedWeek> = Vec::new();
     for h in rows {
         let (week, revision, timezone, sha256, published_at, published_by) = (

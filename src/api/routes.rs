@@ -2,18 +2,15 @@
 //! hours of each leg.
 
 use actix_web::{web, HttpResponse};
-use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::api::extract::ApiJson;
-use crate::api::validate::{self, Checker};
-use crate::api::{created, rfc3339, ListParams, Page};
-use crate::auth::Principal;
-use crate::db::now_micros;
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::store::{self, body_hash, reference};
+use crate::api::{created, ListParams, Page};
+use crate::app::auth::Principal;
+use crate::app::error::AppError;
+use crate::app::reference::routes::*;
+use crate::app::state::AppState;
+use crate::app::validate::{self, Checker};
+use crate::store::reference;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -29,138 +26,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RouteStop {
-    pub position: i32,
-    #[schema(example = "KORNIDZOR")]
-    pub checkpoint: String,
-    pub name: String,
-    /// Expected hours from the previous checkpoint (0 for the origin).
-    #[schema(value_type = String, example = "0.5")]
-    pub leg_hours: Decimal,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Route {
-    pub id: String,
-    #[schema(example = "lachin")]
-    pub code: String,
-    pub name: String,
-    pub origin: String,
-    pub destination: String,
-    pub checkpoints: Vec<RouteStop>,
-    /// Expected hours from origin to destination.
-    #[schema(value_type = String, example = "3.5")]
-    pub total_hours: Decimal,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl From<reference::Route> for Route {
-    fn from(r: reference::Route) -> Self {
-        let total: i32 = r.stops.iter().map(|s| s.leg_minutes).sum();
-        let code_at = |i: Option<&reference::RouteStop>| {
-            i.map(|s| s.checkpoint.code.clone()).unwrap_or_default()
-        };
-        Route {
-            id: r.row.id,
-            code: r.row.code,
-            name: r.row.name,
-            origin: code_at(r.stops.first()),
-            destination: code_at(r.stops.last()),
-            total_hours: validate::minutes_to_hours(total),
-            checkpoints: r
-                .stops
-                .into_iter()
-                .map(|s| RouteStop {
-                    position: s.position,
-                    checkpoint: s.checkpoint.code,
-                    name: s.checkpoint.name,
-                    leg_hours: validate::minutes_to_hours(s.leg_minutes),
-                })
-                .collect(),
-            created_at: rfc3339(r.row.created_at),
-            updated_at: rfc3339(r.row.updated_at),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewStop {
-    #[schema(example = "KORNIDZOR")]
-    pub checkpoint: String,
-    /// Hours from the previous checkpoint, as a number or decimal string; omit for the origin.
-    #[serde(default)]
-    #[schema(value_type = Option<String>, example = "0.5")]
-    pub leg_hours: Option<Decimal>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewRoute {
-    #[serde(default, skip_serializing)]
-    pub id: Option<uuid::Uuid>,
-    #[schema(example = "lachin")]
-    pub code: String,
-    pub name: String,
-    /// From origin to destination; at least two, each checkpoint once.
-    pub checkpoints: Vec<NewStop>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RouteChanges {
-    pub name: Option<String>,
-    pub checkpoints: Option<Vec<NewStop>>,
-}
-
-/// Validates the stops: at least two, no checkpoint twice, leg hours on every leg.
-pub fn check_stops(check: &mut Checker, stops: &[NewStop]) -> Vec<reference::NewStop> {
-    if stops.len() < 2 {
-        check.push(
-            "checkpoints",
-            "a route needs at least two checkpoints, origin and destination",
-        );
-    }
-    let mut out = Vec::with_capacity(stops.len());
-    for (i, stop) in stops.iter().enumerate() {
-        if stops[..i].iter().any(|s| s.checkpoint == stop.checkpoint) {
-            check.push(
-                format!("checkpoints[{i}].checkpoint"),
-                format!("{} appears twice on the route", stop.checkpoint),
-            );
-        }
-        let minutes = match (i, stop.leg_hours) {
-            (0, None) => Some(0),
-            (0, Some(h)) if h.is_zero() => Some(0),
-            (0, Some(_)) => {
-                check.push(
-                    "checkpoints[0].leg_hours",
-                    "the origin has no leg before it; omit leg_hours or give 0",
-                );
-                None
-            }
-            (_, None) => {
-                check.push(
-                    format!("checkpoints[{i}].leg_hours"),
-                    "give the expected hours from the previous checkpoint",
-                );
-                None
-            }
-            (_, Some(h)) => check.take(
-                &format!("checkpoints[{i}].leg_hours"),
-                validate::hours_to_minutes(h),
-            ),
-        };
-        out.push(reference::NewStop {
-            checkpoint: stop.checkpoint.clone(),
-            leg_minutes: minutes.unwrap_or_default(),
-        });
-    }
-    out
-}
-
 #[utoipa::path(get, operation_id = "routes_list", path = "/api/v1/routes", tag = "reference data", params(ListParams),
     responses((status = 200, body = Page<Route>)), security(("bearer" = [])))]
 pub async fn list(
@@ -171,7 +36,7 @@ pub async fn list(
     let limit = q.limit()?;
     let cursor = q.cursor.clone();
     let page = state
-        .db(move |c| reference::list_routes(c, cursor.as_deref(), limit))
+        .db(move |c| Ok(reference::list_routes(c, cursor.as_deref(), limit)?))
         .await?;
     Ok(HttpResponse::Ok().json(Page::from_store(page, Route::from)))
 }
@@ -188,29 +53,10 @@ pub async fn create(
     who.require_admin()?;
     let (row, stops) = build(&body.0)?;
     let result = state
-        .db(move |c| reference::create_route(c, row, stops))
+        .db(move |c| Ok(reference::create_route(c, row, stops)?))
         .await?;
     let location = format!("/api/v1/routes/{}", result.get().row.code);
     Ok(created(result.map(Route::from), location))
-}
-
-/// Validates a new route into its stored row and stops.
-pub fn build(body: &NewRoute) -> Result<(reference::RouteRow, Vec<reference::NewStop>), AppError> {
-    let mut check = Checker::new();
-    let code = check.take("code", validate::lower_code(&body.code));
-    let name = check.take("name", validate::name(&body.name));
-    let stops = check_stops(&mut check, &body.checkpoints);
-    check.finish()?;
-    let now = now_micros();
-    let row = reference::RouteRow {
-        id: store::resolve_id(body.id),
-        code: code.unwrap_or_default(),
-        name: name.unwrap_or_default(),
-        body_sha256: body_hash(body),
-        created_at: now,
-        updated_at: now,
-    };
-    Ok((row, stops))
 }
 
 #[utoipa::path(get, operation_id = "routes_get", path = "/api/v1/routes/{key}", tag = "reference data",
@@ -222,7 +68,9 @@ pub async fn get(
     key: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let key = key.into_inner();
-    let route = state.db(move |c| reference::get_route(c, &key)).await?;
+    let route = state
+        .db(move |c| Ok(reference::get_route(c, &key)?))
+        .await?;
     Ok(HttpResponse::Ok().json(Route::from(route)))
 }
 
@@ -250,7 +98,7 @@ pub async fn update(
     check.finish()?;
     let key = key.into_inner();
     let route = state
-        .db(move |c| reference::update_route(c, &key, name, stops))
+        .db(move |c| Ok(reference::update_route(c, &key, name, stops)?))
         .await?;
     Ok(HttpResponse::Ok().json(Route::from(route)))
 }
@@ -265,6 +113,8 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let key = key.into_inner();
-    state.db(move |c| reference::delete_route(c, &key)).await?;
+    state
+        .db(move |c| Ok(reference::delete_route(c, &key)?))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -8,12 +8,12 @@ use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::convoys::{local_midnight, parse_date};
 use crate::api::extract::ApiQuery;
-use crate::auth::Principal;
+use crate::app::auth::Principal;
+use crate::app::convoys::{local_midnight, parse_date};
+use crate::app::error::AppError;
+use crate::app::state::AppState;
 use crate::domain::quantity::{format_tonnes, Kg};
-use crate::error::AppError;
-use crate::state::AppState;
 use crate::store::convoys::Codes;
 use crate::store::{reference, shortfalls};
 

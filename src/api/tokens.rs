@@ -5,12 +5,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::extract::ApiJson;
-use crate::api::validate::{self, Checker};
 use crate::api::{created, rfc3339};
-use crate::auth::{Principal, Role};
+use crate::app::auth::{Principal, Role};
+use crate::app::error::AppError;
+use crate::app::state::AppState;
+use crate::app::validate::{self, Checker};
 use crate::db::DbConn;
-use crate::error::AppError;
-use crate::state::AppState;
 use crate::store::{self, body_hash, reference, tokens};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

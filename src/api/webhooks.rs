@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::extract::ApiJson;
-use crate::api::validate::Checker;
 use crate::api::{created, rfc3339};
-use crate::auth::Principal;
+use crate::app::auth::Principal;
+use crate::app::error::AppError;
+use crate::app::state::AppState;
+use crate::app::validate::Checker;
 use crate::db::{now_micros, DbConn};
-use crate::error::AppError;
-use crate::state::AppState;
 use crate::store::webhooks::{self as store, WebhookRow, EVENT_TYPES};
 use crate::store::{body_hash, reference, resolve_id, Created};
 
@@ -176,7 +176,9 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let id = id.into_inner();
-    state.db(move |c| store::delete_webhook(c, &id)).await?;
+    state
+        .db(move |c| Ok(store::delete_webhook(c, &id)?))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -263,7 +265,7 @@ pub async fn redeliver(
     who.require_admin()?;
     let (id, delivery) = path.into_inner();
     let d = state
-        .db(move |c| store::redeliver(c, &id, &delivery))
+        .db(move |c| Ok(store::redeliver(c, &id, &delivery)?))
         .await?;
     Ok(HttpResponse::Ok().json(delivery_out(d, Vec::new())))
 }

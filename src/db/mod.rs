@@ -297,7 +297,24 @@ pub fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
-/// Converts stored microseconds back to a UTC time.
-pub fn from_micros(us: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_timestamp_micros(us).unwrap_or_default()
+pub use crate::domain::time::from_micros;
+
+/// Inserts many rows in multi-row statements (`insert_many!(conn, table, rows)`, inside
+/// a function returning a diesel-convertible error). diesel's MultiConnection has no batch
+/// insert, so this matches on the backend; 200 rows per statement stays far below both
+/// backends' bind-parameter limits.
+macro_rules! insert_many_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        for chunk in $rows.chunks(200) {
+            match &mut *$conn {
+                $crate::db::DbConn::Pg(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
+                $crate::db::DbConn::Sqlite(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
+            };
+        }
+    };
 }
+pub(crate) use insert_many_rows as insert_many;

@@ -1,7 +1,12 @@
-//! Pure types and rules — quantities, the ledger's waterfall, status and shortfall. No I/O:
-//! everything here is tested without a database.
+//! Pure types and rules — quantities, the ledger's waterfall, status and shortfall, weeks,
+//! alert rules, times. No I/O: everything here is tested without a database.
 
+pub mod access;
 pub mod alerts;
+pub mod field;
 pub mod ledger;
 pub mod quantity;
+pub mod time;
 pub mod week;
+
+pub use field::FieldError;

@@ -484,6 +484,14 @@ fn end_of_gap(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
         .unwrap_or(utc)
 }
 
+/// When the weekly publication happens (deployment-local).
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    pub weekday: chrono::Weekday,
+    pub hour: u32,
+    pub minute: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

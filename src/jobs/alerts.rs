@@ -8,12 +8,12 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 
+use crate::app::error::AppError;
 use crate::db::schema::{convoys, deliveries};
 use crate::db::{from_micros, DbConn};
 use crate::domain::alerts::{self, ConvoyFacts, LastEvent, RouteFacts, Thresholds, Waiting};
 use crate::domain::ledger::{self, EventKind, Status};
 use crate::domain::week;
-use crate::error::AppError;
 use crate::store::alerts::{apply_findings, Changes, SubjectOwners};
 use crate::store::convoys::{self as convoys_store, ConvoyRow};
 use crate::store::{reference, reports};
@@ -196,5 +196,5 @@ pub fn evaluate(
         });
     }
     let findings = alerts::evaluate(now, &facts, &route_facts, t);
-    apply_findings(c, now_us, &findings, &owners)
+    Ok(apply_findings(c, now_us, &findings, &owners)?)
 }

@@ -6,8 +6,8 @@ pub mod webhooks;
 
 use std::time::Duration;
 
+use crate::app::state::AppState;
 use crate::report::publish;
-use crate::state::AppState;
 
 /// Starts the jobs on the actix runtime when `jobs.enabled` is set.
 pub fn spawn(state: AppState) {

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::app::error::AppError;
+use crate::app::state::AppState;
 use crate::store::webhooks::{self, Claimed, Outcome};
 
 /// Deliveries claimed per pass.
@@ -81,7 +81,7 @@ pub async fn send_due(state: &AppState, now: DateTime<Utc>) -> Result<SendSummar
     // The lease outlasts the attempt, so another instance cannot send it meanwhile.
     let lease = (cfg.timeout_seconds as i64 + 30) * 1_000_000;
     let claimed = state
-        .db(move |c| webhooks::claim_due(c, now_us, lease, BATCH))
+        .db(move |c| Ok(webhooks::claim_due(c, now_us, lease, BATCH)?))
         .await?;
     let client = state.http.clone();
     let sends = claimed.into_iter().map(|c| {
@@ -103,7 +103,16 @@ pub async fn send_due(state: &AppState, now: DateTime<Utc>) -> Result<SendSummar
             tracing::warn!(delivery = %c.delivery.id, url = %c.url, attempt = c.delivery.attempts + 1, error = %e, "webhook delivery attempt failed");
         }
         let state_after = state
-            .db(move |db| webhooks::record_attempt(db, &c.delivery, &outcome, now_us, backoff, max))
+            .db(move |db| {
+                Ok(webhooks::record_attempt(
+                    db,
+                    &c.delivery,
+                    &outcome,
+                    now_us,
+                    backoff,
+                    max,
+                )?)
+            })
             .await?;
         match state_after.as_str() {
             "delivered" => summary.delivered += 1,

@@ -7,10 +7,10 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
+use crate::app::error::AppError;
 use crate::db::{from_micros, DbConn};
 use crate::domain::quantity::Kg;
 use crate::domain::week::{self, IsoWeek};
-use crate::error::AppError;
 use crate::report::model::{
     Breakdown, CheckpointBreakdown, ConvoyLine, Cumulative, HistoryWeek, ReasonKg, Scope,
     WeekFigures, WeeklyReport,

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
+use crate::app::error::AppError;
 use crate::db::{now_micros, write_tx, DbConn};
 use crate::domain::week::{self, IsoWeek};
-use crate::error::AppError;
 use crate::report::build::{build, ScopeFilter};
 use crate::report::render;
 use crate::store::reports::{self, SnapshotRow};
@@ -85,13 +85,7 @@ pub fn publish(c: &mut DbConn, tz: Tz, w: IsoWeek, by: &str) -> Result<Published
     }
 }
 
-/// When the weekly publication happens (deployment-local).
-#[derive(Debug, Clone, Copy)]
-pub struct Schedule {
-    pub weekday: chrono::Weekday,
-    pub hour: u32,
-    pub minute: u32,
-}
+pub use crate::domain::week::Schedule;
 
 /// One pass of the publisher: publishes the week just ended once its publication time
 /// has passed, and re-publishes weeks whose figures changed after publication. Returns

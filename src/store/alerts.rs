@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 use crate::db::schema::{alerts, convoys, organizations, routes};
 use crate::db::{write_tx, DbConn};
 use crate::domain::alerts::Finding;
-use crate::error::AppError;
 use crate::store::webhooks::enqueue;
+use crate::store::StoreError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = alerts)]
@@ -73,7 +73,7 @@ pub struct AlertNames {
 }
 
 impl AlertNames {
-    pub fn load(conn: &mut DbConn) -> Result<AlertNames, AppError> {
+    pub fn load(conn: &mut DbConn) -> Result<AlertNames, StoreError> {
         let routes: Vec<(String, String, String)> = routes::table
             .select((routes::id, routes::code, routes::name))
             .load(conn)?;
@@ -90,7 +90,7 @@ impl AlertNames {
     }
 }
 
-pub fn to_alert(conn: &mut DbConn, a: &AlertRow, names: &AlertNames) -> Result<Alert, AppError> {
+pub fn to_alert(conn: &mut DbConn, a: &AlertRow, names: &AlertNames) -> Result<Alert, StoreError> {
     let label = if a.subject_kind == "convoy" {
         convoys::table
             .find(&a.subject)
@@ -105,7 +105,7 @@ pub fn to_alert(conn: &mut DbConn, a: &AlertRow, names: &AlertNames) -> Result<A
             .map(|r| r.1.clone())
             .unwrap_or_else(|| a.subject.clone())
     };
-    let t = crate::api::rfc3339;
+    let t = crate::domain::time::rfc3339;
     Ok(Alert {
         id: a.id.clone(),
         rule: a.rule.clone(),
@@ -136,7 +136,7 @@ pub fn to_alert(conn: &mut DbConn, a: &AlertRow, names: &AlertNames) -> Result<A
     })
 }
 
-fn announce(conn: &mut DbConn, event_type: &str, a: &AlertRow) -> Result<(), AppError> {
+fn announce(conn: &mut DbConn, event_type: &str, a: &AlertRow) -> Result<(), StoreError> {
     let names = AlertNames::load(conn)?;
     let alert = to_alert(conn, a, &names)?;
     let verb = if event_type == "alert.opened" {
@@ -148,7 +148,7 @@ fn announce(conn: &mut DbConn, event_type: &str, a: &AlertRow) -> Result<(), App
         "aidflow: {} alert {verb} [{}]: {}",
         a.rule, a.severity, a.message
     );
-    let data = serde_json::to_value(&alert).map_err(|e| AppError::Internal(e.into()))?;
+    let data = serde_json::to_value(&alert).map_err(|e| StoreError::Internal(e.into()))?;
     enqueue(
         conn,
         event_type,
@@ -161,7 +161,7 @@ fn announce(conn: &mut DbConn, event_type: &str, a: &AlertRow) -> Result<(), App
     Ok(())
 }
 
-pub fn active_alerts(conn: &mut DbConn) -> Result<Vec<AlertRow>, AppError> {
+pub fn active_alerts(conn: &mut DbConn) -> Result<Vec<AlertRow>, StoreError> {
     Ok(alerts::table
         .filter(alerts::state.ne("resolved"))
         .select(AlertRow::as_select())
@@ -186,7 +186,7 @@ pub fn apply_findings(
     now: i64,
     findings: &[Finding],
     owners: &SubjectOwners,
-) -> Result<Changes, AppError> {
+) -> Result<Changes, StoreError> {
     write_tx(conn, |c| {
         let mut changes = Changes::default();
         let active = active_alerts(c)?;
@@ -233,13 +233,13 @@ pub fn apply_findings(
                     // Another instance evaluating at the same moment may open it first:
                     // the unique index refuses the second, and the savepoint keeps this
                     // transaction going.
-                    let opened = c.transaction::<(), AppError, _>(|c| {
+                    let opened = c.transaction::<(), StoreError, _>(|c| {
                         diesel::insert_into(alerts::table).values(&row).execute(c)?;
                         announce(c, "alert.opened", &row)
                     });
                     match opened {
                         Ok(()) => changes.opened.push(row.id),
-                        Err(AppError::Conflict(_)) => {}
+                        Err(StoreError::Conflict(_)) => {}
                         Err(e) => return Err(e),
                     }
                 }
@@ -270,13 +270,13 @@ pub fn apply_findings(
     })
 }
 
-pub fn get_alert(conn: &mut DbConn, id: &str) -> Result<AlertRow, AppError> {
+pub fn get_alert(conn: &mut DbConn, id: &str) -> Result<AlertRow, StoreError> {
     alerts::table
         .find(id)
         .select(AlertRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| AppError::NotFound(format!("alert {id} does not exist")))
+        .ok_or_else(|| StoreError::NotFound(format!("alert {id} does not exist")))
 }
 
 #[derive(Debug, Default, Clone)]
@@ -294,7 +294,7 @@ pub fn list_alerts(
     conn: &mut DbConn,
     f: &AlertFilter,
     limit: i64,
-) -> Result<Vec<AlertRow>, AppError> {
+) -> Result<Vec<AlertRow>, StoreError> {
     let mut q = alerts::table.select(AlertRow::as_select()).into_boxed();
     if let Some(v) = &f.state {
         q = q.filter(alerts::state.eq(v.clone()));
@@ -321,7 +321,7 @@ pub fn list_alerts(
 }
 
 /// Alerts opened in [from, to) (for the weekly report).
-pub fn opened_between(conn: &mut DbConn, from: i64, to: i64) -> Result<Vec<AlertRow>, AppError> {
+pub fn opened_between(conn: &mut DbConn, from: i64, to: i64) -> Result<Vec<AlertRow>, StoreError> {
     Ok(alerts::table
         .filter(alerts::opened_at.ge(from))
         .filter(alerts::opened_at.lt(to))
@@ -336,11 +336,11 @@ pub fn acknowledge(
     by: &str,
     note: Option<String>,
     now: i64,
-) -> Result<AlertRow, AppError> {
+) -> Result<AlertRow, StoreError> {
     write_tx(conn, |c| {
         let a = get_alert(c, id)?;
         if a.state == "resolved" {
-            return Err(AppError::Conflict(format!(
+            return Err(StoreError::Conflict(format!(
                 "alert {id} is already resolved"
             )));
         }
@@ -364,11 +364,11 @@ pub fn resolve(
     by: &str,
     note: Option<String>,
     now: i64,
-) -> Result<AlertRow, AppError> {
+) -> Result<AlertRow, StoreError> {
     write_tx(conn, |c| {
         let a = get_alert(c, id)?;
         if a.state == "resolved" {
-            return Err(AppError::Conflict(format!(
+            return Err(StoreError::Conflict(format!(
                 "alert {id} is already resolved"
             )));
         }
@@ -387,7 +387,7 @@ pub fn resolve(
 }
 
 /// Open (or acknowledged) alerts per rule, for /metrics.
-pub fn active_counts(conn: &mut DbConn) -> Result<Vec<(String, i64)>, AppError> {
+pub fn active_counts(conn: &mut DbConn) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(alerts::table
         .filter(alerts::state.ne("resolved"))
         .group_by(alerts::rule)

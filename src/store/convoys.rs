@@ -1,8 +1,8 @@
 //! Convoys and their append-only event ledger.
 //!
-//! Every event write re-evaluates the convoy's whole ledger (a convoy has tens of events)
-//! inside the write transaction, refuses the event if the ledger would become
-//! inconsistent, and rewrites the convoy's derived figures in the same transaction.
+//! The queries of the event write path (`app::events`): lock and load convoys, append
+//! events, rewrite the derived figures that changed — all inside the caller's write
+//! transaction — and the reads of convoys, their events and figures.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,128 +10,20 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::schema::{
-    checkpoints, commodities, convoy_figures, convoy_losses, convoys, deliveries, event_lines,
-    events, manifest_lines, organizations, route_checkpoints, routes,
+    convoy_figures, convoy_losses, convoys, deliveries, event_lines, events, manifest_lines,
+    organizations, route_checkpoints, routes,
 };
-use crate::db::{from_micros, now_micros, DbConn};
+use crate::db::{from_micros, insert_many, now_micros, DbConn};
 use crate::domain::ledger::{self, EventKind, Ledger, LedgerEvent, Reason};
 use crate::domain::quantity::Kg;
-use crate::error::AppError;
+pub use crate::store::reference::Codes;
 use crate::store::rollups::{self, DeliveryRow};
+use crate::store::StoreError;
 use crate::store::{create_once, Created};
 
-/// Inserts many rows in multi-row statements. diesel's MultiConnection has no batch
-/// insert, so this matches on the backend; 200 rows per statement stays far below both
-/// backends' bind-parameter limits.
-macro_rules! insert_many {
-    ($conn:expr, $table:expr, $rows:expr) => {
-        for chunk in $rows.chunks(200) {
-            match &mut *$conn {
-                DbConn::Pg(c) => diesel::insert_into($table).values(chunk).execute(c)?,
-                DbConn::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
-            };
-        }
-    };
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = convoys)]
-pub struct ConvoyRow {
-    pub id: String,
-    pub organization_id: String,
-    pub reference: String,
-    pub route_id: String,
-    pub trucks: Option<i32>,
-    pub planned_departure: i64,
-    pub planned_departure_offset: i32,
-    pub expected_arrival: i64,
-    pub expected_arrival_offset: i32,
-    pub note: Option<String>,
-    pub status: String,
-    pub last_checkpoint_id: Option<String>,
-    pub last_seen_at: Option<i64>,
-    pub planned_kg: i64,
-    pub loaded_kg: i64,
-    pub delivered_kg: i64,
-    pub short_loaded_kg: i64,
-    pub denied_kg: i64,
-    pub lost_kg: i64,
-    pub rejected_kg: i64,
-    pub outstanding_kg: i64,
-    pub cancelled_kg: i64,
-    pub ledger_version: i64,
-    pub body_sha256: String,
-    pub created_by: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = manifest_lines)]
-pub struct ManifestLineRow {
-    pub convoy_id: String,
-    pub line_no: i32,
-    pub commodity_id: String,
-    pub kg: i64,
-    pub quantity: String,
-    pub unit: String,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = events, treat_none_as_default_value = false)]
-pub struct EventRow {
-    pub id: String,
-    pub convoy_id: String,
-    pub seq: i64,
-    pub kind: String,
-    pub checkpoint_id: Option<String>,
-    pub observed_at: i64,
-    pub observed_offset: i32,
-    pub recorded_at: i64,
-    pub recorded_by: String,
-    pub reason: Option<String>,
-    pub note: Option<String>,
-    pub corrects: Option<String>,
-    pub body_sha256: String,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = event_lines, treat_none_as_default_value = false)]
-pub struct EventLineRow {
-    pub event_id: String,
-    pub line_no: i32,
-    pub commodity_id: String,
-    pub kg: i64,
-    pub quantity: String,
-    pub unit: String,
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = convoy_figures)]
-pub struct FiguresRow {
-    pub convoy_id: String,
-    pub commodity_id: String,
-    pub planned_kg: i64,
-    pub loaded_kg: i64,
-    pub delivered_kg: i64,
-    pub short_loaded_kg: i64,
-    pub denied_kg: i64,
-    pub lost_kg: i64,
-    pub rejected_kg: i64,
-    pub outstanding_kg: i64,
-    pub cancelled_kg: i64,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = convoy_losses)]
-pub struct LossRow {
-    pub convoy_id: String,
-    pub commodity_id: String,
-    pub checkpoint_id: String,
-    pub reason: String,
-    pub kg: i64,
-}
+pub use crate::store::rows::{
+    ConvoyRow, EventLineRow, EventRow, FiguresRow, LossRow, ManifestLineRow,
+};
 
 /// A manifest or cargo line as validated by the API: kilograms plus what the client sent.
 #[derive(Debug, Clone)]
@@ -173,56 +65,6 @@ pub struct NewEvent {
     pub recorded_by: String,
 }
 
-/// The codes the domain speaks, for the ids the database stores.
-#[derive(Debug, Default, Clone)]
-pub struct Codes {
-    pub checkpoints: HashMap<String, String>,
-    pub commodities: HashMap<String, String>,
-}
-
-impl Codes {
-    pub fn load(conn: &mut DbConn) -> Result<Codes, AppError> {
-        let cps: Vec<(String, String)> = checkpoints::table
-            .select((checkpoints::id, checkpoints::code))
-            .load(conn)?;
-        let cos: Vec<(String, String)> = commodities::table
-            .select((commodities::id, commodities::code))
-            .load(conn)?;
-        Ok(Codes {
-            checkpoints: cps.into_iter().collect(),
-            commodities: cos.into_iter().collect(),
-        })
-    }
-
-    pub fn checkpoint(&self, id: &str) -> String {
-        self.checkpoints
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| id.to_string())
-    }
-
-    pub fn commodity(&self, id: &str) -> String {
-        self.commodities
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| id.to_string())
-    }
-
-    fn checkpoint_id(&self, code: &str) -> Option<String> {
-        self.checkpoints
-            .iter()
-            .find(|(_, c)| c.as_str() == code)
-            .map(|(id, _)| id.clone())
-    }
-
-    fn commodity_id(&self, code: &str) -> Option<String> {
-        self.commodities
-            .iter()
-            .find(|(_, c)| c.as_str() == code)
-            .map(|(id, _)| id.clone())
-    }
-}
-
 /// Everything about one convoy: its row, manifest, events with their lines, and the
 /// ledger evaluated from them.
 #[derive(Debug, Clone)]
@@ -245,7 +87,7 @@ pub struct StoredEvent {
     pub voided_by: Option<EventRow>,
 }
 
-pub fn find_convoy(conn: &mut DbConn, id: &str) -> Result<Option<ConvoyRow>, AppError> {
+pub fn find_convoy(conn: &mut DbConn, id: &str) -> Result<Option<ConvoyRow>, StoreError> {
     Ok(convoys::table
         .find(id)
         .select(ConvoyRow::as_select())
@@ -253,15 +95,16 @@ pub fn find_convoy(conn: &mut DbConn, id: &str) -> Result<Option<ConvoyRow>, App
         .optional()?)
 }
 
-pub fn get_convoy(conn: &mut DbConn, id: &str) -> Result<ConvoyRow, AppError> {
-    find_convoy(conn, id)?.ok_or_else(|| AppError::NotFound(format!("convoy {id} does not exist")))
+pub fn get_convoy(conn: &mut DbConn, id: &str) -> Result<ConvoyRow, StoreError> {
+    find_convoy(conn, id)?
+        .ok_or_else(|| StoreError::NotFound(format!("convoy {id} does not exist")))
 }
 
 pub fn find_convoy_by_reference(
     conn: &mut DbConn,
     organization_id: &str,
     reference: &str,
-) -> Result<Option<ConvoyRow>, AppError> {
+) -> Result<Option<ConvoyRow>, StoreError> {
     Ok(convoys::table
         .filter(convoys::organization_id.eq(organization_id))
         .filter(convoys::reference.eq(reference))
@@ -275,7 +118,7 @@ pub fn route_codes(
     conn: &mut DbConn,
     route_id: &str,
     codes: &Codes,
-) -> Result<ledger::Route, AppError> {
+) -> Result<ledger::Route, StoreError> {
     let ids: Vec<String> = route_checkpoints::table
         .filter(route_checkpoints::route_id.eq(route_id))
         .order(route_checkpoints::position.asc())
@@ -287,7 +130,10 @@ pub fn route_codes(
 }
 
 /// A convoy's manifest lines, in order.
-pub fn load_manifest(conn: &mut DbConn, convoy_id: &str) -> Result<Vec<ManifestLineRow>, AppError> {
+pub fn load_manifest(
+    conn: &mut DbConn,
+    convoy_id: &str,
+) -> Result<Vec<ManifestLineRow>, StoreError> {
     Ok(manifest_lines::table
         .filter(manifest_lines::convoy_id.eq(convoy_id))
         .order(manifest_lines::line_no.asc())
@@ -305,7 +151,7 @@ pub fn domain_manifest(lines: &[ManifestLineRow], codes: &Codes) -> ledger::Mani
 }
 
 /// The convoy's events in recording order, with lines and who voided them.
-fn load_events(conn: &mut DbConn, convoy_id: &str) -> Result<Vec<StoredEvent>, AppError> {
+fn load_events(conn: &mut DbConn, convoy_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
     Ok(load_events_of(conn, &[convoy_id])?
         .remove(convoy_id)
         .unwrap_or_default())
@@ -315,7 +161,7 @@ fn load_events(conn: &mut DbConn, convoy_id: &str) -> Result<Vec<StoredEvent>, A
 fn load_events_of(
     conn: &mut DbConn,
     convoy_ids: &[&str],
-) -> Result<HashMap<String, Vec<StoredEvent>>, AppError> {
+) -> Result<HashMap<String, Vec<StoredEvent>>, StoreError> {
     let mut out: HashMap<String, Vec<StoredEvent>> = HashMap::new();
     for chunk in convoy_ids.chunks(500) {
         let rows: Vec<EventRow> = events::table
@@ -364,7 +210,7 @@ pub struct ConvoyState {
 /// are locked, in id order so that two writers never deadlock, and what is read after
 /// this is read under the locks; on SQLite the write transaction already excludes other
 /// writers.
-pub fn lock_convoys(conn: &mut DbConn, convoy_ids: &[&str]) -> Result<Vec<ConvoyRow>, AppError> {
+pub fn lock_convoys(conn: &mut DbConn, convoy_ids: &[&str]) -> Result<Vec<ConvoyRow>, StoreError> {
     let mut ids: Vec<&str> = convoy_ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
@@ -385,7 +231,7 @@ pub fn lock_convoys(conn: &mut DbConn, convoy_ids: &[&str]) -> Result<Vec<Convoy
 pub fn load_states(
     conn: &mut DbConn,
     rows: Vec<ConvoyRow>,
-) -> Result<HashMap<String, ConvoyState>, AppError> {
+) -> Result<HashMap<String, ConvoyState>, StoreError> {
     let found: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     let mut manifests: HashMap<String, Vec<ManifestLineRow>> = HashMap::new();
     for chunk in found.chunks(500) {
@@ -419,7 +265,7 @@ pub fn load_states(
 }
 
 /// Stored events with these ids.
-pub fn events_by_ids(conn: &mut DbConn, ids: &[&str]) -> Result<Vec<EventRow>, AppError> {
+pub fn events_by_ids(conn: &mut DbConn, ids: &[&str]) -> Result<Vec<EventRow>, StoreError> {
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
         out.extend(
@@ -437,7 +283,7 @@ pub fn insert_events(
     conn: &mut DbConn,
     rows: &[EventRow],
     lines: &[EventLineRow],
-) -> Result<(), AppError> {
+) -> Result<(), StoreError> {
     insert_many!(conn, events::table, rows);
     insert_many!(conn, event_lines::table, lines);
     Ok(())
@@ -448,13 +294,13 @@ fn parse_reason(s: &Option<String>) -> Option<Reason> {
 }
 
 /// A stored event as the ledger sees it.
-pub fn domain_event(e: &StoredEvent, codes: &Codes) -> Result<LedgerEvent, AppError> {
+pub fn domain_event(e: &StoredEvent, codes: &Codes) -> Result<LedgerEvent, StoreError> {
     Ok(LedgerEvent {
         id: Uuid::parse_str(&e.row.id).map_err(|err| {
-            AppError::Internal(anyhow::anyhow!("stored event id {}: {err}", e.row.id))
+            StoreError::Internal(anyhow::anyhow!("stored event id {}: {err}", e.row.id))
         })?,
         kind: EventKind::parse(&e.row.kind).ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("stored event kind {}", e.row.kind))
+            StoreError::Internal(anyhow::anyhow!("stored event kind {}", e.row.kind))
         })?,
         checkpoint: e
             .row
@@ -478,7 +324,7 @@ pub fn domain_event(e: &StoredEvent, codes: &Codes) -> Result<LedgerEvent, AppEr
 }
 
 /// Loads a convoy with everything needed to show it.
-pub fn load_detail(conn: &mut DbConn, id: &str) -> Result<ConvoyDetail, AppError> {
+pub fn load_detail(conn: &mut DbConn, id: &str) -> Result<ConvoyDetail, StoreError> {
     let row = get_convoy(conn, id)?;
     let codes = Codes::load(conn)?;
     let organization: String = organizations::table
@@ -498,7 +344,7 @@ pub fn load_detail(conn: &mut DbConn, id: &str) -> Result<ConvoyDetail, AppError
         .collect::<Result<Vec<_>, _>>()?;
     let ledger = ledger::evaluate(&route, &domain_manifest(&manifest, &codes), &domain_events)
         .map_err(|e| {
-            AppError::Internal(anyhow::anyhow!(
+            StoreError::Internal(anyhow::anyhow!(
                 "stored ledger of convoy {} is inconsistent: {e}",
                 row.id
             ))
@@ -565,9 +411,13 @@ impl Derived {
 }
 
 /// The rows an evaluated ledger stores for a convoy.
-pub fn derived_rows(convoy_id: &str, ledger: &Ledger, codes: &Codes) -> Result<Derived, AppError> {
+pub fn derived_rows(
+    convoy_id: &str,
+    ledger: &Ledger,
+    codes: &Codes,
+) -> Result<Derived, StoreError> {
     let unknown =
-        |what: &str, code: &str| AppError::Internal(anyhow::anyhow!("unknown {what} {code}"));
+        |what: &str, code: &str| StoreError::Internal(anyhow::anyhow!("unknown {what} {code}"));
     let mut out = Derived::default();
     for c in &ledger.commodities {
         let commodity_id = codes
@@ -649,7 +499,7 @@ pub fn with_ledger(convoy: &ConvoyRow, ledger: &Ledger, codes: &Codes) -> Convoy
 fn load_derived(
     conn: &mut DbConn,
     convoy_ids: &[&str],
-) -> Result<HashMap<String, Derived>, AppError> {
+) -> Result<HashMap<String, Derived>, StoreError> {
     let mut out: HashMap<String, Derived> = HashMap::new();
     for chunk in convoy_ids.chunks(500) {
         let figures: Vec<FiguresRow> = convoy_figures::table
@@ -686,7 +536,7 @@ fn write_derived(
     convoy: &ConvoyRow,
     ledger: &Ledger,
     codes: &Codes,
-) -> Result<(), AppError> {
+) -> Result<(), StoreError> {
     let updated = with_ledger(convoy, ledger, codes);
     let new = derived_rows(&convoy.id, ledger, codes)?;
     let old = load_derived(conn, &[convoy.id.as_str()])?
@@ -714,7 +564,7 @@ pub struct Rewrite {
 /// Writes the convoys' new status rows, replaces the figure tables and receipts of those
 /// whose figures changed, and moves the weekly rollups by the difference — a handful of
 /// statements however many convoys change.
-pub fn write_convoys(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), AppError> {
+pub fn write_convoys(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), StoreError> {
     update_convoy_rows(conn, changes)?;
     let changed: Vec<&Rewrite> = changes.iter().filter(|c| !c.old.same_as(&c.new)).collect();
     if changed.is_empty() {
@@ -764,7 +614,7 @@ pub fn write_convoys(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), AppEr
 }
 
 /// Sets the ledger columns of many convoys (their rows after the change) in one statement.
-fn update_convoy_rows(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), AppError> {
+fn update_convoy_rows(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), StoreError> {
     for chunk in changes.chunks(500) {
         let values: Vec<String> = chunk
             .iter()
@@ -834,7 +684,7 @@ fn same<T, K: Ord>(a: &[T], b: &[T], key: impl Fn(&T) -> K) -> bool {
 }
 
 /// Creates a convoy at most once under its id.
-pub fn create_convoy(conn: &mut DbConn, new: NewConvoy) -> Result<Created<ConvoyRow>, AppError> {
+pub fn create_convoy(conn: &mut DbConn, new: NewConvoy) -> Result<Created<ConvoyRow>, StoreError> {
     let (id, hash) = (new.id.clone(), new.body_sha256.clone());
     create_once(
         conn,
@@ -851,9 +701,9 @@ pub fn create_convoy(conn: &mut DbConn, new: NewConvoy) -> Result<Created<Convoy
     )
 }
 
-fn insert_convoy(conn: &mut DbConn, new: &NewConvoy) -> Result<ConvoyRow, AppError> {
+fn insert_convoy(conn: &mut DbConn, new: &NewConvoy) -> Result<ConvoyRow, StoreError> {
     if find_convoy_by_reference(conn, &new.organization_id, &new.reference)?.is_some() {
-        return Err(AppError::Conflict(format!(
+        return Err(StoreError::Conflict(format!(
             "this organization already has a convoy with reference {}; references are unique per organization",
             new.reference
         )));
@@ -907,105 +757,17 @@ fn insert_convoy(conn: &mut DbConn, new: &NewConvoy) -> Result<ConvoyRow, AppErr
     let route = route_codes(conn, &row.route_id, &codes)?;
     let manifest = domain_manifest(&load_manifest(conn, &row.id)?, &codes);
     let ledger = ledger::evaluate(&route, &manifest, &[])
-        .map_err(|e| AppError::field("manifest", e.message))?;
+        .map_err(|e| StoreError::field("manifest", e.message))?;
     write_derived(conn, &row, &ledger, &codes)?;
     get_convoy(conn, &row.id)
 }
 
-pub fn find_event(conn: &mut DbConn, id: &str) -> Result<Option<EventRow>, AppError> {
+pub fn find_event(conn: &mut DbConn, id: &str) -> Result<Option<EventRow>, StoreError> {
     Ok(events::table
         .find(id)
         .select(EventRow::as_select())
         .first(conn)
         .optional()?)
-}
-
-/// Records an event at most once under its id (its own transaction).
-pub fn record_event(conn: &mut DbConn, new: NewEvent) -> Result<Created<EventRow>, AppError> {
-    let (id, hash) = (new.id.clone(), new.body_sha256.clone());
-    create_once(
-        conn,
-        "event",
-        &id,
-        &hash,
-        |c| {
-            Ok(find_event(c, &id)?.map(|r| {
-                let h = r.body_sha256.clone();
-                (r, h)
-            }))
-        },
-        |c| insert_event(c, &new),
-    )
-}
-
-/// Appends an event inside the caller's write transaction: locks the convoy, checks the
-/// correction target, re-evaluates the ledger with the event, and writes it with the
-/// convoy's new figures. Fails without writing if the ledger would be inconsistent.
-pub fn insert_event(conn: &mut DbConn, new: &NewEvent) -> Result<EventRow, AppError> {
-    // The update takes the convoy's row lock on PostgreSQL, so writers of one convoy
-    // evaluate its ledger one at a time; on SQLite the write transaction already does.
-    let bumped = diesel::update(convoys::table.find(&new.convoy_id))
-        .set(convoys::ledger_version.eq(convoys::ledger_version + 1))
-        .execute(conn)?;
-    if bumped == 0 {
-        return Err(AppError::NotFound(format!(
-            "convoy {} does not exist",
-            new.convoy_id
-        )));
-    }
-    // A concurrent request with the same id may have committed while this one waited for
-    // the lock: report the duplicate so the caller answers it as a replay.
-    if find_event(conn, &new.id)?.is_some() {
-        return Err(AppError::Conflict(format!(
-            "event {} was recorded concurrently",
-            new.id
-        )));
-    }
-    let convoy = get_convoy(conn, &new.convoy_id)?;
-    if let Some(target) = &new.corrects {
-        let target_row = find_event(conn, target)?
-            .filter(|t| t.convoy_id == new.convoy_id)
-            .ok_or_else(|| {
-                AppError::field(
-                    "corrects",
-                    format!("event {target} is not an event of this convoy"),
-                )
-            })?;
-        let already: Option<String> = events::table
-            .filter(events::corrects.eq(&target_row.id))
-            .select(events::id)
-            .first(conn)
-            .optional()?;
-        if let Some(by) = already {
-            return Err(AppError::Conflict(format!(
-                "event {target} was already corrected by event {by}; to change it again, correct event {by}"
-            )));
-        }
-    }
-    let codes = Codes::load(conn)?;
-    let route = route_codes(conn, &convoy.route_id, &codes)?;
-    let manifest = domain_manifest(&load_manifest(conn, &convoy.id)?, &codes);
-    let mut stored = load_events(conn, &convoy.id)?;
-    let (row, lines) = event_rows(new, convoy.ledger_version, now_micros());
-    if let Some(target) = &new.corrects {
-        for e in stored.iter_mut().filter(|e| &e.row.id == target) {
-            e.voided_by = Some(row.clone());
-        }
-    }
-    stored.push(StoredEvent {
-        row: row.clone(),
-        lines: lines.clone(),
-        voided_by: None,
-    });
-    let domain_events = stored
-        .iter()
-        .map(|e| domain_event(e, &codes))
-        .collect::<Result<Vec<_>, _>>()?;
-    let ledger = ledger::evaluate(&route, &manifest, &domain_events)
-        .map_err(|e| ledger_refusal(&e, &row.id))?;
-    insert_events(conn, std::slice::from_ref(&row), &lines)?;
-    write_derived(conn, &convoy, &ledger, &codes)?;
-    Ok(row)
 }
 
 /// The rows that store a new event as the convoy's `seq`-th.
@@ -1042,16 +804,6 @@ pub fn event_rows(new: &NewEvent, seq: i64, recorded_at: i64) -> (EventRow, Vec<
     (row, lines)
 }
 
-/// The answer when adding event `new_id` would make the convoy's ledger impossible.
-pub fn ledger_refusal(e: &ledger::LedgerError, new_id: &str) -> AppError {
-    let which = if e.event_id.to_string() == new_id {
-        "this event".to_string()
-    } else {
-        format!("it would make event {} impossible", e.event_id)
-    };
-    AppError::Unprocessable(format!("{} ({which}); nothing was recorded", e.message))
-}
-
 /// Filters for the convoy list.
 #[derive(Debug, Default, Clone)]
 pub struct ConvoyFilter {
@@ -1069,7 +821,7 @@ pub fn list_convoys(
     conn: &mut DbConn,
     f: &ConvoyFilter,
     limit: i64,
-) -> Result<Vec<ConvoyRow>, AppError> {
+) -> Result<Vec<ConvoyRow>, StoreError> {
     let mut q = convoys::table.select(ConvoyRow::as_select()).into_boxed();
     if let Some(v) = &f.organization_id {
         q = q.filter(convoys::organization_id.eq(v.clone()));
@@ -1103,36 +855,13 @@ pub fn list_convoys(
 }
 
 /// Events of a convoy, with lines and voiding, in recording order.
-pub fn list_events(conn: &mut DbConn, convoy_id: &str) -> Result<Vec<StoredEvent>, AppError> {
+pub fn list_events(conn: &mut DbConn, convoy_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
     get_convoy(conn, convoy_id)?;
     load_events(conn, convoy_id)
 }
 
-/// Whether any convoy uses this route, organization or commodity (reference data that
-/// is in use cannot be deleted).
-pub fn route_in_use(conn: &mut DbConn, route_id: &str) -> Result<i64, AppError> {
-    Ok(convoys::table
-        .filter(convoys::route_id.eq(route_id))
-        .count()
-        .get_result(conn)?)
-}
-
-pub fn organization_in_use(conn: &mut DbConn, organization_id: &str) -> Result<i64, AppError> {
-    Ok(convoys::table
-        .filter(convoys::organization_id.eq(organization_id))
-        .count()
-        .get_result(conn)?)
-}
-
-pub fn commodity_in_use(conn: &mut DbConn, commodity_id: &str) -> Result<i64, AppError> {
-    Ok(manifest_lines::table
-        .filter(manifest_lines::commodity_id.eq(commodity_id))
-        .count()
-        .get_result(conn)?)
-}
-
 /// Where the cargo of these convoys was denied or lost.
-pub fn losses_of(conn: &mut DbConn, convoy_ids: &[String]) -> Result<Vec<LossRow>, AppError> {
+pub fn losses_of(conn: &mut DbConn, convoy_ids: &[String]) -> Result<Vec<LossRow>, StoreError> {
     let mut out = Vec::new();
     for chunk in convoy_ids.chunks(500) {
         out.extend(

@@ -1,12 +1,13 @@
 //! Diesel queries, one module per aggregate. Functions take `&mut DbConn` and return
-//! `Result<_, AppError>`; handlers run them through `AppState::db`.
+//! `Result<_, StoreError>`; handlers run them through `AppState::db`.
 
 pub mod alerts;
 pub mod convoys;
+pub mod error;
 pub mod reference;
-pub mod references;
 pub mod reports;
 pub mod rollups;
+pub mod rows;
 pub mod shortfalls;
 pub mod tokens;
 pub mod webhooks;
@@ -15,7 +16,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::db::{write_tx, DbConn};
-use crate::error::AppError;
+pub use error::StoreError;
 
 /// The outcome of an idempotent create: a new record (201) or the stored one for a
 /// replayed request (200).
@@ -65,15 +66,15 @@ pub fn create_once<T>(
     what: &str,
     id: &str,
     hash: &str,
-    find: impl Fn(&mut DbConn) -> Result<Option<(T, String)>, AppError>,
-    insert: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
-) -> Result<Created<T>, AppError> {
-    let replay = |found: Option<(T, String)>| -> Option<Result<Created<T>, AppError>> {
+    find: impl Fn(&mut DbConn) -> Result<Option<(T, String)>, StoreError>,
+    insert: impl FnOnce(&mut DbConn) -> Result<T, StoreError>,
+) -> Result<Created<T>, StoreError> {
+    let replay = |found: Option<(T, String)>| -> Option<Result<Created<T>, StoreError>> {
         found.map(|(record, stored_hash)| {
             if stored_hash == hash {
                 Ok(Created::Replayed(record))
             } else {
-                Err(AppError::Conflict(format!(
+                Err(StoreError::Conflict(format!(
                     "{what} {id} already exists with a different body; a retry must send exactly the same body, a new {what} needs a new id"
                 )))
             }
@@ -86,9 +87,9 @@ pub fn create_once<T>(
         insert(c).map(Created::New)
     });
     match result {
-        Err(AppError::Conflict(msg)) => match replay(find(conn)?) {
+        Err(StoreError::Conflict(msg)) => match replay(find(conn)?) {
             Some(done) => done,
-            None => Err(AppError::Conflict(msg)),
+            None => Err(StoreError::Conflict(msg)),
         },
         other => other,
     }

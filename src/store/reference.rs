@@ -3,11 +3,14 @@
 
 use diesel::prelude::*;
 
+use std::collections::HashMap;
+
 use crate::db::schema::{
-    checkpoints, commodities, organizations, route_checkpoints, routes, tokens,
+    checkpoints, commodities, convoys, manifest_lines, organizations, route_checkpoints, routes,
+    tokens,
 };
 use crate::db::{now_micros, write_tx, DbConn};
-use crate::error::AppError;
+use crate::store::StoreError;
 use crate::store::{create_once, Created};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -104,7 +107,7 @@ fn is_uuid(key: &str) -> bool {
 
 // ---------------------------------------------------------------- organizations
 
-pub fn find_organization(conn: &mut DbConn, key: &str) -> Result<Option<Organization>, AppError> {
+pub fn find_organization(conn: &mut DbConn, key: &str) -> Result<Option<Organization>, StoreError> {
     let q = organizations::table.select(Organization::as_select());
     let found = if is_uuid(key) {
         q.filter(organizations::id.eq(key)).first(conn).optional()?
@@ -116,16 +119,16 @@ pub fn find_organization(conn: &mut DbConn, key: &str) -> Result<Option<Organiza
     Ok(found)
 }
 
-pub fn get_organization(conn: &mut DbConn, key: &str) -> Result<Organization, AppError> {
+pub fn get_organization(conn: &mut DbConn, key: &str) -> Result<Organization, StoreError> {
     find_organization(conn, key)?
-        .ok_or_else(|| AppError::NotFound(format!("organization {key} does not exist")))
+        .ok_or_else(|| StoreError::NotFound(format!("organization {key} does not exist")))
 }
 
 pub fn list_organizations(
     conn: &mut DbConn,
     cursor: Option<&str>,
     limit: i64,
-) -> Result<Page<Organization>, AppError> {
+) -> Result<Page<Organization>, StoreError> {
     let mut q = organizations::table
         .select(Organization::as_select())
         .order(organizations::slug.asc())
@@ -140,7 +143,7 @@ pub fn list_organizations(
 pub fn create_organization(
     conn: &mut DbConn,
     new: Organization,
-) -> Result<Created<Organization>, AppError> {
+) -> Result<Created<Organization>, StoreError> {
     let (id, hash) = (new.id.clone(), new.body_sha256.clone());
     create_once(
         conn,
@@ -155,7 +158,7 @@ pub fn create_organization(
         },
         |c| {
             if find_organization(c, &new.slug)?.is_some() {
-                return Err(AppError::Conflict(format!(
+                return Err(StoreError::Conflict(format!(
                     "organization slug {} is already taken",
                     new.slug
                 )));
@@ -172,7 +175,7 @@ pub fn update_organization(
     conn: &mut DbConn,
     key: &str,
     name: Option<String>,
-) -> Result<Organization, AppError> {
+) -> Result<Organization, StoreError> {
     write_tx(conn, |c| {
         let org = get_organization(c, key)?;
         if let Some(name) = name {
@@ -187,7 +190,7 @@ pub fn update_organization(
     })
 }
 
-pub fn delete_organization(conn: &mut DbConn, key: &str) -> Result<(), AppError> {
+pub fn delete_organization(conn: &mut DbConn, key: &str) -> Result<(), StoreError> {
     write_tx(conn, |c| {
         let org = get_organization(c, key)?;
         let token_count: i64 = tokens::table
@@ -195,12 +198,12 @@ pub fn delete_organization(conn: &mut DbConn, key: &str) -> Result<(), AppError>
             .count()
             .get_result(c)?;
         if token_count > 0 {
-            return Err(AppError::Conflict(format!(
+            return Err(StoreError::Conflict(format!(
                 "organization {} is referenced by {token_count} token(s) and cannot be deleted",
                 org.slug
             )));
         }
-        crate::store::references::ensure_organization_unreferenced(c, &org)?;
+        ensure_organization_unreferenced(c, &org)?;
         diesel::delete(organizations::table.find(&org.id)).execute(c)?;
         Ok(())
     })
@@ -208,7 +211,7 @@ pub fn delete_organization(conn: &mut DbConn, key: &str) -> Result<(), AppError>
 
 // ---------------------------------------------------------------- checkpoints
 
-pub fn find_checkpoint(conn: &mut DbConn, key: &str) -> Result<Option<Checkpoint>, AppError> {
+pub fn find_checkpoint(conn: &mut DbConn, key: &str) -> Result<Option<Checkpoint>, StoreError> {
     let q = checkpoints::table.select(Checkpoint::as_select());
     let found = if is_uuid(key) {
         q.filter(checkpoints::id.eq(key)).first(conn).optional()?
@@ -218,16 +221,16 @@ pub fn find_checkpoint(conn: &mut DbConn, key: &str) -> Result<Option<Checkpoint
     Ok(found)
 }
 
-pub fn get_checkpoint(conn: &mut DbConn, key: &str) -> Result<Checkpoint, AppError> {
+pub fn get_checkpoint(conn: &mut DbConn, key: &str) -> Result<Checkpoint, StoreError> {
     find_checkpoint(conn, key)?
-        .ok_or_else(|| AppError::NotFound(format!("checkpoint {key} does not exist")))
+        .ok_or_else(|| StoreError::NotFound(format!("checkpoint {key} does not exist")))
 }
 
 pub fn list_checkpoints(
     conn: &mut DbConn,
     cursor: Option<&str>,
     limit: i64,
-) -> Result<Page<Checkpoint>, AppError> {
+) -> Result<Page<Checkpoint>, StoreError> {
     let mut q = checkpoints::table
         .select(Checkpoint::as_select())
         .order(checkpoints::code.asc())
@@ -242,7 +245,7 @@ pub fn list_checkpoints(
 pub fn create_checkpoint(
     conn: &mut DbConn,
     new: Checkpoint,
-) -> Result<Created<Checkpoint>, AppError> {
+) -> Result<Created<Checkpoint>, StoreError> {
     let (id, hash) = (new.id.clone(), new.body_sha256.clone());
     create_once(
         conn,
@@ -257,7 +260,7 @@ pub fn create_checkpoint(
         },
         |c| {
             if find_checkpoint(c, &new.code)?.is_some() {
-                return Err(AppError::Conflict(format!(
+                return Err(StoreError::Conflict(format!(
                     "checkpoint code {} is already taken",
                     new.code
                 )));
@@ -283,7 +286,7 @@ pub fn update_checkpoint(
     conn: &mut DbConn,
     key: &str,
     changes: CheckpointChanges,
-) -> Result<Checkpoint, AppError> {
+) -> Result<Checkpoint, StoreError> {
     write_tx(conn, |c| {
         let cp = get_checkpoint(c, key)?;
         diesel::update(checkpoints::table.find(&cp.id))
@@ -293,7 +296,7 @@ pub fn update_checkpoint(
     })
 }
 
-pub fn delete_checkpoint(conn: &mut DbConn, key: &str) -> Result<(), AppError> {
+pub fn delete_checkpoint(conn: &mut DbConn, key: &str) -> Result<(), StoreError> {
     write_tx(conn, |c| {
         let cp = get_checkpoint(c, key)?;
         let used_by: Vec<String> = route_checkpoints::table
@@ -303,7 +306,7 @@ pub fn delete_checkpoint(conn: &mut DbConn, key: &str) -> Result<(), AppError> {
             .distinct()
             .load(c)?;
         if !used_by.is_empty() {
-            return Err(AppError::Conflict(format!(
+            return Err(StoreError::Conflict(format!(
                 "checkpoint {} is on route(s) {} and cannot be deleted",
                 cp.code,
                 used_by.join(", ")
@@ -316,7 +319,7 @@ pub fn delete_checkpoint(conn: &mut DbConn, key: &str) -> Result<(), AppError> {
 
 // ---------------------------------------------------------------- commodities
 
-pub fn find_commodity(conn: &mut DbConn, key: &str) -> Result<Option<Commodity>, AppError> {
+pub fn find_commodity(conn: &mut DbConn, key: &str) -> Result<Option<Commodity>, StoreError> {
     let q = commodities::table.select(Commodity::as_select());
     let found = if is_uuid(key) {
         q.filter(commodities::id.eq(key)).first(conn).optional()?
@@ -326,16 +329,16 @@ pub fn find_commodity(conn: &mut DbConn, key: &str) -> Result<Option<Commodity>,
     Ok(found)
 }
 
-pub fn get_commodity(conn: &mut DbConn, key: &str) -> Result<Commodity, AppError> {
+pub fn get_commodity(conn: &mut DbConn, key: &str) -> Result<Commodity, StoreError> {
     find_commodity(conn, key)?
-        .ok_or_else(|| AppError::NotFound(format!("commodity {key} does not exist")))
+        .ok_or_else(|| StoreError::NotFound(format!("commodity {key} does not exist")))
 }
 
 pub fn list_commodities(
     conn: &mut DbConn,
     cursor: Option<&str>,
     limit: i64,
-) -> Result<Page<Commodity>, AppError> {
+) -> Result<Page<Commodity>, StoreError> {
     let mut q = commodities::table
         .select(Commodity::as_select())
         .order(commodities::code.asc())
@@ -347,7 +350,10 @@ pub fn list_commodities(
     Ok(page(q.load(conn)?, limit, |o| o.code.clone()))
 }
 
-pub fn create_commodity(conn: &mut DbConn, new: Commodity) -> Result<Created<Commodity>, AppError> {
+pub fn create_commodity(
+    conn: &mut DbConn,
+    new: Commodity,
+) -> Result<Created<Commodity>, StoreError> {
     let (id, hash) = (new.id.clone(), new.body_sha256.clone());
     create_once(
         conn,
@@ -362,7 +368,7 @@ pub fn create_commodity(conn: &mut DbConn, new: Commodity) -> Result<Created<Com
         },
         |c| {
             if find_commodity(c, &new.code)?.is_some() {
-                return Err(AppError::Conflict(format!(
+                return Err(StoreError::Conflict(format!(
                     "commodity code {} is already taken",
                     new.code
                 )));
@@ -386,11 +392,11 @@ pub fn update_commodity(
     conn: &mut DbConn,
     key: &str,
     changes: CommodityChanges,
-) -> Result<Commodity, AppError> {
+) -> Result<Commodity, StoreError> {
     write_tx(conn, |c| {
         let co = get_commodity(c, key)?;
         if changes.density_mg_per_l.is_some() {
-            crate::store::references::ensure_commodity_density_changeable(c, &co)?;
+            ensure_commodity_density_changeable(c, &co)?;
         }
         diesel::update(commodities::table.find(&co.id))
             .set((&changes, commodities::updated_at.eq(now_micros())))
@@ -399,10 +405,10 @@ pub fn update_commodity(
     })
 }
 
-pub fn delete_commodity(conn: &mut DbConn, key: &str) -> Result<(), AppError> {
+pub fn delete_commodity(conn: &mut DbConn, key: &str) -> Result<(), StoreError> {
     write_tx(conn, |c| {
         let co = get_commodity(c, key)?;
-        crate::store::references::ensure_commodity_unreferenced(c, &co)?;
+        ensure_commodity_unreferenced(c, &co)?;
         diesel::delete(commodities::table.find(&co.id)).execute(c)?;
         Ok(())
     })
@@ -410,7 +416,7 @@ pub fn delete_commodity(conn: &mut DbConn, key: &str) -> Result<(), AppError> {
 
 // ---------------------------------------------------------------- routes
 
-fn load_stops(conn: &mut DbConn, route_id: &str) -> Result<Vec<RouteStop>, AppError> {
+fn load_stops(conn: &mut DbConn, route_id: &str) -> Result<Vec<RouteStop>, StoreError> {
     let rows: Vec<(RouteCheckpointRow, Checkpoint)> = route_checkpoints::table
         .inner_join(checkpoints::table)
         .filter(route_checkpoints::route_id.eq(route_id))
@@ -427,7 +433,7 @@ fn load_stops(conn: &mut DbConn, route_id: &str) -> Result<Vec<RouteStop>, AppEr
         .collect())
 }
 
-pub fn find_route(conn: &mut DbConn, key: &str) -> Result<Option<Route>, AppError> {
+pub fn find_route(conn: &mut DbConn, key: &str) -> Result<Option<Route>, StoreError> {
     let q = routes::table.select(RouteRow::as_select());
     let row = if is_uuid(key) {
         q.filter(routes::id.eq(key)).first(conn).optional()?
@@ -443,15 +449,16 @@ pub fn find_route(conn: &mut DbConn, key: &str) -> Result<Option<Route>, AppErro
     }
 }
 
-pub fn get_route(conn: &mut DbConn, key: &str) -> Result<Route, AppError> {
-    find_route(conn, key)?.ok_or_else(|| AppError::NotFound(format!("route {key} does not exist")))
+pub fn get_route(conn: &mut DbConn, key: &str) -> Result<Route, StoreError> {
+    find_route(conn, key)?
+        .ok_or_else(|| StoreError::NotFound(format!("route {key} does not exist")))
 }
 
 pub fn list_routes(
     conn: &mut DbConn,
     cursor: Option<&str>,
     limit: i64,
-) -> Result<Page<Route>, AppError> {
+) -> Result<Page<Route>, StoreError> {
     let mut q = routes::table
         .select(RouteRow::as_select())
         .order(routes::code.asc())
@@ -479,13 +486,13 @@ pub struct NewStop {
 }
 
 /// Resolves checkpoint codes, reporting unknown ones by their index in the request.
-fn resolve_stops(conn: &mut DbConn, stops: &[NewStop]) -> Result<Vec<(String, i32)>, AppError> {
+fn resolve_stops(conn: &mut DbConn, stops: &[NewStop]) -> Result<Vec<(String, i32)>, StoreError> {
     let mut resolved = Vec::with_capacity(stops.len());
     let mut errors = Vec::new();
     for (i, stop) in stops.iter().enumerate() {
         match find_checkpoint(conn, &stop.checkpoint)? {
             Some(cp) => resolved.push((cp.id, stop.leg_minutes)),
-            None => errors.push(crate::error::FieldError::new(
+            None => errors.push(crate::domain::FieldError::new(
                 format!("checkpoints[{i}].checkpoint"),
                 format!(
                     "checkpoint {} does not exist; create it first with POST /api/v1/checkpoints",
@@ -497,7 +504,7 @@ fn resolve_stops(conn: &mut DbConn, stops: &[NewStop]) -> Result<Vec<(String, i3
     if errors.is_empty() {
         Ok(resolved)
     } else {
-        Err(AppError::invalid(errors))
+        Err(StoreError::invalid(errors))
     }
 }
 
@@ -505,7 +512,7 @@ fn insert_stops(
     conn: &mut DbConn,
     route_id: &str,
     stops: &[(String, i32)],
-) -> Result<(), AppError> {
+) -> Result<(), StoreError> {
     for (position, (checkpoint_id, leg_minutes)) in stops.iter().enumerate() {
         diesel::insert_into(route_checkpoints::table)
             .values(RouteCheckpointRow {
@@ -523,7 +530,7 @@ pub fn create_route(
     conn: &mut DbConn,
     row: RouteRow,
     stops: Vec<NewStop>,
-) -> Result<Created<Route>, AppError> {
+) -> Result<Created<Route>, StoreError> {
     let (id, hash) = (row.id.clone(), row.body_sha256.clone());
     create_once(
         conn,
@@ -538,7 +545,7 @@ pub fn create_route(
         },
         |c| {
             if find_route(c, &row.code)?.is_some() {
-                return Err(AppError::Conflict(format!(
+                return Err(StoreError::Conflict(format!(
                     "route code {} is already taken",
                     row.code
                 )));
@@ -556,7 +563,7 @@ pub fn update_route(
     key: &str,
     name: Option<String>,
     stops: Option<Vec<NewStop>>,
-) -> Result<Route, AppError> {
+) -> Result<Route, StoreError> {
     write_tx(conn, |c| {
         let route = get_route(c, key)?;
         if let Some(name) = name {
@@ -572,11 +579,7 @@ pub fn update_route(
                     .zip(&route.stops)
                     .all(|((id, _), s)| *id == s.checkpoint.id);
             if !same_checkpoints {
-                crate::store::references::ensure_route_unreferenced(
-                    c,
-                    &route.row,
-                    "given other checkpoints",
-                )?;
+                ensure_route_unreferenced(c, &route.row, "given other checkpoints")?;
             }
             diesel::delete(
                 route_checkpoints::table.filter(route_checkpoints::route_id.eq(&route.row.id)),
@@ -591,15 +594,177 @@ pub fn update_route(
     })
 }
 
-pub fn delete_route(conn: &mut DbConn, key: &str) -> Result<(), AppError> {
+pub fn delete_route(conn: &mut DbConn, key: &str) -> Result<(), StoreError> {
     write_tx(conn, |c| {
         let route = get_route(c, key)?;
-        crate::store::references::ensure_route_unreferenced(c, &route.row, "deleted")?;
+        ensure_route_unreferenced(c, &route.row, "deleted")?;
         diesel::delete(
             route_checkpoints::table.filter(route_checkpoints::route_id.eq(&route.row.id)),
         )
         .execute(c)?;
         diesel::delete(routes::table.find(&route.row.id)).execute(c)?;
         Ok(())
+    })
+}
+
+// ------------------------------------------------------------- names for display
+
+/// The codes the domain speaks, for the ids the database stores.
+#[derive(Debug, Default, Clone)]
+pub struct Codes {
+    pub checkpoints: HashMap<String, String>,
+    pub commodities: HashMap<String, String>,
+}
+
+impl Codes {
+    pub fn load(conn: &mut DbConn) -> Result<Codes, StoreError> {
+        let cps: Vec<(String, String)> = checkpoints::table
+            .select((checkpoints::id, checkpoints::code))
+            .load(conn)?;
+        let cos: Vec<(String, String)> = commodities::table
+            .select((commodities::id, commodities::code))
+            .load(conn)?;
+        Ok(Codes {
+            checkpoints: cps.into_iter().collect(),
+            commodities: cos.into_iter().collect(),
+        })
+    }
+
+    pub fn checkpoint(&self, id: &str) -> String {
+        self.checkpoints
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    pub fn commodity(&self, id: &str) -> String {
+        self.commodities
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    pub fn checkpoint_id(&self, code: &str) -> Option<String> {
+        self.checkpoints
+            .iter()
+            .find(|(_, c)| c.as_str() == code)
+            .map(|(id, _)| id.clone())
+    }
+
+    pub fn commodity_id(&self, code: &str) -> Option<String> {
+        self.commodities
+            .iter()
+            .find(|(_, c)| c.as_str() == code)
+            .map(|(id, _)| id.clone())
+    }
+}
+
+/// The names answers show for reference ids — organization slugs, route codes,
+/// checkpoint and commodity codes — loaded together: the one loader every view uses.
+pub struct Names {
+    /// Organization id → slug.
+    pub organizations: HashMap<String, String>,
+    /// Route id → code.
+    pub routes: HashMap<String, String>,
+    pub codes: Codes,
+}
+
+impl Names {
+    pub fn load(conn: &mut DbConn) -> Result<Names, StoreError> {
+        let organizations: Vec<(String, String)> = organizations::table
+            .select((organizations::id, organizations::slug))
+            .load(conn)?;
+        let routes: Vec<(String, String)> = routes::table
+            .select((routes::id, routes::code))
+            .load(conn)?;
+        Ok(Names {
+            organizations: organizations.into_iter().collect(),
+            routes: routes.into_iter().collect(),
+            codes: Codes::load(conn)?,
+        })
+    }
+}
+
+// ------------------------------------------------------------- in use
+
+/// Whether any convoy uses this route, organization or commodity (reference data that
+/// is in use cannot be deleted).
+pub fn route_in_use(conn: &mut DbConn, route_id: &str) -> Result<i64, StoreError> {
+    Ok(convoys::table
+        .filter(convoys::route_id.eq(route_id))
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn organization_in_use(conn: &mut DbConn, organization_id: &str) -> Result<i64, StoreError> {
+    Ok(convoys::table
+        .filter(convoys::organization_id.eq(organization_id))
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn commodity_in_use(conn: &mut DbConn, commodity_id: &str) -> Result<i64, StoreError> {
+    Ok(manifest_lines::table
+        .filter(manifest_lines::commodity_id.eq(commodity_id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Ok when nothing uses the record; otherwise a 409 saying how many records do.
+fn unused(count: i64, message: impl FnOnce(i64) -> String) -> Result<(), StoreError> {
+    match count {
+        0 => Ok(()),
+        n => Err(StoreError::Conflict(message(n))),
+    }
+}
+
+pub fn ensure_organization_unreferenced(
+    conn: &mut DbConn,
+    org: &Organization,
+) -> Result<(), StoreError> {
+    unused(organization_in_use(conn, &org.id)?, |n| {
+        format!(
+            "organization {} owns {n} convoy(s) and cannot be deleted",
+            org.slug
+        )
+    })
+}
+
+pub fn ensure_commodity_unreferenced(
+    conn: &mut DbConn,
+    commodity: &Commodity,
+) -> Result<(), StoreError> {
+    unused(commodity_in_use(conn, &commodity.id)?, |n| {
+        format!(
+            "commodity {} is on {n} convoy manifest line(s) and cannot be deleted",
+            commodity.code
+        )
+    })
+}
+
+/// A density converts litres already recorded into kilograms; changing it would not
+/// change those kilograms, so it is refused once cargo of the commodity is recorded.
+pub fn ensure_commodity_density_changeable(
+    conn: &mut DbConn,
+    commodity: &Commodity,
+) -> Result<(), StoreError> {
+    unused(commodity_in_use(conn, &commodity.id)?, |n| {
+        format!(
+            "commodity {} is on {n} convoy manifest line(s); its density cannot change under recorded cargo — create a new commodity instead",
+            commodity.code
+        )
+    })
+}
+
+pub fn ensure_route_unreferenced(
+    conn: &mut DbConn,
+    route: &RouteRow,
+    why: &str,
+) -> Result<(), StoreError> {
+    unused(route_in_use(conn, &route.id)?, |n| {
+        format!(
+            "route {} is used by {n} convoy(s) and cannot be {why}",
+            route.code
+        )
     })
 }

@@ -7,8 +7,8 @@ use diesel::sql_types::BigInt;
 
 use crate::db::schema::{report_dirty, report_snapshots, requirements, week_rollups};
 use crate::db::DbConn;
-use crate::error::AppError;
 use crate::store::rollups::{RollupKey, Sums};
+use crate::store::StoreError;
 use crate::store::{create_once, Created};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -26,7 +26,7 @@ pub struct RequirementRow {
     pub created_at: i64,
 }
 
-pub fn find_requirement(conn: &mut DbConn, id: &str) -> Result<Option<RequirementRow>, AppError> {
+pub fn find_requirement(conn: &mut DbConn, id: &str) -> Result<Option<RequirementRow>, StoreError> {
     Ok(requirements::table
         .find(id)
         .select(RequirementRow::as_select())
@@ -37,7 +37,7 @@ pub fn find_requirement(conn: &mut DbConn, id: &str) -> Result<Option<Requiremen
 pub fn create_requirement(
     conn: &mut DbConn,
     row: RequirementRow,
-) -> Result<Created<RequirementRow>, AppError> {
+) -> Result<Created<RequirementRow>, StoreError> {
     let (id, hash) = (row.id.clone(), row.body_sha256.clone());
     create_once(
         conn,
@@ -65,7 +65,7 @@ pub fn list_requirements(
     route_id: Option<&str>,
     cursor: Option<&str>,
     limit: i64,
-) -> Result<Vec<RequirementRow>, AppError> {
+) -> Result<Vec<RequirementRow>, StoreError> {
     let mut q = requirements::table
         .select(RequirementRow::as_select())
         .order(requirements::id.asc())
@@ -92,7 +92,7 @@ pub fn rollup_rows(
     conn: &mut DbConn,
     weeks: &[String],
     scope: &Scope,
-) -> Result<Vec<(RollupKey, Sums)>, AppError> {
+) -> Result<Vec<(RollupKey, Sums)>, StoreError> {
     let mut q = week_rollups::table
         .filter(week_rollups::week.eq_any(weeks))
         .select((
@@ -128,7 +128,7 @@ pub fn rollup_rows(
 
 /// Sums of every rollup row of the weeks before `week` (an index range read; SUM runs in
 /// the database and returns one row).
-pub fn sums_before(conn: &mut DbConn, week: &str, scope: &Scope) -> Result<Sums, AppError> {
+pub fn sums_before(conn: &mut DbConn, week: &str, scope: &Scope) -> Result<Sums, StoreError> {
     let mut q = week_rollups::table
         .filter(week_rollups::week.lt(week.to_string()))
         .select((
@@ -166,7 +166,7 @@ pub fn sums_before(conn: &mut DbConn, week: &str, scope: &Scope) -> Result<Sums,
 }
 
 /// The first week with any rollup, within the scope: when tracking began.
-pub fn first_week(conn: &mut DbConn, scope: &Scope) -> Result<Option<String>, AppError> {
+pub fn first_week(conn: &mut DbConn, scope: &Scope) -> Result<Option<String>, StoreError> {
     let mut q = week_rollups::table
         .select(week_rollups::week)
         .order(week_rollups::week.asc())
@@ -193,7 +193,7 @@ pub struct SnapshotRow {
     pub published_by: String,
 }
 
-pub fn latest_snapshot(conn: &mut DbConn, week: &str) -> Result<Option<SnapshotRow>, AppError> {
+pub fn latest_snapshot(conn: &mut DbConn, week: &str) -> Result<Option<SnapshotRow>, StoreError> {
     Ok(report_snapshots::table
         .filter(report_snapshots::week.eq(week))
         .order(report_snapshots::revision.desc())
@@ -206,7 +206,7 @@ pub fn snapshot(
     conn: &mut DbConn,
     week: &str,
     revision: i32,
-) -> Result<Option<SnapshotRow>, AppError> {
+) -> Result<Option<SnapshotRow>, StoreError> {
     Ok(report_snapshots::table
         .find((week, revision))
         .select(SnapshotRow::as_select())
@@ -226,7 +226,7 @@ pub struct SnapshotHeader {
 }
 
 /// Every snapshot's header (without bodies), newest week first.
-pub fn list_snapshots(conn: &mut DbConn) -> Result<Vec<SnapshotHeader>, AppError> {
+pub fn list_snapshots(conn: &mut DbConn) -> Result<Vec<SnapshotHeader>, StoreError> {
     Ok(report_snapshots::table
         .order((
             report_snapshots::week.desc(),
@@ -243,21 +243,21 @@ pub fn list_snapshots(conn: &mut DbConn) -> Result<Vec<SnapshotHeader>, AppError
         .load(conn)?)
 }
 
-pub fn insert_snapshot(conn: &mut DbConn, row: &SnapshotRow) -> Result<(), AppError> {
+pub fn insert_snapshot(conn: &mut DbConn, row: &SnapshotRow) -> Result<(), StoreError> {
     diesel::insert_into(report_snapshots::table)
         .values(row)
         .execute(conn)?;
     Ok(())
 }
 
-pub fn dirty_weeks(conn: &mut DbConn) -> Result<Vec<String>, AppError> {
+pub fn dirty_weeks(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
     Ok(report_dirty::table
         .select(report_dirty::week)
         .order(report_dirty::week.asc())
         .load(conn)?)
 }
 
-pub fn clear_dirty(conn: &mut DbConn, week: &str) -> Result<(), AppError> {
+pub fn clear_dirty(conn: &mut DbConn, week: &str) -> Result<(), StoreError> {
     diesel::delete(report_dirty::table.find(week)).execute(conn)?;
     Ok(())
 }

@@ -12,8 +12,8 @@ use crate::db::schema::{
 };
 use crate::db::{from_micros, now_micros, DbConn};
 use crate::domain::week::IsoWeek;
-use crate::error::AppError;
-use crate::store::convoys::{ConvoyRow, FiguresRow};
+use crate::store::rows::{ConvoyRow, FiguresRow};
+use crate::store::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RollupKey {
@@ -129,7 +129,7 @@ pub fn contribute(
 
 /// Adds the deltas to the rollup rows, in key order (a consistent lock order for
 /// concurrent writers), and marks published weeks whose figures changed.
-pub fn apply(conn: &mut DbConn, deltas: &Deltas) -> Result<(), AppError> {
+pub fn apply(conn: &mut DbConn, deltas: &Deltas) -> Result<(), StoreError> {
     let mut weeks: Vec<&str> = Vec::new();
     for (k, d) in deltas.iter().filter(|(_, d)| !d.is_zero()) {
         add_row(conn, k, d)?;
@@ -160,7 +160,7 @@ pub fn apply(conn: &mut DbConn, deltas: &Deltas) -> Result<(), AppError> {
     Ok(())
 }
 
-fn add_row(conn: &mut DbConn, k: &RollupKey, d: &Sums) -> Result<(), AppError> {
+fn add_row(conn: &mut DbConn, k: &RollupKey, d: &Sums) -> Result<(), StoreError> {
     let target = week_rollups::table
         .filter(week_rollups::week.eq(&k.week))
         .filter(week_rollups::route_id.eq(&k.route_id))
@@ -222,7 +222,7 @@ fn add_row(conn: &mut DbConn, k: &RollupKey, d: &Sums) -> Result<(), AppError> {
 }
 
 /// The time zone the rollups were computed in, if any.
-pub fn stored_timezone(conn: &mut DbConn) -> Result<Option<String>, AppError> {
+pub fn stored_timezone(conn: &mut DbConn) -> Result<Option<String>, StoreError> {
     Ok(rollup_state::table
         .find(1)
         .select(rollup_state::timezone)
@@ -232,7 +232,7 @@ pub fn stored_timezone(conn: &mut DbConn) -> Result<Option<String>, AppError> {
 
 /// Makes the rollups match `tz`: on first start records it; if the deployment's time zone
 /// changed, recomputes every rollup from the stored convoy figures and receipts.
-pub fn ensure_timezone(conn: &mut DbConn, tz: Tz) -> Result<bool, AppError> {
+pub fn ensure_timezone(conn: &mut DbConn, tz: Tz) -> Result<bool, StoreError> {
     let wanted = tz.name().to_string();
     match stored_timezone(conn)? {
         Some(current) if current == wanted => Ok(false),
@@ -270,7 +270,7 @@ pub fn ensure_timezone(conn: &mut DbConn, tz: Tz) -> Result<bool, AppError> {
                 diesel::insert_into(rollup_state::table)
                     .values((rollup_state::id.eq(1), rollup_state::timezone.eq(&wanted)))
                     .execute(c)?;
-                Ok::<_, AppError>(())
+                Ok::<_, StoreError>(())
             })?;
             if let Some(previous) = current {
                 tracing::warn!(from = %previous, to = %wanted, "the deployment time zone changed; weekly rollups were rebuilt");
@@ -281,9 +281,9 @@ pub fn ensure_timezone(conn: &mut DbConn, tz: Tz) -> Result<bool, AppError> {
 }
 
 /// The rollup time zone, for writers (set at start-up by `ensure_timezone`).
-pub fn timezone(conn: &mut DbConn) -> Result<Tz, AppError> {
+pub fn timezone(conn: &mut DbConn) -> Result<Tz, StoreError> {
     let name = stored_timezone(conn)?.unwrap_or_else(|| "UTC".to_string());
     name.parse::<Tz>().map_err(|_| {
-        AppError::Internal(anyhow::anyhow!("stored rollup time zone {name} is invalid"))
+        StoreError::Internal(anyhow::anyhow!("stored rollup time zone {name} is invalid"))
     })
 }

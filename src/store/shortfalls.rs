@@ -4,8 +4,8 @@ use diesel::prelude::*;
 
 use crate::db::schema::{convoy_figures, convoy_losses, convoys};
 use crate::db::DbConn;
-use crate::error::AppError;
 use crate::store::convoys::{FiguresRow, LossRow};
+use crate::store::StoreError;
 
 /// The convoy fields a summary groups by.
 #[derive(Debug, Clone, Queryable)]
@@ -30,7 +30,7 @@ pub fn load(
     to: i64,
     organization_id: Option<&str>,
     route_id: Option<&str>,
-) -> Result<ShortfallData, AppError> {
+) -> Result<ShortfallData, StoreError> {
     let mut q = convoys::table
         .filter(convoys::expected_arrival.ge(from))
         .filter(convoys::expected_arrival.lt(to))

@@ -2,10 +2,10 @@
 
 use diesel::prelude::*;
 
-use crate::auth::{generate_secret, hash_secret, hint, Role};
 use crate::db::schema::tokens;
 use crate::db::{now_micros, write_tx, DbConn};
-use crate::error::AppError;
+use crate::domain::access::{generate_secret, hash_secret, hint, Role};
+use crate::store::StoreError;
 use crate::store::{create_once, Created};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -29,7 +29,7 @@ pub struct IssuedToken {
     pub secret: Option<String>,
 }
 
-pub fn find_token(conn: &mut DbConn, id: &str) -> Result<Option<Token>, AppError> {
+pub fn find_token(conn: &mut DbConn, id: &str) -> Result<Option<Token>, StoreError> {
     Ok(tokens::table
         .find(id)
         .select(Token::as_select())
@@ -41,7 +41,7 @@ pub fn find_token(conn: &mut DbConn, id: &str) -> Result<Option<Token>, AppError
 pub fn live_ids(
     conn: &mut DbConn,
     ids: &[&str],
-) -> Result<std::collections::HashSet<String>, AppError> {
+) -> Result<std::collections::HashSet<String>, StoreError> {
     Ok(tokens::table
         .filter(tokens::id.eq_any(ids))
         .filter(tokens::revoked_at.is_null())
@@ -51,8 +51,8 @@ pub fn live_ids(
         .collect())
 }
 
-pub fn get_token(conn: &mut DbConn, id: &str) -> Result<Token, AppError> {
-    find_token(conn, id)?.ok_or_else(|| AppError::NotFound(format!("token {id} does not exist")))
+pub fn get_token(conn: &mut DbConn, id: &str) -> Result<Token, StoreError> {
+    find_token(conn, id)?.ok_or_else(|| StoreError::NotFound(format!("token {id} does not exist")))
 }
 
 pub fn create_token(
@@ -62,7 +62,7 @@ pub fn create_token(
     role: Role,
     organization_id: Option<String>,
     body_sha256: String,
-) -> Result<Created<IssuedToken>, AppError> {
+) -> Result<Created<IssuedToken>, StoreError> {
     let secret = generate_secret();
     let token = Token {
         id: id.clone(),
@@ -104,15 +104,23 @@ pub fn create_token(
     )
 }
 
-pub fn list_tokens(conn: &mut DbConn) -> Result<Vec<Token>, AppError> {
+pub fn list_tokens(conn: &mut DbConn) -> Result<Vec<Token>, StoreError> {
     Ok(tokens::table
         .select(Token::as_select())
         .order((tokens::created_at.asc(), tokens::id.asc()))
         .load(conn)?)
 }
 
+/// Token names by id, for showing who recorded what.
+pub fn names(conn: &mut DbConn) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let rows: Vec<(String, String)> = tokens::table
+        .select((tokens::id, tokens::name))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Revokes a token; revoking twice is harmless and keeps the first time.
-pub fn revoke_token(conn: &mut DbConn, id: &str) -> Result<Token, AppError> {
+pub fn revoke_token(conn: &mut DbConn, id: &str) -> Result<Token, StoreError> {
     write_tx(conn, |c| {
         let token = get_token(c, id)?;
         if token.revoked_at.is_none() {
@@ -124,7 +132,7 @@ pub fn revoke_token(conn: &mut DbConn, id: &str) -> Result<Token, AppError> {
     })
 }
 
-pub fn count_tokens(conn: &mut DbConn) -> Result<i64, AppError> {
+pub fn count_tokens(conn: &mut DbConn) -> Result<i64, StoreError> {
     Ok(tokens::table.count().get_result(conn)?)
 }
 
@@ -134,7 +142,7 @@ pub const BOOTSTRAP_TOKEN_ID: &str = "00000000-0000-4000-8000-000000000001";
 
 /// Makes the first admin token if the database has no token at all. Returns the secret
 /// when one was made.
-pub fn bootstrap_admin(conn: &mut DbConn) -> Result<Option<String>, AppError> {
+pub fn bootstrap_admin(conn: &mut DbConn) -> Result<Option<String>, StoreError> {
     if count_tokens(conn)? > 0 {
         return Ok(None);
     }
@@ -150,4 +158,30 @@ pub fn bootstrap_admin(conn: &mut DbConn) -> Result<Option<String>, AppError> {
         Created::New(issued) => issued.secret,
         Created::Replayed(_) => None,
     })
+}
+
+/// A live token's identity and hash, as stored.
+#[derive(Queryable)]
+pub struct LiveToken {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub organization_id: Option<String>,
+    pub token_hash: String,
+}
+
+/// The token with this hash, unless revoked.
+pub fn find_live_by_hash(conn: &mut DbConn, hash: &str) -> Result<Option<LiveToken>, StoreError> {
+    Ok(tokens::table
+        .filter(tokens::token_hash.eq(hash))
+        .filter(tokens::revoked_at.is_null())
+        .select((
+            tokens::id,
+            tokens::name,
+            tokens::role,
+            tokens::organization_id,
+            tokens::token_hash,
+        ))
+        .first(conn)
+        .optional()?)
 }

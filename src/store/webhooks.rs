@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{outbox, webhook_attempts, webhook_deliveries, webhooks};
 use crate::db::{now_micros, DbConn};
-use crate::error::AppError;
+use crate::store::StoreError;
 use crate::store::{create_once, Created};
 
 /// The event types a webhook can subscribe to.
@@ -75,13 +75,16 @@ pub fn enqueue(
     data_key: &str,
     data: serde_json::Value,
     text: &str,
-) -> Result<String, AppError> {
+) -> Result<String, StoreError> {
     let id = uuid::Uuid::new_v4().to_string();
     let now = now_micros();
     let mut envelope = serde_json::Map::new();
     envelope.insert("id".into(), id.clone().into());
     envelope.insert("type".into(), event_type.into());
-    envelope.insert("created_at".into(), crate::api::rfc3339(now).into());
+    envelope.insert(
+        "created_at".into(),
+        crate::domain::time::rfc3339(now).into(),
+    );
     envelope.insert(data_key.into(), data);
     envelope.insert("text".into(), text.into());
     diesel::insert_into(outbox::table)
@@ -132,7 +135,7 @@ pub fn enqueue(
 pub fn outbox_of_type(
     conn: &mut DbConn,
     event_type: &str,
-) -> Result<Vec<(String, String, String)>, AppError> {
+) -> Result<Vec<(String, String, String)>, StoreError> {
     Ok(outbox::table
         .filter(outbox::event_type.eq(event_type))
         .order(outbox::created_at.asc())
@@ -140,7 +143,7 @@ pub fn outbox_of_type(
         .load(conn)?)
 }
 
-pub fn find_webhook(conn: &mut DbConn, id: &str) -> Result<Option<WebhookRow>, AppError> {
+pub fn find_webhook(conn: &mut DbConn, id: &str) -> Result<Option<WebhookRow>, StoreError> {
     Ok(webhooks::table
         .find(id)
         .select(WebhookRow::as_select())
@@ -148,13 +151,16 @@ pub fn find_webhook(conn: &mut DbConn, id: &str) -> Result<Option<WebhookRow>, A
         .optional()?)
 }
 
-pub fn get_webhook(conn: &mut DbConn, id: &str) -> Result<WebhookRow, AppError> {
+pub fn get_webhook(conn: &mut DbConn, id: &str) -> Result<WebhookRow, StoreError> {
     find_webhook(conn, id)?
         .filter(|w| w.deleted_at.is_none())
-        .ok_or_else(|| AppError::NotFound(format!("webhook {id} does not exist")))
+        .ok_or_else(|| StoreError::NotFound(format!("webhook {id} does not exist")))
 }
 
-pub fn create_webhook(conn: &mut DbConn, row: WebhookRow) -> Result<Created<WebhookRow>, AppError> {
+pub fn create_webhook(
+    conn: &mut DbConn,
+    row: WebhookRow,
+) -> Result<Created<WebhookRow>, StoreError> {
     let (id, hash) = (row.id.clone(), row.body_sha256.clone());
     create_once(
         conn,
@@ -176,7 +182,7 @@ pub fn create_webhook(conn: &mut DbConn, row: WebhookRow) -> Result<Created<Webh
     )
 }
 
-pub fn list_webhooks(conn: &mut DbConn) -> Result<Vec<WebhookRow>, AppError> {
+pub fn list_webhooks(conn: &mut DbConn) -> Result<Vec<WebhookRow>, StoreError> {
     Ok(webhooks::table
         .filter(webhooks::deleted_at.is_null())
         .order((webhooks::created_at.asc(), webhooks::id.asc()))
@@ -185,7 +191,7 @@ pub fn list_webhooks(conn: &mut DbConn) -> Result<Vec<WebhookRow>, AppError> {
 }
 
 /// Deletes a webhook; its pending deliveries stop, its delivery log stays.
-pub fn delete_webhook(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
+pub fn delete_webhook(conn: &mut DbConn, id: &str) -> Result<(), StoreError> {
     crate::db::write_tx(conn, |c| {
         get_webhook(c, id)?;
         diesel::update(webhooks::table.find(id))
@@ -210,7 +216,7 @@ pub fn deliveries_of(
     conn: &mut DbConn,
     webhook_id: &str,
     limit: i64,
-) -> Result<Vec<(DeliveryRow, Vec<AttemptRow>)>, AppError> {
+) -> Result<Vec<(DeliveryRow, Vec<AttemptRow>)>, StoreError> {
     let rows: Vec<DeliveryRow> = webhook_deliveries::table
         .filter(webhook_deliveries::webhook_id.eq(webhook_id))
         .order((
@@ -247,7 +253,7 @@ pub fn redeliver(
     conn: &mut DbConn,
     webhook_id: &str,
     delivery_id: &str,
-) -> Result<DeliveryRow, AppError> {
+) -> Result<DeliveryRow, StoreError> {
     crate::db::write_tx(conn, |c| {
         get_webhook(c, webhook_id)?;
         let n = diesel::update(
@@ -262,7 +268,7 @@ pub fn redeliver(
         ))
         .execute(c)?;
         if n == 0 {
-            return Err(AppError::NotFound(format!(
+            return Err(StoreError::NotFound(format!(
                 "webhook {webhook_id} has no delivery {delivery_id}"
             )));
         }
@@ -288,7 +294,7 @@ pub fn claim_due(
     now: i64,
     lease_micros: i64,
     limit: i64,
-) -> Result<Vec<Claimed>, AppError> {
+) -> Result<Vec<Claimed>, StoreError> {
     let due: Vec<DeliveryRow> = webhook_deliveries::table
         .filter(webhook_deliveries::state.eq("pending"))
         .filter(webhook_deliveries::next_attempt_at.le(now))
@@ -359,7 +365,7 @@ pub fn record_attempt(
     now: i64,
     backoff_micros: i64,
     max_attempts: i32,
-) -> Result<String, AppError> {
+) -> Result<String, StoreError> {
     crate::db::write_tx(conn, |c| {
         let attempt = d.attempts + 1;
         diesel::insert_into(webhook_attempts::table)
@@ -395,7 +401,7 @@ pub fn record_attempt(
 }
 
 /// Deliveries by state, and how many are pending (the backlog), for /metrics.
-pub fn delivery_counts(conn: &mut DbConn) -> Result<Vec<(String, i64)>, AppError> {
+pub fn delivery_counts(conn: &mut DbConn) -> Result<Vec<(String, i64)>, StoreError> {
     Ok(webhook_deliveries::table
         .group_by(webhook_deliveries::state)
         .select((webhook_deliveries::state, diesel::dsl::count_star()))

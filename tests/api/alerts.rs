@@ -36,7 +36,7 @@ async fn alerts(app: &TestApp, query: &str) -> Vec<Value> {
 }
 
 async fn load_demo(app: &TestApp) {
-    app.state.db(aidflow::demo::load).await.expect("demo");
+    app.state.db(aidflow::app::demo::load).await.expect("demo");
 }
 
 async fn send(app: &TestApp, now: &str) -> aidflow::jobs::webhooks::SendSummary {
@@ -69,7 +69,7 @@ async fn demo_inside_the_kornidzor_hold_opens_held_and_coverage_alerts_delivered
     let receiver = Receiver::start(Behaviour::Ok);
     let hook = webhook(&app, &receiver.url, &["alert.opened", "alert.resolved"]).await;
     load_demo(&app).await;
-    let july = aidflow::demo::july_convoy_id().to_string();
+    let july = aidflow::app::demo::july_convoy_id().to_string();
     aidflow::jobs::run_once(&app.state, at("2023-08-10T12:00:00+04:00")).await;
     let open = alerts(&app, "?state=open").await;
     let held: Vec<&Value> = open
@@ -286,7 +286,7 @@ async fn alert_lifecycle_acknowledge_resolve_and_reopen(app: TestApp) {
 
 async fn aidflow_outbox(app: &TestApp, kind: &'static str) -> usize {
     app.state
-        .db(move |c| aidflow::store::webhooks::outbox_of_type(c, kind))
+        .db(move |c| Ok(aidflow::store::webhooks::outbox_of_type(c, kind)?))
         .await
         .unwrap()
         .len()
@@ -402,7 +402,7 @@ async fn a_claimed_delivery_is_sent_once_after_the_sender_restarts(app: TestApp)
     let now = at("2023-09-18T12:00:00Z").timestamp_micros();
     let claimed = app
         .state
-        .db(move |c| aidflow::store::webhooks::claim_due(c, now, 40_000_000, 10))
+        .db(move |c| Ok(aidflow::store::webhooks::claim_due(c, now, 40_000_000, 10)?))
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);

@@ -113,7 +113,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub backend: Backend,
     /// The running server's state, for driving jobs with an injected clock.
-    pub state: aidflow::state::AppState,
+    pub state: aidflow::app::state::AppState,
     _db: Option<TestDb>,
     handle: actix_web::dev::ServerHandle,
 }

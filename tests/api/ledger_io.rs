@@ -321,7 +321,7 @@ async fn demo_shows_the_360_t_convoy_held_at_kornidzor(backend: Backend) {
         "the demo prints the first admin token: {token:?}"
     );
     let app = spawn_app_on(db, Some(token), &[]);
-    let id = aidflow::demo::july_convoy_id();
+    let id = aidflow::app::demo::july_convoy_id();
     let c = app.get(&format!("/api/v1/convoys/{id}")).await.json();
     assert_eq!(c["reference"], "AM-2023-07-26");
     assert_eq!(c["trucks"], 19);

@@ -420,7 +420,7 @@ async fn publishing_freezes_a_snapshot_and_late_data_makes_revision_2(app: TestA
 
 async fn aidflow_outbox(app: &TestApp, kind: &'static str) -> usize {
     app.state
-        .db(move |c| aidflow::store::webhooks::outbox_of_type(c, kind))
+        .db(move |c| Ok(aidflow::store::webhooks::outbox_of_type(c, kind)?))
         .await
         .unwrap()
         .len()

@@ -5,7 +5,8 @@ use std::str::FromStr;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use crate::error::{AppError, FieldError};
+use crate::app::error::AppError;
+use crate::domain::FieldError;
 
 #[derive(Default)]
 pub struct Checker {
@@ -156,6 +157,26 @@ pub fn longitude(v: f64) -> Result<f64, String> {
     } else {
         Err("must be between -180 and 180".into())
     }
+}
+
+/// A list's `limit`: 1–500, default 100.
+pub fn page_limit(limit: Option<i64>) -> Result<i64, AppError> {
+    match limit {
+        None => Ok(100),
+        Some(n) if (1..=500).contains(&n) => Ok(n),
+        Some(_) => Err(AppError::field("limit", "must be between 1 and 500")),
+    }
+}
+
+/// A `<micros>_<id>` cursor of lists ordered by a time and an id.
+pub fn time_cursor(cursor: Option<&str>) -> Result<Option<(i64, String)>, AppError> {
+    cursor
+        .map(|c| {
+            c.split_once('_')
+                .and_then(|(at, id)| at.parse::<i64>().ok().map(|at| (at, id.to_string())))
+                .ok_or_else(|| AppError::field("cursor", "is not a cursor from a previous page"))
+        })
+        .transpose()
 }
 
 #[cfg(test)]

@@ -5,10 +5,13 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::api::convoys::{self as api, NewConvoy, NewEvent};
-use crate::auth::{Principal, Role};
+use crate::app::auth::Principal;
+use crate::app::convoys;
+use crate::app::error::AppError;
+use crate::app::events::{self, EventWrite, StateCache};
+use crate::app::input::{NewConvoy, NewEvent};
+use crate::app::requirements::{self, NewRequirement};
 use crate::db::DbConn;
-use crate::error::AppError;
 use crate::store::convoys as store;
 
 /// Demo ids derive from the convoy reference, so running the demo twice changes nothing.
@@ -20,12 +23,7 @@ fn id(name: &str) -> Uuid {
 
 /// The identity the command line records under.
 pub fn cli_principal() -> Principal {
-    Principal {
-        token_id: "aidflow-cli".into(),
-        name: "command line".into(),
-        role: Role::Admin,
-        organization_id: None,
-    }
+    Principal::command_line()
 }
 
 struct DemoConvoy {
@@ -157,25 +155,36 @@ fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, AppError> {
 /// Loads the scenario; returns one line per convoy describing where it stands.
 pub fn load(c: &mut DbConn) -> Result<Vec<String>, AppError> {
     let who = cli_principal();
+    let cache = StateCache::new(0);
     let mut lines = Vec::new();
-    let baseline: crate::api::requirements::NewRequirement = parse(json!({
+    let baseline: NewRequirement = parse(json!({
         "id": id("requirement:lachin:baseline"), "route": "lachin", "commodity": null,
         "from": "2022-12-01", "to": "2023-09-30", "tonnes_per_day": "400",
         "note": "Pre-blockade baseline: about 400 t of food and medicine a day (Artsakh Human Rights Defender, quoted by news.am, 2022-12-21)."
     }))?;
-    crate::api::requirements::record(c, &who, &baseline)?;
+    requirements::record(c, &who, &baseline)?;
     lines.push("requirement: lachin route, 400 t a day from 2022-12-01 to 2023-09-30 (the pre-blockade baseline)".to_string());
     for demo in scenario() {
         let body: NewConvoy = parse(demo.body)?;
-        let convoy_id = body.id.map(|i| i.to_string()).unwrap_or_default();
-        if store::find_convoy(c, &convoy_id)?.is_none() {
-            let new = api::build_convoy(c, &who, &body, convoy_id.clone())?;
-            store::create_convoy(c, new)?;
-        }
-        for e in demo.events {
-            let event: NewEvent = parse(e)?;
-            api::record_event(c, &who, &convoy_id, &event)?;
-        }
+        let convoy_id = convoys::create(c, &who, &body)?.into_inner().summary.id;
+        let writes = demo
+            .events
+            .into_iter()
+            .map(|e| {
+                Ok(EventWrite {
+                    who: who.clone(),
+                    convoy_id: convoy_id.clone(),
+                    body: parse::<NewEvent>(e)?,
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        events::in_write_tx(c, &cache, |c| {
+            let mut applied = events::apply(c, &writes, &cache)?;
+            for answer in std::mem::take(&mut applied.answers) {
+                answer?;
+            }
+            Ok(((), applied))
+        })?;
         let row = store::get_convoy(c, &convoy_id)?;
         let codes = store::Codes::load(c)?;
         lines.push(format!(

@@ -1,16 +1,8 @@
 //! Prometheus metrics: requests by route and status, latency, and the pool's state.
 
-use std::time::Instant;
-
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::web;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
-
-use crate::state::AppState;
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -110,7 +102,7 @@ impl Metrics {
         })
     }
 
-    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.requests
             .with_label_values(&[method, route, &status.to_string()])
             .inc();
@@ -144,8 +136,9 @@ impl Metrics {
     }
 
     /// The exposition text, with the pool's state read at scrape time.
-    pub fn render(&self, state: &AppState) -> String {
-        let pool = state.pool.state();
+    pub fn render(&self, pool: &crate::db::Pool) -> String {
+        let max = pool.max_size();
+        let pool = pool.state();
         let in_use = pool.connections.saturating_sub(pool.idle_connections);
         self.pool
             .with_label_values(&["idle"])
@@ -153,40 +146,11 @@ impl Metrics {
         self.pool
             .with_label_values(&["in_use"])
             .set(i64::from(in_use));
-        self.pool
-            .with_label_values(&["max"])
-            .set(i64::from(state.pool.max_size()));
+        self.pool.with_label_values(&["max"]).set(i64::from(max));
         let mut out = Vec::new();
         if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut out) {
             tracing::error!(error = %e, "encoding metrics failed");
         }
         String::from_utf8(out).unwrap_or_default()
     }
-}
-
-/// Middleware: counts each request under its route pattern (`/api/v1/convoys/{id}`), not
-/// its raw path, so the number of series stays bounded.
-pub async fn track(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let start = Instant::now();
-    let metrics = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.metrics.clone());
-    let method = req.method().to_string();
-    let res = next.call(req).await?;
-    if let Some(metrics) = metrics {
-        let route = res
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_string());
-        metrics.observe(
-            &method,
-            &route,
-            res.status().as_u16(),
-            start.elapsed().as_secs_f64(),
-        );
-    }
-    Ok(res)
 }

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
+use crate::app::error::AppError;
+use crate::app::metrics::Metrics;
 use crate::config::Settings;
 use crate::db::{Backend, DbConn, Pool};
-use crate::error::AppError;
-use crate::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,9 +17,9 @@ pub struct AppState {
     /// Client for webhook deliveries.
     pub http: reqwest::Client,
     /// Group commit for event POSTs.
-    pub writer: crate::ingest::Committer,
+    pub writer: crate::app::events::Committer,
     /// Recently checked tokens.
-    pub tokens: crate::auth::TokenCache,
+    pub tokens: crate::app::auth::TokenCache,
 }
 
 impl AppState {

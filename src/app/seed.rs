@@ -5,13 +5,13 @@ use anyhow::{anyhow, Context};
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use crate::api::{checkpoints, commodities, organizations, routes};
+use crate::app::reference::{checkpoints, commodities, organizations, routes};
 use crate::config::SeedSettings;
 use crate::db::schema;
 use crate::db::DbConn;
 use crate::store::reference;
 
-const LACHIN_SEED: &str = include_str!("../config/seed-lachin.toml");
+const LACHIN_SEED: &str = include_str!("../../config/seed-lachin.toml");
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,7 +49,7 @@ impl Seed {
 }
 
 /// Names the seed record that failed.
-fn fail<'a>(what: &'a str, key: &'a str) -> impl Fn(crate::error::AppError) -> anyhow::Error + 'a {
+fn fail<'a, E: std::fmt::Display>(what: &'a str, key: &'a str) -> impl Fn(E) -> anyhow::Error + 'a {
     move |e| anyhow!("seed {what} {key}: {e}")
 }
 

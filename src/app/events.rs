@@ -20,16 +20,18 @@ use std::sync::{Arc, Mutex};
 use diesel::{Connection, RunQueryDsl};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::api::convoys::{build_event_with, commodity_index, event_out, token_names};
-use crate::api::convoys::{CommodityIndex, Event, EventContext, NewEvent};
-use crate::auth::Principal;
+use crate::app::auth::Principal;
+use crate::app::error::AppError;
+use crate::app::input::{
+    build_event_with, commodity_index, CommodityIndex, EventContext, NewEvent,
+};
+use crate::app::metrics::Metrics;
 use crate::db::{now_micros, write_tx, DbConn, Pool};
 use crate::domain::ledger::{self, Ledger};
-use crate::error::AppError;
-use crate::metrics::Metrics;
 use crate::store::convoys::{self as store, Codes, ConvoyState, Rewrite, StoredEvent};
 use crate::store::reference;
 use crate::store::{body_hash, resolve_id, tokens, Created};
+use crate::views::convoys::{event_out, Event};
 
 /// One event to record: who sends it, for which convoy, and the request body.
 #[derive(Debug, Clone)]
@@ -56,19 +58,13 @@ pub struct Applied {
     states: Vec<ConvoyState>,
 }
 
-impl Applied {
-    /// Call after the commit: remembers the convoys as written, and gives the answers.
-    pub fn committed(self, cache: &StateCache) -> Vec<EventAnswer> {
-        cache.put(self.states);
-        self.answers
-    }
-}
-
-/// Applies each write alone, in a savepoint of its own: the way back when a group
-/// cannot be applied as one (`failure` says why, if it failed rather than declined).
+/// Applies each write alone, as a group of one in a savepoint of its own: the way back
+/// when a group cannot be applied as one (`failure` says why, if it failed rather than
+/// declined). The same code judges every event, whatever the group's size.
 fn apply_each(
     c: &mut DbConn,
     writes: &[EventWrite],
+    cache: &StateCache,
     failure: Option<&AppError>,
 ) -> Vec<EventAnswer> {
     if let Some(e) = failure {
@@ -77,7 +73,24 @@ fn apply_each(
     writes
         .iter()
         .map(|w| {
-            c.transaction(|c| crate::api::convoys::record_event(c, &w.who, &w.convoy_id, &w.body))
+            let one = std::slice::from_ref(w);
+            let mut result = c.transaction(|c| apply_group(c, one, cache));
+            if matches!(result, Err(AppError::Conflict(_))) {
+                // Another writer stored the same id meanwhile: judged again, the event is
+                // now answered as a replay (or a conflict with its own message).
+                result = c.transaction(|c| apply_group(c, one, cache));
+            }
+            match result {
+                Ok(Some(mut applied)) => {
+                    // Not kept in the cache: the caller's transaction may still be undone.
+                    applied
+                        .answers
+                        .pop()
+                        .unwrap_or_else(|| Err(AppError::internal("a group of one gave no answer")))
+                }
+                Ok(None) => Err(AppError::internal("a group of one was declined")),
+                Err(e) => Err(e),
+            }
         })
         .collect()
 }
@@ -103,7 +116,7 @@ pub fn apply(
         Ok(Some(applied)) => Ok(applied),
         Err(e @ AppError::Unavailable(_)) => Err(e),
         other => Ok(Applied {
-            answers: apply_each(c, writes, other.as_ref().err()),
+            answers: apply_each(c, writes, cache, other.as_ref().err()),
             states: Vec::new(),
         }),
     }
@@ -328,7 +341,7 @@ fn apply_group(
             ))));
             continue;
         };
-        if !live.contains(&w.who.token_id) {
+        if w.who.has_token() && !live.contains(&w.who.token_id) {
             slots.push(Slot::Answered(AppError::Unauthorized(
                 "the bearer token is unknown or revoked; ask an admin for a valid token".into(),
             )));
@@ -396,7 +409,7 @@ fn apply_group(
         .map(|w| (w.who.token_id.clone(), w.who.name.clone()))
         .collect();
     if slots.iter().any(|s| matches!(s, Slot::Replay)) {
-        names.extend(token_names(c)?);
+        names.extend(tokens::names(c)?);
     }
     let stored_event = |w: &EventWrite, id: &str| -> Result<Event, AppError> {
         states
@@ -468,7 +481,7 @@ fn settle(
             }
             Err(e) => {
                 state.events = before;
-                results.push((*i, Err(store::ledger_refusal(&e, &new.id))));
+                results.push((*i, Err(ledger_refusal(&e, &new.id))));
             }
         }
     }
@@ -515,13 +528,23 @@ fn add(
     Ok(())
 }
 
+/// The answer when adding event `new_id` would make the convoy's ledger impossible.
+fn ledger_refusal(e: &ledger::LedgerError, new_id: &str) -> AppError {
+    let which = if e.event_id.to_string() == new_id {
+        "this event".to_string()
+    } else {
+        format!("it would make event {} impossible", e.event_id)
+    };
+    AppError::Unprocessable(format!("{} ({which}); nothing was recorded", e.message))
+}
+
 fn domain_events(
     events: &[StoredEvent],
     codes: &Codes,
 ) -> Result<Vec<ledger::LedgerEvent>, AppError> {
     events
         .iter()
-        .map(|e| store::domain_event(e, codes))
+        .map(|e| store::domain_event(e, codes).map_err(AppError::from))
         .collect()
 }
 
@@ -609,27 +632,37 @@ fn run(
     }
 }
 
-/// Applies one group in its own transaction (retried on deadlock), never panicking. The
-/// group is the whole transaction, so it needs no savepoint: if it fails as a whole, its
-/// events are applied one at a time in a new transaction.
+/// Runs `f` — writes that end in an [`Applied`] group of events — in a write
+/// transaction, and remembers the group's convoys once it has committed. A deadlock or
+/// serialization failure undoes the transaction whole (PostgreSQL, two writers taking the
+/// same convoys in another order): it is run again, up to three times in all.
+pub fn in_write_tx<T>(
+    c: &mut DbConn,
+    cache: &StateCache,
+    mut f: impl FnMut(&mut DbConn) -> Result<(T, Applied), AppError>,
+) -> Result<T, AppError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match write_tx(c, &mut f) {
+            Err(AppError::Unavailable(_)) if attempt < 3 => continue,
+            Err(e) => return Err(e),
+            Ok((value, applied)) => {
+                cache.put(applied.states);
+                return Ok(value);
+            }
+        }
+    }
+}
+
+/// Applies one group in its own transaction, never panicking.
 fn commit(pool: &Pool, cache: &StateCache, writes: &[EventWrite]) -> Vec<EventAnswer> {
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         let mut conn = pool.get()?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match write_tx(&mut conn, |c| apply_group(c, writes, cache)) {
-                Ok(Some(applied)) => return Ok(applied.committed(cache)),
-                Err(AppError::Unavailable(_)) if attempt < 3 => continue,
-                Err(e @ AppError::Unavailable(_)) => return Err(e),
-                other => {
-                    let failure = other.err();
-                    return write_tx(&mut conn, |c| {
-                        Ok::<_, AppError>(apply_each(c, writes, failure.as_ref()))
-                    });
-                }
-            }
-        }
+        in_write_tx(&mut conn, cache, |c| {
+            let mut applied = apply(c, writes, cache)?;
+            Ok((std::mem::take(&mut applied.answers), applied))
+        })
     }));
     let failed = |e: AppError| -> Vec<EventAnswer> {
         let unavailable = matches!(e, AppError::Unavailable(_));

@@ -1,0 +1,351 @@
+//! Convoys: create one (idempotent under its client id), read one, list them.
+
+use chrono::{Duration, NaiveDate, TimeZone};
+
+use crate::app::auth::{Principal, Role};
+use crate::app::error::AppError;
+use crate::app::input::{commodity_index, optional_note, parse_line, NewConvoy};
+use crate::app::validate::Checker;
+use crate::db::DbConn;
+use crate::domain::ledger::Status;
+use crate::store::convoys as store;
+use crate::store::{body_hash, reference, resolve_id, Created};
+use crate::views::convoys::{convoy_out, event_out, summary, Convoy, ConvoySummary, Event};
+use crate::views::name_of;
+
+/// Validates a new convoy for `who`; resolves its organization, route and manifest.
+pub fn build_convoy(
+    conn: &mut DbConn,
+    who: &Principal,
+    body: &NewConvoy,
+    id: String,
+) -> Result<store::NewConvoy, AppError> {
+    let mut check = Checker::new();
+    let organization = match (&body.organization, who.role, &who.organization_id) {
+        (Some(slug), _, _) => reference::find_organization(conn, slug)?.or_else(|| {
+            check.push(
+                "organization",
+                format!("organization {slug} does not exist"),
+            );
+            None
+        }),
+        (None, Role::Editor, Some(own)) => reference::find_organization(conn, own)?,
+        (None, _, _) => {
+            check.push(
+                "organization",
+                "give the organization slug that owns the convoy",
+            );
+            None
+        }
+    };
+    let reference_text = body.reference.trim();
+    if reference_text.is_empty() || reference_text.chars().count() > 64 {
+        check.push(
+            "reference",
+            "must be 1–64 characters, unique within the organization",
+        );
+    }
+    let route = reference::find_route(conn, &body.route)?;
+    if route.is_none() {
+        check.push("route", format!("route {} does not exist", body.route));
+    }
+    let departure = check.take(
+        "planned_departure",
+        crate::domain::time::parse_time(&body.planned_departure),
+    );
+    let arrival = match &body.expected_arrival {
+        Some(a) => check.take("expected_arrival", crate::domain::time::parse_time(a)),
+        None => match (departure, &route) {
+            (Some((at, offset)), Some(r)) => {
+                let minutes: i64 = r.stops.iter().map(|s| i64::from(s.leg_minutes)).sum();
+                Some((at + minutes * 60_000_000, offset))
+            }
+            _ => None,
+        },
+    };
+    if let (Some(d), Some(a)) = (departure, arrival) {
+        if a.0 < d.0 {
+            check.push("expected_arrival", "must not be before planned_departure");
+        }
+    }
+    if let Some(t) = body.trucks {
+        if !(1..=1000).contains(&t) {
+            check.push("trucks", "must be between 1 and 1000");
+        }
+    }
+    if body.manifest.is_empty() {
+        check.push(
+            "manifest",
+            "give at least one line: what the convoy is planned to carry",
+        );
+    }
+    let commodities = commodity_index(conn)?;
+    let mut manifest = Vec::new();
+    for (i, line) in body.manifest.iter().enumerate() {
+        let field = format!("manifest[{i}]");
+        if line.reason.is_some() {
+            check.push(
+                format!("{field}.reason"),
+                "manifest lines take no reason: they are the plan",
+            );
+        }
+        if body.manifest[..i]
+            .iter()
+            .any(|l| l.commodity == line.commodity)
+        {
+            check.push(
+                format!("{field}.commodity"),
+                format!(
+                    "{} appears twice; give one line per commodity",
+                    line.commodity
+                ),
+            );
+        }
+        if let Some(parsed) = parse_line(&mut check, &field, line, &commodities) {
+            if parsed.kg == 0 {
+                check.push(
+                    format!("{field}.tonnes"),
+                    "a planned quantity must be more than 0",
+                );
+            }
+            manifest.push(parsed);
+        }
+    }
+    let note = optional_note(&mut check, &body.note);
+    check.finish()?;
+    let (organization, route, departure, arrival) = match (organization, route, departure, arrival)
+    {
+        (Some(o), Some(r), Some(d), Some(a)) => (o, r, d, a),
+        _ => return Err(AppError::field("body", "invalid convoy")),
+    };
+    who.require_write_for(
+        &organization.id,
+        &format!("organization {}", organization.slug),
+    )?;
+    Ok(store::NewConvoy {
+        id,
+        organization_id: organization.id,
+        reference: reference_text.to_string(),
+        route_id: route.row.id,
+        trucks: body.trucks,
+        planned_departure: departure,
+        expected_arrival: arrival,
+        note,
+        manifest,
+        body_sha256: body_hash(body),
+        created_by: who.token_id.clone(),
+    })
+}
+
+/// Creates a convoy under its client id; a replay answers the stored convoy.
+#[tracing::instrument(skip_all, fields(convoy = ?body.id, reference = %body.reference))]
+pub fn create(
+    c: &mut DbConn,
+    who: &Principal,
+    body: &NewConvoy,
+) -> Result<Created<Convoy>, AppError> {
+    let id = resolve_id(body.id);
+    if let Some(done) = replay(c, &id, body)? {
+        return Ok(done);
+    }
+    let new = build_convoy(c, who, body, id)?;
+    let created = store::create_convoy(c, new)?;
+    let names = crate::store::tokens::names(c)?;
+    let detail = store::load_detail(c, &created.get().id)?;
+    Ok(created.map(|_| convoy_out(&detail, &names)))
+}
+
+/// Creates a convoy from a sync batch, where the client id is required.
+pub fn create_synced(
+    c: &mut DbConn,
+    who: &Principal,
+    body: &NewConvoy,
+) -> Result<Created<()>, AppError> {
+    let Some(id) = body.id else {
+        return Err(missing_sync_id());
+    };
+    let id = id.to_string();
+    if replay_of(c, &id, body)?.is_some() {
+        return Ok(Created::Replayed(()));
+    }
+    let new = build_convoy(c, who, body, id)?;
+    Ok(store::create_convoy(c, new)?.map(|_| ()))
+}
+
+/// Every item in a sync batch needs its client id.
+pub fn missing_sync_id() -> AppError {
+    AppError::field("id", "every item in a sync batch needs its client-chosen UUID id, so a resent batch is not counted twice")
+}
+
+/// The stored convoy under this id, if its body is the same; a 409 if it differs.
+fn replay_of(
+    c: &mut DbConn,
+    id: &str,
+    body: &NewConvoy,
+) -> Result<Option<store::ConvoyRow>, AppError> {
+    match store::find_convoy(c, id)? {
+        None => Ok(None),
+        Some(row) if row.body_sha256 == body_hash(body) => Ok(Some(row)),
+        Some(_) => Err(AppError::Conflict(format!(
+            "convoy {id} already exists with a different body; a retry must send exactly the same body, a new convoy needs a new id"
+        ))),
+    }
+}
+
+/// A create whose id is already stored is answered from the stored record before any
+/// validation that could have changed since (a replay must not fail).
+fn replay(c: &mut DbConn, id: &str, body: &NewConvoy) -> Result<Option<Created<Convoy>>, AppError> {
+    if replay_of(c, id, body)?.is_none() {
+        return Ok(None);
+    }
+    let names = crate::store::tokens::names(c)?;
+    Ok(Some(Created::Replayed(convoy_out(
+        &store::load_detail(c, id)?,
+        &names,
+    ))))
+}
+
+/// One convoy with its figures and events.
+pub fn get(c: &mut DbConn, id: &str) -> Result<Convoy, AppError> {
+    let names = crate::store::tokens::names(c)?;
+    Ok(convoy_out(&store::load_detail(c, id)?, &names))
+}
+
+/// A convoy's events in recording order, voided ones marked.
+pub fn events(c: &mut DbConn, id: &str) -> Result<Vec<Event>, AppError> {
+    let stored = store::list_events(c, id)?;
+    let codes = store::Codes::load(c)?;
+    let names = crate::store::tokens::names(c)?;
+    Ok(stored
+        .iter()
+        .map(|e| event_out(e, &codes, &names))
+        .collect())
+}
+
+/// What a convoy list is filtered by, as the client wrote it.
+#[derive(Debug, Default)]
+pub struct ListFilter {
+    pub organization: Option<String>,
+    pub route: Option<String>,
+    pub status: Option<String>,
+    pub due_from: Option<String>,
+    pub due_to: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// A page of convoy summaries.
+pub struct ConvoyList {
+    pub items: Vec<ConvoySummary>,
+    pub next_cursor: Option<String>,
+}
+
+/// Checks a list's filters before any query: status, dates, limit and cursor.
+pub fn check_filter(
+    tz: chrono_tz::Tz,
+    q: &ListFilter,
+) -> Result<(store::ConvoyFilter, i64), AppError> {
+    let limit = crate::app::validate::page_limit(q.limit)?;
+    if let Some(s) = &q.status {
+        const STATUSES: [Status; 7] = [
+            Status::Planned,
+            Status::InTransit,
+            Status::Held,
+            Status::Delivered,
+            Status::ShortDelivered,
+            Status::TurnedBack,
+            Status::Cancelled,
+        ];
+        if !STATUSES.iter().any(|st| st.as_str() == s) {
+            return Err(AppError::field("status", format!("{s:?} is not a status; use planned, in_transit, held, delivered, short_delivered, turned_back or cancelled")));
+        }
+    }
+    let due_from = q
+        .due_from
+        .as_deref()
+        .map(|d| parse_date("due_from", d))
+        .transpose()?
+        .map(|d| local_midnight(tz, d));
+    let due_to = q
+        .due_to
+        .as_deref()
+        .map(|d| parse_date("due_to", d))
+        .transpose()?
+        .map(|d| local_midnight(tz, d + Duration::days(1)));
+    let after = crate::app::validate::time_cursor(q.cursor.as_deref())?;
+    Ok((
+        store::ConvoyFilter {
+            status: q.status.clone(),
+            due_from,
+            due_to,
+            after,
+            ..Default::default()
+        },
+        limit,
+    ))
+}
+
+/// Convoys by expected arrival, filtered, one page.
+pub fn list(c: &mut DbConn, tz: chrono_tz::Tz, q: &ListFilter) -> Result<ConvoyList, AppError> {
+    let (mut filter, limit) = check_filter(tz, q)?;
+    if let Some(slug) = &q.organization {
+        filter.organization_id = Some(
+            reference::find_organization(c, slug)?
+                .ok_or_else(|| {
+                    AppError::field(
+                        "organization",
+                        format!("organization {slug} does not exist"),
+                    )
+                })?
+                .id,
+        );
+    }
+    if let Some(code) = &q.route {
+        filter.route_id = Some(
+            reference::find_route(c, code)?
+                .ok_or_else(|| AppError::field("route", format!("route {code} does not exist")))?
+                .row
+                .id,
+        );
+    }
+    let mut rows = store::list_convoys(c, &filter, limit)?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last()
+            .map(|r| format!("{}_{}", r.expected_arrival, r.id))
+    } else {
+        None
+    };
+    let names = reference::Names::load(c)?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            summary(
+                r,
+                &name_of(&names.organizations, &r.organization_id),
+                &name_of(&names.routes, &r.route_id),
+                &names.codes,
+            )
+        })
+        .collect();
+    Ok(ConvoyList { items, next_cursor })
+}
+
+/// Local midnight of a date in the deployment's zone, as UTC µs.
+pub fn local_midnight(tz: chrono_tz::Tz, date: NaiveDate) -> i64 {
+    let naive = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.timestamp_micros())
+        .unwrap_or_else(|| naive.and_utc().timestamp_micros())
+}
+
+/// A `YYYY-MM-DD` date in a query or body field.
+pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+        AppError::field(
+            field,
+            format!("{s:?} is not a date; write it as YYYY-MM-DD"),
+        )
+    })
+}

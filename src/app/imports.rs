@@ -1,0 +1,391 @@
+//! CSV import of events typed from paper forms, for `POST /api/v1/imports/events` and
+//! `aidflow import events FILE.csv`. The whole file is checked first; nothing is written
+//! unless every row is valid, and errors are listed by line and column.
+//!
+//! Columns (header row required, any order, names case-insensitive):
+//! `organization, convoy, event_id, kind, checkpoint, observed_at, commodity, tonnes,
+//! quantity, unit, reason, event_reason, note, corrects`. `convoy` is the convoy's
+//! reference (or id); `organization` may be left out by editors (their own). Rows that
+//! share an `event_id` — or, without one, the same convoy, kind, checkpoint, time,
+//! event_reason, note and corrects — are one event with one cargo line per row. An event
+//! without `event_id` gets an id derived from its content, so importing the same file
+//! twice counts nothing twice.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::app::auth::{Principal, Role};
+use crate::app::error::AppError;
+use crate::app::events::{self, EventWrite, StateCache};
+use crate::app::input::{DecimalText, LineInput, NewEvent};
+use crate::db::DbConn;
+use crate::domain::FieldError;
+use crate::store::convoys as store;
+use crate::store::reference;
+
+pub const COLUMNS: [&str; 14] = [
+    "organization",
+    "convoy",
+    "event_id",
+    "kind",
+    "checkpoint",
+    "observed_at",
+    "commodity",
+    "tonnes",
+    "quantity",
+    "unit",
+    "reason",
+    "event_reason",
+    "note",
+    "corrects",
+];
+
+/// Namespace for ids derived from row content (a fixed random UUID).
+const IMPORT_NAMESPACE: Uuid = Uuid::from_u128(0x3f0e_51c2_8a4d_4b6e_9c1a_7d2e_5f60_a1b2);
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportSummary {
+    /// Data rows read.
+    pub rows: usize,
+    /// Events they form.
+    pub events: usize,
+    pub created: usize,
+    /// Already recorded (the same file, or the same events, sent before).
+    pub replayed: usize,
+}
+
+struct Row {
+    line: u64,
+    cells: HashMap<&'static str, String>,
+}
+
+impl Row {
+    fn get(&self, column: &str) -> Option<&str> {
+        self.cells
+            .get(column)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+struct Group {
+    key: String,
+    rows: Vec<Row>,
+}
+
+fn at(line: u64, column: &str, message: impl Into<String>) -> FieldError {
+    FieldError::new(format!("line {line}, {column}"), message)
+}
+
+/// Reads the CSV into rows, checking the header.
+fn read_rows(bytes: &[u8]) -> Result<Vec<Row>, AppError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(bytes);
+    let headers = reader
+        .headers()
+        .map_err(|e| AppError::Malformed(format!("the CSV header cannot be read: {e}")))?
+        .clone();
+    let mut columns: Vec<&'static str> = Vec::new();
+    let mut errors = Vec::new();
+    for h in headers.iter() {
+        let name = h.to_ascii_lowercase();
+        match COLUMNS.iter().find(|c| **c == name) {
+            Some(c) => columns.push(c),
+            None => errors.push(at(
+                1,
+                h,
+                format!("unknown column; the columns are {}", COLUMNS.join(", ")),
+            )),
+        }
+    }
+    for required in ["convoy", "kind", "observed_at"] {
+        if !columns.contains(&required) {
+            errors.push(at(1, required, "this column is required"));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            AppError::invalid(vec![at(line, "row", format!("cannot be read: {e}"))])
+        })?;
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let cells = columns
+            .iter()
+            .zip(record.iter())
+            .map(|(c, v)| (*c, v.to_string()))
+            .collect();
+        rows.push(Row { line, cells });
+    }
+    if rows.is_empty() {
+        return Err(AppError::invalid(vec![at(
+            2,
+            "row",
+            "the file has a header but no rows",
+        )]));
+    }
+    Ok(rows)
+}
+
+/// Groups rows into events, in order of first appearance.
+fn group(rows: Vec<Row>) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for row in rows {
+        let key = match row.get("event_id") {
+            Some(id) => format!("id:{id}"),
+            None => [
+                "organization",
+                "convoy",
+                "kind",
+                "checkpoint",
+                "observed_at",
+                "event_reason",
+                "note",
+                "corrects",
+            ]
+            .iter()
+            .map(|c| row.get(c).unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\u{1f}"),
+        };
+        match groups.iter_mut().find(|g| g.key == key) {
+            Some(g) => g.rows.push(row),
+            None => groups.push(Group {
+                key,
+                rows: vec![row],
+            }),
+        }
+    }
+    groups
+}
+
+/// The event body a group of rows stands for, with its id.
+fn event_body(g: &Group, errors: &mut Vec<FieldError>) -> Option<NewEvent> {
+    let first = &g.rows[0];
+    let id = match first.get("event_id") {
+        Some(s) => match Uuid::parse_str(s) {
+            Ok(id) => id,
+            Err(_) => {
+                errors.push(at(first.line, "event_id", format!("{s:?} is not a UUID")));
+                return None;
+            }
+        },
+        None => {
+            let lines: Vec<String> = g
+                .rows
+                .iter()
+                .map(|r| {
+                    ["commodity", "tonnes", "quantity", "unit", "reason"]
+                        .iter()
+                        .map(|c| r.get(c).unwrap_or(""))
+                        .collect::<Vec<_>>()
+                        .join("\u{1f}")
+                })
+                .collect();
+            Uuid::new_v5(
+                &IMPORT_NAMESPACE,
+                format!("{}\u{1e}{}", g.key, lines.join("\u{1e}")).as_bytes(),
+            )
+        }
+    };
+    let corrects = match first.get("corrects") {
+        Some(s) => match Uuid::parse_str(s) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.push(at(first.line, "corrects", format!("{s:?} is not a UUID")));
+                return None;
+            }
+        },
+        None => None,
+    };
+    let cargo = g
+        .rows
+        .iter()
+        .filter(|r| r.get("commodity").is_some())
+        .map(|r| LineInput {
+            commodity: r.get("commodity").unwrap_or_default().to_string(),
+            tonnes: r.get("tonnes").map(|v| DecimalText(v.to_string())),
+            quantity: r.get("quantity").map(|v| DecimalText(v.to_string())),
+            unit: r.get("unit").map(str::to_string),
+            reason: r.get("reason").map(str::to_string),
+        })
+        .collect();
+    Some(NewEvent {
+        id: Some(id),
+        kind: first.get("kind").unwrap_or_default().to_string(),
+        checkpoint: first.get("checkpoint").map(str::to_string),
+        observed_at: first.get("observed_at").unwrap_or_default().to_string(),
+        cargo,
+        reason: first.get("event_reason").map(str::to_string),
+        note: first.get("note").map(str::to_string),
+        corrects,
+    })
+}
+
+fn find_convoy(c: &mut DbConn, who: &Principal, row: &Row) -> Result<store::ConvoyRow, FieldError> {
+    let convoy = row.get("convoy").unwrap_or_default();
+    let mut lookup = || -> Result<Option<store::ConvoyRow>, AppError> {
+        if let Ok(id) = Uuid::parse_str(convoy) {
+            return Ok(store::find_convoy(c, &id.to_string())?);
+        }
+        let org_id = match (row.get("organization"), who.role, &who.organization_id) {
+            (Some(slug), _, _) => match reference::find_organization(c, slug)? {
+                Some(o) => o.id,
+                None => {
+                    return Err(AppError::field(
+                        "organization",
+                        format!("organization {slug} does not exist"),
+                    ))
+                }
+            },
+            (None, Role::Editor, Some(own)) => own.clone(),
+            (None, _, _) => {
+                return Err(AppError::field(
+                    "organization",
+                    "give the organization slug, or the convoy's id in the convoy column",
+                ))
+            }
+        };
+        Ok(store::find_convoy_by_reference(c, &org_id, convoy)?)
+    };
+    match lookup() {
+        Ok(Some(row)) => Ok(row),
+        Ok(None) => Err(at(
+            row.line,
+            "convoy",
+            format!("no convoy {convoy} exists for this organization; create it first"),
+        )),
+        Err(AppError::Validation { errors, .. }) => {
+            let e = errors
+                .into_iter()
+                .next()
+                .unwrap_or_else(|| FieldError::new("convoy", "invalid"));
+            Err(at(row.line, &e.field, e.message))
+        }
+        Err(e) => Err(at(row.line, "convoy", e.to_string())),
+    }
+}
+
+/// Maps an error about one event to the lines and columns of its rows.
+fn locate(g: &Group, e: AppError) -> Vec<FieldError> {
+    let first = g.rows[0].line;
+    let cargo_rows: Vec<u64> = g
+        .rows
+        .iter()
+        .filter(|r| r.get("commodity").is_some())
+        .map(|r| r.line)
+        .collect();
+    match e {
+        AppError::Validation { errors, .. } => errors
+            .into_iter()
+            .map(|fe| {
+                if let Some(rest) = fe.field.strip_prefix("cargo[") {
+                    let (index, column) = rest.split_once(']').unwrap_or((rest, ""));
+                    let line = index
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| cargo_rows.get(i).copied())
+                        .unwrap_or(first);
+                    let column = column.trim_start_matches('.');
+                    at(
+                        line,
+                        if column.is_empty() {
+                            "commodity"
+                        } else {
+                            column
+                        },
+                        fe.message,
+                    )
+                } else if fe.field == "reason" {
+                    at(first, "event_reason", fe.message)
+                } else {
+                    at(first, &fe.field, fe.message)
+                }
+            })
+            .collect(),
+        other => vec![at(first, "event", other.to_string())],
+    }
+}
+
+/// Validates and records every event of the file in one transaction, or nothing. The
+/// events go through the one event write path as one group, so a file costs what a sync
+/// batch of the same events costs.
+#[tracing::instrument(skip_all, fields(token = %who.token_id, bytes = bytes.len()))]
+pub fn import_events(
+    c: &mut DbConn,
+    who: &Principal,
+    bytes: &[u8],
+    cache: &StateCache,
+) -> Result<ImportSummary, AppError> {
+    let rows = read_rows(bytes)?;
+    let row_count = rows.len();
+    let groups = group(rows);
+    let mut errors = Vec::new();
+    let mut prepared = Vec::new();
+    for g in &groups {
+        let convoy = find_convoy(c, who, &g.rows[0]);
+        let body = event_body(g, &mut errors);
+        match (convoy, body) {
+            (Ok(convoy), Some(body)) => prepared.push((g, convoy, body)),
+            (Err(e), _) => errors.push(e),
+            _ => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let events = prepared.len();
+    let writes: Vec<EventWrite> = prepared
+        .iter()
+        .map(|(_, convoy, body)| EventWrite {
+            who: who.clone(),
+            convoy_id: convoy.id.clone(),
+            body: body.clone(),
+        })
+        .collect();
+    events::in_write_tx(c, cache, |c| {
+        let mut applied = events::apply(c, &writes, cache)?;
+        let (mut created, mut replayed) = (0, 0);
+        let mut errors = Vec::new();
+        for ((g, _, body), answer) in prepared.iter().zip(std::mem::take(&mut applied.answers)) {
+            match answer {
+                Ok(crate::store::Created::New(_)) => created += 1,
+                Ok(crate::store::Created::Replayed(_)) => replayed += 1,
+                Err(AppError::Conflict(m)) if m.contains("different body") => errors.push(at(
+                    g.rows[0].line,
+                    "event_id",
+                    format!(
+                        "event {} was recorded before with other values",
+                        body.id.map(|i| i.to_string()).unwrap_or_default()
+                    ),
+                )),
+                Err(e) => errors.extend(locate(g, e)),
+            }
+        }
+        if errors.is_empty() {
+            Ok((
+                ImportSummary {
+                    rows: row_count,
+                    events,
+                    created,
+                    replayed,
+                },
+                applied,
+            ))
+        } else {
+            // Undoes the whole file: nothing of it is kept.
+            Err(AppError::Validation {
+                detail: format!("{} problem(s) in the file; nothing was imported — fix them and send the whole file again", errors.len()),
+                errors,
+            })
+        }
+    })
+}
