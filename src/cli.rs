@@ -127,7 +127,7 @@ pub enum TokenCommand {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Openapi = cli.command {
-        println!("{}", crate::api::openapi::document_json()?);
+        println!("{}", crate::startup::openapi_document()?);
         return Ok(());
     }
     let settings = Settings::load()?;
@@ -269,14 +269,14 @@ fn import_events(settings: &Settings, file: &std::path::Path) -> anyhow::Result<
             }
             Err(anyhow!("{detail}"))
         }
-        Err(e) => Err(anyhow!("{}: {e}", file.display())),
+        Err(e) => Err(anyhow::Error::from(e).context(format!("importing {}", file.display()))),
     }
 }
 
 fn demo(settings: &Settings) -> anyhow::Result<()> {
     let (state, first_token) = open_database(settings, true)?;
     let mut conn = state.pool.get().context("getting a database connection")?;
-    let lines = crate::app::demo::load(&mut conn).map_err(|e| anyhow!("loading the demo: {e}"))?;
+    let lines = crate::app::demo::load(&mut conn).context("loading the demo")?;
     eprintln!("aidflow: loaded the Lachin 2023 demo (figures from public sources; many are claims by parties to the conflict, see each convoy's note):");
     for l in &lines {
         eprintln!("  {l}");
@@ -378,7 +378,7 @@ fn evaluate_alerts(settings: &Settings, now: Option<&str>) -> anyhow::Result<()>
     let mut conn = state.pool.get().context("getting a database connection")?;
     let changes = crate::jobs::alerts::evaluate(&mut conn, now, state.tz, &thresholds)
         .map_err(|e| anyhow!("{e}"))?;
-    let names = crate::store::alerts::AlertNames::load(&mut conn)?;
+    let names = crate::store::reference::Names::load(&mut conn)?;
     for (verb, ids) in [("opened", &changes.opened), ("resolved", &changes.resolved)] {
         for id in ids {
             let row = crate::store::alerts::get_alert(&mut conn, id)?;

@@ -22,6 +22,11 @@ use crate::config::Settings;
 use crate::db::{self, DbConn};
 use crate::store::tokens;
 
+/// The OpenAPI document of the HTTP API this binary serves (`aidflow openapi`).
+pub fn openapi_document() -> anyhow::Result<String> {
+    api::openapi::document_json()
+}
+
 /// A built server, bound but not yet running.
 pub struct Application {
     port: u16,

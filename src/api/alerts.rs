@@ -10,8 +10,9 @@ use crate::app::error::AppError;
 use crate::app::state::AppState;
 use crate::db::now_micros;
 use crate::domain::alerts::Rule;
-use crate::store::alerts::{self as store, Alert, AlertFilter, AlertNames};
+use crate::store::alerts::{self as store, Alert, AlertFilter};
 use crate::store::reference;
+use crate::store::reference::Names;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/alerts", web::get().to(list))
@@ -113,7 +114,7 @@ pub async fn list(
             } else {
                 None
             };
-            let names = AlertNames::load(c)?;
+            let names = Names::load(c)?;
             let items = rows
                 .iter()
                 .map(|r| store::to_alert(c, r, &names))
@@ -135,7 +136,7 @@ pub async fn get(
     let alert = state
         .db(move |c| {
             let row = store::get_alert(c, &id)?;
-            let names = AlertNames::load(c)?;
+            let names = Names::load(c)?;
             Ok(store::to_alert(c, &row, &names)?)
         })
         .await?;
@@ -172,7 +173,7 @@ async fn act(
             } else {
                 store::acknowledge(c, &id, &by, note, now_micros())?
             };
-            let names = AlertNames::load(c)?;
+            let names = Names::load(c)?;
             Ok(store::to_alert(c, &row, &names)?)
         })
         .await?;

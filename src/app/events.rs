@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 
-use diesel::{Connection, RunQueryDsl};
+use diesel::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::app::auth::Principal;
@@ -143,21 +143,6 @@ pub struct Reference {
     routes: HashMap<String, (reference::Route, ledger::Route)>,
 }
 
-#[derive(diesel::QueryableByName)]
-struct Fingerprint {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    fingerprint: String,
-}
-
-const FINGERPRINT_SQL: &str = "SELECT \
-    CAST((SELECT COUNT(*) FROM checkpoints) AS TEXT) || ':' || \
-    CAST(COALESCE((SELECT MAX(updated_at) FROM checkpoints), 0) AS TEXT) || ':' || \
-    CAST((SELECT COUNT(*) FROM commodities) AS TEXT) || ':' || \
-    CAST(COALESCE((SELECT MAX(updated_at) FROM commodities), 0) AS TEXT) || ':' || \
-    CAST((SELECT COUNT(*) FROM routes) AS TEXT) || ':' || \
-    CAST(COALESCE((SELECT MAX(updated_at) FROM routes), 0) AS TEXT) || ':' || \
-    CAST((SELECT COUNT(*) FROM route_checkpoints) AS TEXT) AS fingerprint";
-
 #[derive(Default)]
 struct CacheInner {
     entries: HashMap<String, (u64, ConvoyState)>,
@@ -180,12 +165,7 @@ impl StateCache {
 
     /// The current reference data: the kept copy if its fingerprint still matches.
     fn reference(&self, c: &mut DbConn) -> Result<Arc<Reference>, AppError> {
-        let query = diesel::sql_query(FINGERPRINT_SQL);
-        let fingerprint = match c {
-            DbConn::Pg(pg) => query.get_result::<Fingerprint>(pg)?,
-            DbConn::Sqlite(lite) => query.get_result::<Fingerprint>(lite)?,
-        }
-        .fingerprint;
+        let fingerprint = crate::db::reference_fingerprint(c)?;
         let mut kept = self.reference.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(r) = kept.as_ref().filter(|r| r.fingerprint == fingerprint) {
             return Ok(r.clone());

@@ -138,6 +138,7 @@ fn read_rows(bytes: &[u8]) -> Result<Vec<Row>, AppError> {
 /// Groups rows into events, in order of first appearance.
 fn group(rows: Vec<Row>) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
+    let mut by_key: HashMap<String, usize> = HashMap::new();
     for row in rows {
         let key = match row.get("event_id") {
             Some(id) => format!("id:{id}"),
@@ -156,12 +157,15 @@ fn group(rows: Vec<Row>) -> Vec<Group> {
             .collect::<Vec<_>>()
             .join("\u{1f}"),
         };
-        match groups.iter_mut().find(|g| g.key == key) {
+        match by_key.get(&key).and_then(|&i| groups.get_mut(i)) {
             Some(g) => g.rows.push(row),
-            None => groups.push(Group {
-                key,
-                rows: vec![row],
-            }),
+            None => {
+                by_key.insert(key.clone(), groups.len());
+                groups.push(Group {
+                    key,
+                    rows: vec![row],
+                });
+            }
         }
     }
     groups
@@ -330,8 +334,24 @@ pub fn import_events(
     let groups = group(rows);
     let mut errors = Vec::new();
     let mut prepared = Vec::new();
+    // Most files are about a few convoys: each is looked up once.
+    let mut convoys: HashMap<(Option<String>, String), Result<store::ConvoyRow, FieldError>> =
+        HashMap::new();
     for g in &groups {
-        let convoy = find_convoy(c, who, &g.rows[0]);
+        let first = &g.rows[0];
+        let key = (
+            first.get("organization").map(str::to_string),
+            first.get("convoy").unwrap_or_default().to_string(),
+        );
+        let convoy = match convoys.get(&key) {
+            Some(Ok(row)) => Ok(row.clone()),
+            // A missing convoy is reported on each of its lines.
+            Some(Err(_)) | None => {
+                let found = find_convoy(c, who, first);
+                convoys.insert(key, found.clone());
+                found
+            }
+        };
         let body = event_body(g, &mut errors);
         match (convoy, body) {
             (Ok(convoy), Some(body)) => prepared.push((g, convoy, body)),

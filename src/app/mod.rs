@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod reference;
 pub mod requirements;
 pub mod seed;
+pub mod shortfalls;
 pub mod state;
 pub mod sync;
 pub mod validate;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -318,3 +318,44 @@ macro_rules! insert_many_rows {
     };
 }
 pub(crate) use insert_many_rows as insert_many;
+
+/// Loads a query's rows locked for update (`load_for_update!(conn, query)`, inside a
+/// function returning a diesel-convertible error). PostgreSQL takes row locks; SQLite has
+/// none and needs none, since its write transaction already excludes every other writer.
+macro_rules! load_for_update_rows {
+    ($conn:expr, $query:expr) => {
+        match &mut *$conn {
+            $crate::db::DbConn::Pg(c) => $query.for_update().load(c)?,
+            $crate::db::DbConn::Sqlite(c) => $query.load(c)?,
+        }
+    };
+}
+pub(crate) use load_for_update_rows as load_for_update;
+
+#[derive(diesel::QueryableByName)]
+struct Fingerprint {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    fingerprint: String,
+}
+
+/// Counts and latest `updated_at` of checkpoints, commodities, routes and their stops, in
+/// one short text: it changes whenever reference data does, so a copy kept in memory can
+/// be checked with one small query.
+const FINGERPRINT_SQL: &str = "SELECT \
+    CAST((SELECT COUNT(*) FROM checkpoints) AS TEXT) || ':' || \
+    CAST(COALESCE((SELECT MAX(updated_at) FROM checkpoints), 0) AS TEXT) || ':' || \
+    CAST((SELECT COUNT(*) FROM commodities) AS TEXT) || ':' || \
+    CAST(COALESCE((SELECT MAX(updated_at) FROM commodities), 0) AS TEXT) || ':' || \
+    CAST((SELECT COUNT(*) FROM routes) AS TEXT) || ':' || \
+    CAST(COALESCE((SELECT MAX(updated_at) FROM routes), 0) AS TEXT) || ':' || \
+    CAST((SELECT COUNT(*) FROM route_checkpoints) AS TEXT) AS fingerprint";
+
+/// The reference data's fingerprint (see [`FINGERPRINT_SQL`]).
+pub fn reference_fingerprint(conn: &mut DbConn) -> diesel::QueryResult<String> {
+    let query = diesel::sql_query(FINGERPRINT_SQL);
+    Ok(match conn {
+        DbConn::Pg(pg) => query.get_result::<Fingerprint>(pg)?,
+        DbConn::Sqlite(lite) => query.get_result::<Fingerprint>(lite)?,
+    }
+    .fingerprint)
+}

@@ -437,7 +437,7 @@ pub fn build(
 
     checkpoint_rows.sort_by(|a, b| a.checkpoint.cmp(&b.checkpoint));
 
-    let alert_names = crate::store::alerts::AlertNames::load(c)?;
+    let alert_names = crate::store::reference::Names::load(c)?;
     let mut alert_lines = Vec::new();
     for a in crate::store::alerts::opened_between(c, start, end)? {
         let in_scope = scope

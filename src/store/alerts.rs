@@ -8,9 +8,10 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::schema::{alerts, convoys, organizations, routes};
+use crate::db::schema::{alerts, convoys};
 use crate::db::{write_tx, DbConn};
 use crate::domain::alerts::Finding;
+use crate::store::reference::Names;
 use crate::store::webhooks::enqueue;
 use crate::store::StoreError;
 
@@ -66,31 +67,7 @@ pub struct Alert {
     pub resolve_note: Option<String>,
 }
 
-/// Names for ids, to show alerts.
-pub struct AlertNames {
-    routes: HashMap<String, (String, String)>,
-    orgs: HashMap<String, String>,
-}
-
-impl AlertNames {
-    pub fn load(conn: &mut DbConn) -> Result<AlertNames, StoreError> {
-        let routes: Vec<(String, String, String)> = routes::table
-            .select((routes::id, routes::code, routes::name))
-            .load(conn)?;
-        let orgs: Vec<(String, String)> = organizations::table
-            .select((organizations::id, organizations::slug))
-            .load(conn)?;
-        Ok(AlertNames {
-            routes: routes
-                .into_iter()
-                .map(|(id, code, name)| (id, (code, name)))
-                .collect(),
-            orgs: orgs.into_iter().collect(),
-        })
-    }
-}
-
-pub fn to_alert(conn: &mut DbConn, a: &AlertRow, names: &AlertNames) -> Result<Alert, StoreError> {
+pub fn to_alert(conn: &mut DbConn, a: &AlertRow, names: &Names) -> Result<Alert, StoreError> {
     let label = if a.subject_kind == "convoy" {
         convoys::table
             .find(&a.subject)
@@ -101,8 +78,8 @@ pub fn to_alert(conn: &mut DbConn, a: &AlertRow, names: &AlertNames) -> Result<A
     } else {
         a.route_id
             .as_ref()
-            .and_then(|id| names.routes.get(id))
-            .map(|r| r.1.clone())
+            .and_then(|id| names.route_names.get(id))
+            .cloned()
             .unwrap_or_else(|| a.subject.clone())
     };
     let t = crate::domain::time::rfc3339;
@@ -118,11 +95,11 @@ pub fn to_alert(conn: &mut DbConn, a: &AlertRow, names: &AlertNames) -> Result<A
             .route_id
             .as_ref()
             .and_then(|id| names.routes.get(id))
-            .map(|r| r.0.clone()),
+            .cloned(),
         organization: a
             .organization_id
             .as_ref()
-            .and_then(|id| names.orgs.get(id))
+            .and_then(|id| names.organizations.get(id))
             .cloned(),
         message: a.message.clone(),
         opened_at: t(a.opened_at),
@@ -137,7 +114,7 @@ pub fn to_alert(conn: &mut DbConn, a: &AlertRow, names: &AlertNames) -> Result<A
 }
 
 fn announce(conn: &mut DbConn, event_type: &str, a: &AlertRow) -> Result<(), StoreError> {
-    let names = AlertNames::load(conn)?;
+    let names = Names::load(conn)?;
     let alert = to_alert(conn, a, &names)?;
     let verb = if event_type == "alert.opened" {
         "opened"

@@ -13,7 +13,7 @@ use crate::db::schema::{
     convoy_figures, convoy_losses, convoys, deliveries, event_lines, events, manifest_lines,
     organizations, route_checkpoints, routes,
 };
-use crate::db::{from_micros, insert_many, now_micros, DbConn};
+use crate::db::{from_micros, insert_many, load_for_update, now_micros, DbConn};
 use crate::domain::ledger::{self, EventKind, Ledger, LedgerEvent, Reason};
 use crate::domain::quantity::Kg;
 pub use crate::store::reference::Codes;
@@ -219,10 +219,7 @@ pub fn lock_convoys(conn: &mut DbConn, convoy_ids: &[&str]) -> Result<Vec<Convoy
         let q = convoys::table
             .filter(convoys::id.eq_any(chunk))
             .order(convoys::id.asc());
-        rows.extend(match &mut *conn {
-            DbConn::Pg(c) => q.select(ConvoyRow::as_select()).for_update().load(c)?,
-            DbConn::Sqlite(c) => q.select(ConvoyRow::as_select()).load(c)?,
-        });
+        rows.extend(load_for_update!(conn, q.select(ConvoyRow::as_select())));
     }
     Ok(rows)
 }
@@ -613,6 +610,10 @@ pub fn write_convoys(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), Store
     rollups::apply(conn, &deltas)
 }
 
+/// The statement that sets the ledger columns of many convoys at once, with `{values}`
+/// standing for its rows.
+const UPDATE_CONVOYS_SQL: &str = include_str!("update_convoys.sql");
+
 /// Sets the ledger columns of many convoys (their rows after the change) in one statement.
 fn update_convoy_rows(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), StoreError> {
     for chunk in changes.chunks(500) {
@@ -641,25 +642,7 @@ fn update_convoy_rows(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), Stor
                 )
             })
             .collect();
-        let sql = format!(
-            "WITH v(id, status, last_checkpoint_id, last_seen_at, planned_kg, loaded_kg, \
-             delivered_kg, short_loaded_kg, denied_kg, lost_kg, rejected_kg, outstanding_kg, \
-             cancelled_kg, ledger_version, updated_at) AS (VALUES {}) \
-             UPDATE convoys SET status = CAST(v.status AS TEXT), \
-             last_checkpoint_id = CAST(v.last_checkpoint_id AS TEXT), \
-             last_seen_at = CAST(v.last_seen_at AS BIGINT), \
-             planned_kg = CAST(v.planned_kg AS BIGINT), loaded_kg = CAST(v.loaded_kg AS BIGINT), \
-             delivered_kg = CAST(v.delivered_kg AS BIGINT), \
-             short_loaded_kg = CAST(v.short_loaded_kg AS BIGINT), \
-             denied_kg = CAST(v.denied_kg AS BIGINT), lost_kg = CAST(v.lost_kg AS BIGINT), \
-             rejected_kg = CAST(v.rejected_kg AS BIGINT), \
-             outstanding_kg = CAST(v.outstanding_kg AS BIGINT), \
-             cancelled_kg = CAST(v.cancelled_kg AS BIGINT), \
-             ledger_version = CAST(v.ledger_version AS BIGINT), \
-             updated_at = CAST(v.updated_at AS BIGINT) \
-             FROM v WHERE convoys.id = v.id",
-            values.join(", ")
-        );
+        let sql = UPDATE_CONVOYS_SQL.replace("{values}", &values.join(", "));
         diesel::sql_query(sql).execute(conn)?;
     }
     Ok(())

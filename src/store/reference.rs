@@ -666,6 +666,8 @@ pub struct Names {
     pub organizations: HashMap<String, String>,
     /// Route id → code.
     pub routes: HashMap<String, String>,
+    /// Route id → name.
+    pub route_names: HashMap<String, String>,
     pub codes: Codes,
 }
 
@@ -674,12 +676,16 @@ impl Names {
         let organizations: Vec<(String, String)> = organizations::table
             .select((organizations::id, organizations::slug))
             .load(conn)?;
-        let routes: Vec<(String, String)> = routes::table
-            .select((routes::id, routes::code))
+        let routes: Vec<(String, String, String)> = routes::table
+            .select((routes::id, routes::code, routes::name))
             .load(conn)?;
         Ok(Names {
             organizations: organizations.into_iter().collect(),
-            routes: routes.into_iter().collect(),
+            route_names: routes
+                .iter()
+                .map(|(id, _, name)| (id.clone(), name.clone()))
+                .collect(),
+            routes: routes.into_iter().map(|(id, code, _)| (id, code)).collect(),
             codes: Codes::load(conn)?,
         })
     }
