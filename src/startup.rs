@@ -89,7 +89,7 @@ pub fn open_database(
             .build()
             .context("building the webhook HTTP client")?,
         writer: crate::app::events::Committer::start(
-            pool.clone(),
+            pool,
             metrics,
             match (settings.database.event_writers, backend) {
                 (0, crate::db::Backend::Postgres) => 3,

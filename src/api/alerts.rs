@@ -52,6 +52,7 @@ pub struct AlertNote {
 
 #[utoipa::path(get, path = "/api/v1/alerts", operation_id = "alerts_list", tag = "alerts", params(AlertParams),
     responses((status = 200, body = AlertPage)), security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     state: web::Data<AppState>,
     _who: Principal,
@@ -127,6 +128,7 @@ pub async fn list(
 
 #[utoipa::path(get, path = "/api/v1/alerts/{id}", operation_id = "alerts_get", tag = "alerts", params(("id" = String, Path)),
     responses((status = 200, body = Alert), (status = 404, description = "no such alert")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(id = %id))]
 pub async fn get(
     state: web::Data<AppState>,
     _who: Principal,
@@ -156,6 +158,7 @@ fn may_act(who: &Principal, row: &store::AlertRow) -> Result<(), AppError> {
     }
 }
 
+#[tracing::instrument(skip_all, fields(token = %who.token_id))]
 async fn act(
     state: web::Data<AppState>,
     who: Principal,
@@ -196,6 +199,7 @@ fn note_of(body: &web::Bytes) -> Result<Option<String>, AppError> {
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", operation_id = "alerts_acknowledge", tag = "alerts", params(("id" = String, Path)),
     request_body = AlertNote, responses((status = 200, body = Alert), (status = 403, description = "not your organization's alert"),
     (status = 409, description = "already resolved"), (status = 422, description = "a bad note body")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(id = %id, token = %who.token_id))]
 pub async fn acknowledge(
     state: web::Data<AppState>,
     who: Principal,
@@ -208,6 +212,7 @@ pub async fn acknowledge(
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", operation_id = "alerts_resolve", tag = "alerts", params(("id" = String, Path)),
     request_body = AlertNote, responses((status = 200, body = Alert), (status = 403, description = "not your organization's alert"),
     (status = 409, description = "already resolved"), (status = 422, description = "a bad note body")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(id = %id, token = %who.token_id))]
 pub async fn resolve(
     state: web::Data<AppState>,
     who: Principal,

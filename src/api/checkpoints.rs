@@ -27,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[utoipa::path(get, operation_id = "checkpoints_list", path = "/api/v1/checkpoints", tag = "reference data", params(ListParams),
     responses((status = 200, body = Page<Checkpoint>)), security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     state: web::Data<AppState>,
     _who: Principal,
@@ -44,6 +45,7 @@ pub async fn list(
     responses((status = 201, body = Checkpoint), (status = 200, description = "replayed create", body = Checkpoint),
     (status = 409, description = "same id with another body, or code taken"), (status = 422, description = "invalid fields")),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(token = %who.token_id))]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
@@ -61,6 +63,7 @@ pub async fn create(
 #[utoipa::path(get, operation_id = "checkpoints_get", path = "/api/v1/checkpoints/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Checkpoint), (status = 404, description = "no such checkpoint")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(key = %key))]
 pub async fn get(
     state: web::Data<AppState>,
     _who: Principal,
@@ -76,6 +79,7 @@ pub async fn get(
 #[utoipa::path(patch, operation_id = "checkpoints_update", path = "/api/v1/checkpoints/{key}", tag = "reference data", request_body = CheckpointChanges,
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Checkpoint)), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(key = %key, token = %who.token_id))]
 pub async fn update(
     state: web::Data<AppState>,
     who: Principal,
@@ -114,6 +118,7 @@ pub async fn update(
 #[utoipa::path(delete, operation_id = "checkpoints_delete", path = "/api/v1/checkpoints/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 204), (status = 409, description = "still on a route")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(key = %key, token = %who.token_id))]
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,

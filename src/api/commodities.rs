@@ -27,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[utoipa::path(get, operation_id = "commodities_list", path = "/api/v1/commodities", tag = "reference data", params(ListParams),
     responses((status = 200, body = Page<Commodity>)), security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     state: web::Data<AppState>,
     _who: Principal,
@@ -44,6 +45,7 @@ pub async fn list(
     responses((status = 201, body = Commodity), (status = 200, description = "replayed create", body = Commodity),
     (status = 409, description = "same id with another body, or code taken"), (status = 422, description = "invalid fields")),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(token = %who.token_id))]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
@@ -61,6 +63,7 @@ pub async fn create(
 #[utoipa::path(get, operation_id = "commodities_get", path = "/api/v1/commodities/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Commodity), (status = 404, description = "no such commodity")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(key = %key))]
 pub async fn get(
     state: web::Data<AppState>,
     _who: Principal,
@@ -76,6 +79,7 @@ pub async fn get(
 #[utoipa::path(patch, operation_id = "commodities_update", path = "/api/v1/commodities/{key}", tag = "reference data", request_body = CommodityChanges,
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Commodity), (status = 409, description = "density in use by recorded cargo")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(key = %key, token = %who.token_id))]
 pub async fn update(
     state: web::Data<AppState>,
     who: Principal,
@@ -107,6 +111,7 @@ pub async fn update(
 #[utoipa::path(delete, operation_id = "commodities_delete", path = "/api/v1/commodities/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 204), (status = 409, description = "still referenced")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(key = %key, token = %who.token_id))]
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,

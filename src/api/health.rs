@@ -31,6 +31,7 @@ pub struct Health {
 }
 
 #[utoipa::path(get, operation_id = "health_live", path = "/health/live", tag = "operations", responses((status = 200, body = Health)))]
+#[tracing::instrument(skip_all)]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(Health {
         status: "ok",
@@ -41,6 +42,7 @@ pub async fn live() -> HttpResponse {
 
 #[utoipa::path(get, operation_id = "health_ready", path = "/health/ready", tag = "operations",
     responses((status = 200, body = Health), (status = 503, description = "the database cannot be reached")))]
+#[tracing::instrument(skip_all)]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     state
         .db(|c| {
@@ -59,6 +61,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError>
 
 #[utoipa::path(get, operation_id = "health_metrics", path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+#[tracing::instrument(skip_all)]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let counts = state
         .db(|c| {
@@ -79,6 +82,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 
 /// Middleware: counts each request under its route pattern (`/api/v1/convoys/{id}`), not
 /// its raw path, so the number of series stays bounded.
+#[tracing::instrument(skip_all)]
 pub async fn track(
     req: ServiceRequest,
     next: Next<impl MessageBody>,

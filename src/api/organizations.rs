@@ -27,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[utoipa::path(get, operation_id = "organizations_list", path = "/api/v1/organizations", tag = "reference data", params(ListParams),
     responses((status = 200, body = Page<Organization>)), security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     state: web::Data<AppState>,
     _who: Principal,
@@ -44,6 +45,7 @@ pub async fn list(
     responses((status = 201, body = Organization), (status = 200, description = "replayed create", body = Organization),
     (status = 409, description = "same id with another body, or slug taken"), (status = 422, description = "invalid fields")),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(token = %who.token_id))]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
@@ -62,6 +64,7 @@ pub async fn create(
     params(("key" = String, Path, description = "slug or id")),
     responses((status = 200, body = Organization), (status = 404, description = "no such organization")),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(key = %key))]
 pub async fn get(
     state: web::Data<AppState>,
     _who: Principal,
@@ -77,6 +80,7 @@ pub async fn get(
 #[utoipa::path(patch, operation_id = "organizations_update", path = "/api/v1/organizations/{key}", tag = "reference data", request_body = OrganizationChanges,
     params(("key" = String, Path, description = "slug or id")),
     responses((status = 200, body = Organization)), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(key = %key, token = %who.token_id))]
 pub async fn update(
     state: web::Data<AppState>,
     who: Principal,
@@ -101,6 +105,7 @@ pub async fn update(
 #[utoipa::path(delete, operation_id = "organizations_delete", path = "/api/v1/organizations/{key}", tag = "reference data",
     params(("key" = String, Path, description = "slug or id")),
     responses((status = 204), (status = 409, description = "still referenced")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(key = %key, token = %who.token_id))]
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,

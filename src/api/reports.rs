@@ -104,6 +104,7 @@ pub struct ReportParams {
     responses((status = 200, description = "the report in the requested format; a snapshot carries X-Aidflow-Revision and X-Aidflow-Sha256"),
     (status = 404, description = "no such revision"), (status = 422, description = "bad week, format or filter")),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(week = %week))]
 pub async fn get(
     state: web::Data<AppState>,
     _who: Principal,
@@ -196,6 +197,7 @@ pub struct PublishedWeek {
 #[utoipa::path(get, path = "/api/v1/reports/weekly", operation_id = "reports_list", tag = "reports",
     responses((status = 200, description = "published weeks, newest first, with every revision and its hash", body = Vec<PublishedWeek>)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn list(state: web::Data<AppState>, _who: Principal) -> Result<HttpResponse, AppError> {
     let rows = state.db(|c| Ok(reports::list_snapshots(c)?)).await?;
     let mut weeks: Vec<PublishedWeek> = Vec::new();
@@ -232,6 +234,7 @@ pub async fn list(state: web::Data<AppState>, _who: Principal) -> Result<HttpRes
     params(("week" = String, Path, description = "ISO week, like 2023-W31")),
     responses((status = 201, description = "a new revision", body = Revision), (status = 200, description = "unchanged: the latest revision", body = Revision)),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(week = %week, token = %who.token_id))]
 pub async fn publish_now(
     state: web::Data<AppState>,
     who: Principal,

@@ -50,6 +50,7 @@ pub struct RequirementParams {
 
 #[utoipa::path(get, path = "/api/v1/requirements", operation_id = "requirements_list", tag = "reports", params(RequirementParams),
     responses((status = 200, body = Page<Requirement>)), security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     state: web::Data<AppState>,
     _who: Principal,

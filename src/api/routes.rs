@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[utoipa::path(get, operation_id = "routes_list", path = "/api/v1/routes", tag = "reference data", params(ListParams),
     responses((status = 200, body = Page<Route>)), security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn list(
     state: web::Data<AppState>,
     _who: Principal,
@@ -45,6 +46,7 @@ pub async fn list(
     responses((status = 201, body = Route), (status = 200, description = "replayed create", body = Route),
     (status = 409, description = "same id with another body, or code taken"), (status = 422, description = "invalid fields")),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(token = %who.token_id))]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
@@ -62,6 +64,7 @@ pub async fn create(
 #[utoipa::path(get, operation_id = "routes_get", path = "/api/v1/routes/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Route), (status = 404, description = "no such route")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(key = %key))]
 pub async fn get(
     state: web::Data<AppState>,
     _who: Principal,
@@ -78,6 +81,7 @@ pub async fn get(
     params(("key" = String, Path, description = "code or id")),
     responses((status = 200, body = Route), (status = 409, description = "checkpoints changed while convoys use the route")),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(key = %key, token = %who.token_id))]
 pub async fn update(
     state: web::Data<AppState>,
     who: Principal,
@@ -106,6 +110,7 @@ pub async fn update(
 #[utoipa::path(delete, operation_id = "routes_delete", path = "/api/v1/routes/{key}", tag = "reference data",
     params(("key" = String, Path, description = "code or id")),
     responses((status = 204), (status = 409, description = "still referenced")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(key = %key, token = %who.token_id))]
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,

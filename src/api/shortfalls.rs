@@ -33,6 +33,7 @@ pub struct ShortfallParams {
 
 #[utoipa::path(get, operation_id = "shortfalls_get", path = "/api/v1/shortfalls", tag = "shortfalls", params(ShortfallParams),
     responses((status = 200, body = ShortfallReport), (status = 422, description = "bad dates or grouping")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all)]
 pub async fn get(
     state: web::Data<AppState>,
     _who: Principal,

@@ -77,6 +77,7 @@ fn to_api(conn: &mut DbConn, t: tokens::Token, secret: Option<String>) -> Result
     responses((status = 201, description = "the new token, with its secret shown this once", body = Token),
     (status = 200, description = "replayed create: the stored token, without its secret", body = Token),
     (status = 422, description = "invalid fields")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(token = %who.token_id))]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
@@ -137,6 +138,7 @@ pub async fn create(
 
 #[utoipa::path(get, operation_id = "tokens_list", path = "/api/v1/tokens", tag = "tokens",
     responses((status = 200, description = "every token, without secrets", body = Vec<Token>)), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(token = %who.token_id))]
 pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let list = state
@@ -152,6 +154,7 @@ pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<HttpResp
 
 #[utoipa::path(get, operation_id = "tokens_get", path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 200, body = Token), (status = 404, description = "no such token")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(id = %id, token = %who.token_id))]
 pub async fn get(
     state: web::Data<AppState>,
     who: Principal,
@@ -171,6 +174,7 @@ pub async fn get(
 #[utoipa::path(delete, operation_id = "tokens_revoke", path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 200, description = "the revoked token; it stops working at once", body = Token),
     (status = 404, description = "no such token")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(id = %id, token = %who.token_id))]
 pub async fn revoke(
     state: web::Data<AppState>,
     who: Principal,

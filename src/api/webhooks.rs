@@ -70,6 +70,7 @@ fn to_api(c: &mut DbConn, w: WebhookRow) -> Result<Webhook, AppError> {
 #[utoipa::path(post, path = "/api/v1/webhooks", operation_id = "webhooks_create", tag = "alerts", request_body = NewWebhook,
     responses((status = 201, body = Webhook), (status = 200, description = "replayed create", body = Webhook), (status = 422, description = "invalid fields")),
     security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(token = %who.token_id))]
 pub async fn create(
     state: web::Data<AppState>,
     who: Principal,
@@ -154,6 +155,7 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/v1/webhooks", operation_id = "webhooks_list", tag = "alerts",
     responses((status = 200, description = "live webhooks (secrets never shown)", body = Vec<Webhook>)), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(token = %who.token_id))]
 pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let list = state
@@ -169,6 +171,7 @@ pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<HttpResp
 
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", operation_id = "webhooks_delete", tag = "alerts", params(("id" = String, Path)),
     responses((status = 204), (status = 404, description = "no such webhook")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(id = %id, token = %who.token_id))]
 pub async fn delete(
     state: web::Data<AppState>,
     who: Principal,
@@ -235,6 +238,7 @@ fn delivery_out(d: store::DeliveryRow, attempts: Vec<store::AttemptRow>) -> Deli
 
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", operation_id = "webhooks_deliveries", tag = "alerts", params(("id" = String, Path)),
     responses((status = 200, description = "the latest 500 deliveries with every attempt", body = Vec<Delivery>)), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(id = %id, token = %who.token_id))]
 pub async fn deliveries(
     state: web::Data<AppState>,
     who: Principal,
@@ -257,6 +261,7 @@ pub async fn deliveries(
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver", operation_id = "webhooks_redeliver", tag = "alerts",
     params(("id" = String, Path), ("delivery" = String, Path)),
     responses((status = 200, description = "due again now", body = Delivery), (status = 404, description = "no such delivery")), security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(token = %who.token_id))]
 pub async fn redeliver(
     state: web::Data<AppState>,
     who: Principal,

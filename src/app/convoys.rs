@@ -156,6 +156,7 @@ pub fn create(
 }
 
 /// Creates a convoy from a sync batch, where the client id is required.
+#[tracing::instrument(skip_all, fields(convoy = ?body.id, reference = %body.reference))]
 pub fn create_synced(
     c: &mut DbConn,
     who: &Principal,
@@ -206,12 +207,14 @@ fn replay(c: &mut DbConn, id: &str, body: &NewConvoy) -> Result<Option<Created<C
 }
 
 /// One convoy with its figures and events.
+#[tracing::instrument(skip(c))]
 pub fn get(c: &mut DbConn, id: &str) -> Result<Convoy, AppError> {
     let names = crate::store::tokens::names(c)?;
     Ok(convoy_out(&store::load_detail(c, id)?, &names))
 }
 
 /// A convoy's events in recording order, voided ones marked.
+#[tracing::instrument(skip(c))]
 pub fn events(c: &mut DbConn, id: &str) -> Result<Vec<Event>, AppError> {
     let stored = store::list_events(c, id)?;
     let codes = store::Codes::load(c)?;
@@ -286,6 +289,7 @@ pub fn check_filter(
 }
 
 /// Convoys by expected arrival, filtered, one page.
+#[tracing::instrument(skip(c, tz))]
 pub fn list(c: &mut DbConn, tz: chrono_tz::Tz, q: &ListFilter) -> Result<ConvoyList, AppError> {
     let (mut filter, limit) = check_filter(tz, q)?;
     if let Some(slug) = &q.organization {

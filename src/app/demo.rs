@@ -153,6 +153,7 @@ fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, AppError> {
 }
 
 /// Loads the scenario; returns one line per convoy describing where it stands.
+#[tracing::instrument(skip_all)]
 pub fn load(c: &mut DbConn) -> Result<Vec<String>, AppError> {
     let who = cli_principal();
     let cache = StateCache::new(0);

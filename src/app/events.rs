@@ -101,6 +101,7 @@ fn apply_each(
 /// the same event id twice in one group), it is undone and each event is applied alone in
 /// a savepoint of its own, so one bad event still never blocks the others. A deadlock or
 /// serialization failure is returned as is, for the caller to retry the transaction.
+#[tracing::instrument(skip_all, fields(events = writes.len()))]
 pub fn apply(
     c: &mut DbConn,
     writes: &[EventWrite],

@@ -124,6 +124,7 @@ fn build(
 }
 
 /// Validates and stores a requirement (idempotent under its id).
+#[tracing::instrument(skip_all, fields(token = %who.token_id, requirement = ?body.id, route = %body.route))]
 pub fn record(
     c: &mut DbConn,
     who: &Principal,
@@ -141,6 +142,7 @@ pub fn record(
 }
 
 /// One page of requirements, optionally of one route.
+#[tracing::instrument(skip(c))]
 pub fn list(
     c: &mut DbConn,
     route: Option<&str>,

@@ -66,6 +66,7 @@ fn is_empty(conn: &mut DbConn) -> anyhow::Result<bool> {
 
 /// Loads the seed if the database is empty; returns whether it did. Every record passes
 /// the same validation as the admin API.
+#[tracing::instrument(skip_all)]
 pub fn apply_if_empty(conn: &mut DbConn, settings: &SeedSettings) -> anyhow::Result<bool> {
     if !settings.enabled || !is_empty(conn)? {
         return Ok(false);

@@ -155,6 +155,7 @@ pub fn check(tz: chrono_tz::Tz, q: &Query) -> Result<Checked, AppError> {
 }
 
 /// The summary for `q`.
+#[tracing::instrument(skip(c, tz))]
 pub fn summary(c: &mut DbConn, tz: chrono_tz::Tz, q: &Query) -> Result<ShortfallReport, AppError> {
     let Checked { group_by, from, to } = check(tz, q)?;
     let organization_id = match &q.organization {

@@ -667,7 +667,7 @@ mod tests {
         let mut arrived = c.clone();
         arrived.status = Status::InTransit;
         assert!(fires(now, &arrived, Rule::ConvoyHeld));
-        let mut moving = c.clone();
+        let mut moving = c;
         moving.waiting = None;
         assert!(!fires(now, &moving, Rule::ConvoyHeld));
     }
@@ -760,7 +760,7 @@ mod tests {
         let mut idle = r.clone();
         idle.active_convoys = 0;
         assert!(!fires_at(&idle, late));
-        let mut unknown = r.clone();
+        let mut unknown = r;
         unknown.quiet_since = None;
         assert!(!fires_at(&unknown, late));
     }
@@ -1262,9 +1262,9 @@ mod tests {
                 prop_assert_eq!(f.subject_kind, f.rule.subject_kind());
                 prop_assert!(!f.message.is_empty());
             }
-            let mut rev_convoys = convoys.clone();
+            let mut rev_convoys = convoys;
             rev_convoys.reverse();
-            let mut rev_routes = routes.clone();
+            let mut rev_routes = routes;
             rev_routes.reverse();
             prop_assert_eq!(&first, &evaluate(now, &rev_convoys, &rev_routes, &t));
         }

@@ -1371,8 +1371,8 @@ mod tests {
                 S::TurnedBack,
                 Some(KORNIDZOR),
                 (
-                    f360.clone().denied(KORNIDZOR, 358_160),
-                    o360.clone().denied(KORNIDZOR, 1_840),
+                    f360.denied(KORNIDZOR, 358_160),
+                    o360.denied(KORNIDZOR, 1_840),
                 ),
                 Some(375),
             ),
@@ -1763,10 +1763,7 @@ mod tests {
                     .line(OIL, 0, Some(DeniedAtCheckpoint))],
                 S::ShortDelivered,
                 Some(HAKARI),
-                (
-                    f.clone().denied(HAKARI, 300_000),
-                    o.clone().denied(HAKARI, 1_840),
-                ),
+                (f.denied(HAKARI, 300_000), o.denied(HAKARI, 1_840)),
                 Some(200),
             ),
         ]

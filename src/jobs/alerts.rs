@@ -21,6 +21,7 @@ use crate::store::{reference, reports};
 const ACTIVE: [&str; 3] = ["planned", "in_transit", "held"];
 
 /// One evaluation pass at `now`.
+#[tracing::instrument(skip_all, fields(%now))]
 pub fn evaluate(
     c: &mut DbConn,
     now: DateTime<Utc>,

@@ -25,6 +25,7 @@ pub fn spawn(state: AppState) {
 }
 
 /// One pass of every job at `now`; failures are logged and retried on the next pass.
+#[tracing::instrument(skip_all, fields(%now))]
 pub async fn run_once(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
     let tz = state.tz;
     let schedule = match state.settings.publication() {
@@ -36,7 +37,7 @@ pub async fn run_once(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
     };
     match state.db(move |c| publish::tick(c, tz, now, schedule)).await {
         Ok(made) if !made.is_empty() => {
-            tracing::info!(revisions = ?made, "report publisher made new revisions")
+            tracing::info!(revisions = ?made, "report publisher made new revisions");
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "report publisher pass failed; it will run again"),
@@ -48,7 +49,7 @@ pub async fn run_once(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
                     opened = ch.opened.len(),
                     resolved = ch.resolved.len(),
                     "alerts changed"
-                )
+                );
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "alert evaluation failed; it will run again"),

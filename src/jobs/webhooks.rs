@@ -74,6 +74,7 @@ async fn send(client: &reqwest::Client, c: &Claimed, timeout: Duration) -> Outco
 }
 
 /// One pass at `now`: every due delivery is attempted once.
+#[tracing::instrument(skip_all, fields(%now))]
 pub async fn send_due(state: &AppState, now: DateTime<Utc>) -> Result<SendSummary, AppError> {
     let cfg = state.settings.webhooks.clone();
     let timeout = Duration::from_secs(cfg.timeout_seconds);

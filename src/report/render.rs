@@ -1925,7 +1925,7 @@ mod tests {
         let reparsed: Value = serde_json::from_str(&canonical).expect("valid JSON");
         assert_eq!(reparsed, v);
 
-        let mut none = r.clone();
+        let mut none = r;
         none.totals.coverage_percent = None;
         assert_eq!(to_json(&none)["totals"]["coverage_percent"], Value::Null);
     }
@@ -1995,7 +1995,7 @@ mod tests {
         assert!(ax.right_step * ax.above >= max_cumulative);
         assert_eq!(ax.below, 0);
         // Negative cumulative shortfall (over-delivery) extends both axes down.
-        let mut h = r.history.clone();
+        let mut h = r.history;
         h[0].cumulative_shortfall = -500_000;
         let ax = axes(&h);
         assert!(ax.below >= 1);

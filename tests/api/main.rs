@@ -1,4 +1,6 @@
 //! Black-box tests over HTTP: each runs against a real server on SQLite and on PostgreSQL.
+//! A failed step panics the test, so the helpers unwrap freely.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod helpers;
 

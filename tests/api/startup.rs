@@ -64,7 +64,7 @@ async fn first_serve_prints_an_admin_token_and_becomes_ready(backend: Backend) {
         {
             Ok(r) => break r.status().as_u16(),
             Err(_) if Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(100)).await
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Err(e) => panic!("never became ready: {e}"),
         }
