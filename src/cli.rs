@@ -293,7 +293,9 @@ fn demo(settings: &Settings) -> anyhow::Result<()> {
 }
 
 fn report(settings: &Settings, action: ReportCommand) -> anyhow::Result<()> {
-    use crate::api::reports::{parse_week, render_as, Format};
+    use crate::report::build::ScopeFilter;
+    use crate::report::fetch::{fetch, parse_week, Source};
+    use crate::report::format::Format;
     let (state, _) = open_database(settings, false)?;
     let mut conn = state.pool.get().context("getting a database connection")?;
     let tz = state.tz;
@@ -310,28 +312,31 @@ fn report(settings: &Settings, action: ReportCommand) -> anyhow::Result<()> {
             let format = Format::parse(&format).ok_or_else(|| {
                 anyhow!("--format {format:?} is not a format; use json, csv, hxl or html")
             })?;
-            let body = match revision {
-                Some(r) => {
-                    let snap = crate::store::reports::snapshot(&mut conn, &w.key(), r)?
-                        .ok_or_else(|| anyhow!("week {} has no published revision {r}", w.key()))?;
-                    if format == Format::Json {
-                        snap.body
-                    } else {
-                        let report: crate::report::model::WeeklyReport =
-                            serde_json::from_str(&snap.model)?;
-                        render_as(&report, format).1
-                    }
-                }
-                None => {
-                    let filter = crate::report::build::ScopeFilter {
-                        route,
-                        organization,
-                    };
-                    let report = crate::report::build::build(&mut conn, tz, w, &filter)
-                        .map_err(|e| anyhow!("{e}"))?;
-                    render_as(&report, format).1
-                }
+            let source = match revision {
+                // A revision covers the whole corridor: --route and --organization do not
+                // apply to it.
+                Some(r) => Source::Published(r),
+                None => Source::Live(ScopeFilter {
+                    route,
+                    organization,
+                }),
             };
+            let fetched = match fetch(&mut conn, tz, w, &source) {
+                Ok(Some(fetched)) => fetched,
+                // Only a published revision can be missing.
+                Ok(None) => {
+                    return Err(anyhow!(
+                        "week {} has no published revision {}",
+                        w.key(),
+                        revision.unwrap_or_default()
+                    ))
+                }
+                // The messages of before: a live report's error by its text alone, a
+                // snapshot read error with its cause (they differ only for internal errors).
+                Err(e) if revision.is_none() => return Err(anyhow!("{e}")),
+                Err(e) => return Err(e.into()),
+            };
+            let body = fetched.render(format)?.1;
             match out {
                 Some(path) => {
                     std::fs::write(&path, body)

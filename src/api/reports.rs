@@ -11,10 +11,10 @@ use crate::api::rfc3339;
 use crate::app::auth::Principal;
 use crate::app::error::AppError;
 use crate::app::state::AppState;
-use crate::domain::week::IsoWeek;
-use crate::report::build::{build, ScopeFilter};
-use crate::report::model::WeeklyReport;
-use crate::report::{publish, render};
+use crate::report::build::ScopeFilter;
+use crate::report::fetch::{fetch, parse_week, Source};
+use crate::report::format::Format;
+use crate::report::publish;
 use crate::store::reports;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -26,63 +26,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Csv,
-    Hxl,
-    Html,
-}
-
-impl Format {
-    pub fn parse(s: &str) -> Option<Format> {
-        match s {
-            "json" => Some(Format::Json),
-            "csv" => Some(Format::Csv),
-            "hxl" => Some(Format::Hxl),
-            "html" => Some(Format::Html),
-            _ => None,
-        }
+/// The format of a request: from `format=`, else from the Accept header, else JSON.
+fn negotiate(param: Option<&str>, req: &HttpRequest) -> Result<Format, AppError> {
+    if let Some(p) = param {
+        return Format::parse(p).ok_or_else(|| {
+            AppError::field(
+                "format",
+                format!("{p:?} is not a format; use json, csv, hxl or html"),
+            )
+        });
     }
-
-    /// From `format=`, else from the Accept header, else JSON.
-    fn negotiate(param: Option<&str>, req: &HttpRequest) -> Result<Format, AppError> {
-        if let Some(p) = param {
-            return Format::parse(p).ok_or_else(|| {
-                AppError::field(
-                    "format",
-                    format!("{p:?} is not a format; use json, csv, hxl or html"),
-                )
-            });
-        }
-        let accept = req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        Ok(if accept.contains("text/html") {
-            Format::Html
-        } else if accept.contains("text/csv") {
-            Format::Csv
-        } else {
-            Format::Json
-        })
-    }
-}
-
-/// Renders a report in a format: (content type, body).
-pub fn render_as(report: &WeeklyReport, format: Format) -> (&'static str, String) {
-    match format {
-        Format::Json => ("application/json", render::to_json(report).to_string()),
-        Format::Csv => ("text/csv; charset=utf-8", render::to_csv(report)),
-        Format::Hxl => ("text/csv; charset=utf-8", render::to_hxl_csv(report)),
-        Format::Html => ("text/html; charset=utf-8", render::to_html(report)),
-    }
-}
-
-pub fn parse_week(s: &str) -> Result<IsoWeek, AppError> {
-    IsoWeek::parse(s).map_err(|e| AppError::field("week", e.to_string()))
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    Ok(if accept.contains("text/html") {
+        Format::Html
+    } else if accept.contains("text/csv") {
+        Format::Csv
+    } else {
+        Format::Json
+    })
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -104,7 +70,6 @@ pub struct ReportParams {
     responses((status = 200, description = "the report in the requested format; a snapshot carries X-Aidflow-Revision and X-Aidflow-Sha256"),
     (status = 404, description = "no such revision"), (status = 422, description = "bad week, format or filter")),
     security(("bearer" = [])))]
-#[tracing::instrument(skip_all, fields(week = %week))]
 pub async fn get(
     state: web::Data<AppState>,
     _who: Principal,
@@ -114,62 +79,51 @@ pub async fn get(
 ) -> Result<HttpResponse, AppError> {
     let q = q.0;
     let w = parse_week(&week)?;
-    let format = Format::negotiate(q.format.as_deref(), &req)?;
+    let format = negotiate(q.format.as_deref(), &req)?;
     let filename = format!(
         "aidflow-{}{}.{}",
         w.key(),
         q.revision.map(|r| format!("-r{r}")).unwrap_or_default(),
-        match format {
-            Format::Json => "json",
-            Format::Csv => "csv",
-            Format::Hxl => "hxl.csv",
-            Format::Html => "html",
-        }
+        format.extension()
     );
-    if let Some(revision) = q.revision {
-        if q.route.is_some() || q.organization.is_some() {
-            return Err(AppError::field(
-                "revision",
-                "a published revision covers the whole corridor; drop route and organization",
-            ));
+    let source = match q.revision {
+        Some(revision) => {
+            if q.route.is_some() || q.organization.is_some() {
+                return Err(AppError::field(
+                    "revision",
+                    "a published revision covers the whole corridor; drop route and organization",
+                ));
+            }
+            Source::Published(revision)
         }
-        let key = w.key();
-        let snap = state
-            .db(move |c| Ok(reports::snapshot(c, &key, revision)?))
-            .await?
-            .ok_or_else(|| {
-                AppError::NotFound(format!(
-                    "week {} has no published revision {revision}; see GET /api/v1/reports/weekly",
-                    w.key()
-                ))
-            })?;
-        let (content_type, body) = if format == Format::Json {
-            // The stored canonical bytes, so the published SHA-256 can be checked.
-            ("application/json", snap.body.clone())
-        } else {
-            let report: WeeklyReport =
-                serde_json::from_str(&snap.model).map_err(|e| AppError::Internal(e.into()))?;
-            render_as(&report, format)
-        };
-        return Ok(HttpResponse::Ok()
-            .content_type(content_type)
-            .insert_header(("X-Aidflow-Revision", snap.revision.to_string()))
-            .insert_header(("X-Aidflow-Sha256", snap.sha256))
-            .insert_header((
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{filename}\""),
-            ))
-            .body(body));
-    }
-    let tz = state.tz;
-    let filter = ScopeFilter {
-        route: q.route,
-        organization: q.organization,
+        None => Source::Live(ScopeFilter {
+            route: q.route,
+            organization: q.organization,
+        }),
     };
-    let report = state.db(move |c| build(c, tz, w, &filter)).await?;
-    let (content_type, body) = render_as(&report, format);
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
+    let tz = state.tz;
+    let fetched = state
+        .db(move |c| fetch(c, tz, w, &source))
+        .await?
+        // Only a published revision can be missing.
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "week {} has no published revision {}; see GET /api/v1/reports/weekly",
+                w.key(),
+                q.revision.unwrap_or_default()
+            ))
+        })?;
+    let (content_type, body) = fetched
+        .render(format)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let mut response = HttpResponse::Ok();
+    response.content_type(content_type);
+    if let Some((revision, sha256)) = fetched.revision() {
+        response
+            .insert_header(("X-Aidflow-Revision", revision.to_string()))
+            .insert_header(("X-Aidflow-Sha256", sha256.to_string()));
+    }
+    Ok(response
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("inline; filename=\"{filename}\""),
@@ -197,7 +151,6 @@ pub struct PublishedWeek {
 #[utoipa::path(get, path = "/api/v1/reports/weekly", operation_id = "reports_list", tag = "reports",
     responses((status = 200, description = "published weeks, newest first, with every revision and its hash", body = Vec<PublishedWeek>)),
     security(("bearer" = [])))]
-#[tracing::instrument(skip_all)]
 pub async fn list(state: web::Data<AppState>, _who: Principal) -> Result<HttpResponse, AppError> {
     let rows = state.db(|c| Ok(reports::list_snapshots(c)?)).await?;
     let mut weeks: Vec<PublishedWeek> = Vec::new();
@@ -234,7 +187,6 @@ pub async fn list(state: web::Data<AppState>, _who: Principal) -> Result<HttpRes
     params(("week" = String, Path, description = "ISO week, like 2023-W31")),
     responses((status = 201, description = "a new revision", body = Revision), (status = 200, description = "unchanged: the latest revision", body = Revision)),
     security(("bearer" = [])))]
-#[tracing::instrument(skip_all, fields(week = %week, token = %who.token_id))]
 pub async fn publish_now(
     state: web::Data<AppState>,
     who: Principal,

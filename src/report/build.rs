@@ -1,5 +1,8 @@
 //! Assembles a weekly report from the rollups (a few rows per week), the week's own
 //! convoys and the requirements — never by replaying the ledger.
+//!
+//! [`build`] reads as the list of its steps; each step is a small function below, in
+//! the order the report is put together (which is also the order of its queries).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,8 +15,8 @@ use crate::db::{from_micros, DbConn};
 use crate::domain::quantity::Kg;
 use crate::domain::week::{self, IsoWeek};
 use crate::report::model::{
-    Breakdown, CheckpointBreakdown, ConvoyLine, Cumulative, HistoryWeek, ReasonKg, Scope,
-    WeekFigures, WeeklyReport,
+    AlertLine, Breakdown, CheckpointBreakdown, ConvoyLine, Cumulative, HistoryWeek, ReasonKg,
+    Scope, WeekFigures, WeeklyReport,
 };
 use crate::report::render;
 use crate::store::convoys::{self as convoys_store, Codes, ConvoyFilter, ConvoyRow};
@@ -149,6 +152,76 @@ pub fn build(
     filter: &ScopeFilter,
 ) -> Result<WeeklyReport, AppError> {
     let names = Names::load(c)?;
+    let scope = resolve_scope(c, filter)?;
+    let reqs = requirements_in_scope(c, &scope)?;
+    let history_weeks = w.last_n(HISTORY_WEEKS);
+    let sums = RollupSums::load(c, w, &history_weeks, &scope)?;
+
+    // Figures and breakdowns of the week.
+    let totals = week_figures(&reqs, w, &sums.totals);
+    let by_route = route_breakdown(&names, &reqs, w, &sums.by_route);
+    let by_organization = organization_breakdown(&names, &sums.by_organization);
+    let by_commodity = commodity_breakdown(&names, &reqs, w, &sums.by_commodity);
+
+    // Cumulative figures since tracking began, and the chart's history.
+    let since = tracking_since(c, w, &reqs, &scope)?;
+    let (history, running) =
+        chart_history(c, w, &history_weeks, &reqs, &scope, &sums.per_week, since)?;
+    let cumulative = cumulative_figures(&reqs, w, since, &running);
+
+    // The week's convoys, where their cargo stopped, and what is stalled.
+    let (start, end) = w.bounds(tz);
+    let (start, end) = (start.timestamp_micros(), end.timestamp_micros());
+    let week_convoys = convoys_due(c, &scope, start, end)?;
+    let stalled_rows = stalled_convoys(c, &scope, end)?;
+    let codes = Codes::load(c)?;
+    let convoys: Vec<ConvoyLine> = week_convoys
+        .iter()
+        .take(MAX_LISTED as usize)
+        .map(|r| convoy_line(&names, &codes, tz, r))
+        .collect();
+    let stalled: Vec<ConvoyLine> = stalled_rows
+        .iter()
+        .map(|r| convoy_line(&names, &codes, tz, r))
+        .collect();
+    let by_checkpoint = checkpoint_breakdown(c, &names, &week_convoys)?;
+
+    let alerts = alert_lines(c, &scope, tz, start, end)?;
+
+    let summary = render::summarize(
+        w.week(),
+        route_label_of(&names, filter, &week_convoys).as_deref(),
+        totals.planned,
+        totals.delivered,
+        &held_groups(&codes, tz, &week_convoys),
+    );
+
+    Ok(WeeklyReport {
+        week: w.key(),
+        timezone: tz.name().to_string(),
+        starts: w.monday(),
+        ends: w.sunday(),
+        scope: Scope {
+            route: filter.route.clone(),
+            organization: filter.organization.clone(),
+        },
+        totals,
+        cumulative,
+        by_commodity,
+        by_organization,
+        by_route,
+        by_checkpoint,
+        convoys,
+        stalled,
+        alerts,
+        history,
+        summary,
+    })
+}
+
+/// The ids of the client's route code and organization slug; one that does not exist
+/// is a field error, so the client learns which filter to correct.
+fn resolve_scope(c: &mut DbConn, filter: &ScopeFilter) -> Result<reports::Scope, AppError> {
     let mut scope = reports::Scope::default();
     if let Some(code) = &filter.route {
         scope.route_id = Some(
@@ -170,40 +243,77 @@ pub fn build(
                 .id,
         );
     }
-    // Requirements are per route, not per organization.
-    let reqs: Vec<RequirementRow> = if scope.organization_id.is_some() {
+    Ok(scope)
+}
+
+/// The requirements that apply to the scope. Requirements are per route, not per
+/// organization, so a report of one organization has none.
+fn requirements_in_scope(
+    c: &mut DbConn,
+    scope: &reports::Scope,
+) -> Result<Vec<RequirementRow>, AppError> {
+    Ok(if scope.organization_id.is_some() {
         Vec::new()
     } else {
         reports::list_requirements(c, scope.route_id.as_deref(), None, 100_000)?
-    };
-    let history_weeks = w.last_n(HISTORY_WEEKS);
-    let keys: Vec<String> = history_weeks.iter().map(|h| h.key()).collect();
-    let rows = reports::rollup_rows(c, &keys, &scope)?;
-    let this_week = w.key();
+    })
+}
 
-    // Totals and breakdowns of the week.
-    let mut totals = Sums::default();
-    let mut by_route: BTreeMap<String, Sums> = BTreeMap::new();
-    let mut by_org: BTreeMap<String, Sums> = BTreeMap::new();
-    let mut by_commodity: BTreeMap<String, Sums> = BTreeMap::new();
-    let mut per_week: BTreeMap<String, Sums> = BTreeMap::new();
-    for (k, s) in &rows {
-        per_week.entry(k.week.clone()).or_default().add(s, 1);
-        if k.week == this_week {
-            totals.add(s, 1);
-            by_route.entry(k.route_id.clone()).or_default().add(s, 1);
-            by_org
-                .entry(k.organization_id.clone())
-                .or_default()
-                .add(s, 1);
-            by_commodity
-                .entry(k.commodity_id.clone())
-                .or_default()
-                .add(s, 1);
+/// The rollups of the history weeks, added up once for every figure drawn from them.
+struct RollupSums {
+    /// The report week, all of the scope.
+    totals: Sums,
+    /// The report week, per route, organization and commodity id.
+    by_route: BTreeMap<String, Sums>,
+    by_organization: BTreeMap<String, Sums>,
+    by_commodity: BTreeMap<String, Sums>,
+    /// Every history week (the report week included), by week key.
+    per_week: BTreeMap<String, Sums>,
+}
+
+impl RollupSums {
+    fn load(
+        c: &mut DbConn,
+        w: IsoWeek,
+        history_weeks: &[IsoWeek],
+        scope: &reports::Scope,
+    ) -> Result<RollupSums, AppError> {
+        let keys: Vec<String> = history_weeks.iter().map(|h| h.key()).collect();
+        let rows = reports::rollup_rows(c, &keys, scope)?;
+        let this_week = w.key();
+        let mut sums = RollupSums {
+            totals: Sums::default(),
+            by_route: BTreeMap::new(),
+            by_organization: BTreeMap::new(),
+            by_commodity: BTreeMap::new(),
+            per_week: BTreeMap::new(),
+        };
+        for (k, s) in &rows {
+            sums.per_week.entry(k.week.clone()).or_default().add(s, 1);
+            if k.week == this_week {
+                sums.totals.add(s, 1);
+                sums.by_route
+                    .entry(k.route_id.clone())
+                    .or_default()
+                    .add(s, 1);
+                sums.by_organization
+                    .entry(k.organization_id.clone())
+                    .or_default()
+                    .add(s, 1);
+                sums.by_commodity
+                    .entry(k.commodity_id.clone())
+                    .or_default()
+                    .add(s, 1);
+            }
         }
+        Ok(sums)
     }
-    let requirement = week_requirement(&reqs, w, None, None);
-    let figures = WeekFigures {
+}
+
+/// The headline figures of the week: its rollup totals against the requirement.
+fn week_figures(reqs: &[RequirementRow], w: IsoWeek, totals: &Sums) -> WeekFigures {
+    let requirement = week_requirement(reqs, w, None, None);
+    WeekFigures {
         requirement,
         planned: totals.planned_kg,
         delivered: totals.delivered_kg,
@@ -217,8 +327,12 @@ pub fn build(
         rejected: totals.rejected_kg,
         outstanding: totals.outstanding_kg,
         cancelled: totals.cancelled_kg,
-    };
-    let breakdown = |key: String, name: String, requirement: Option<Kg>, s: &Sums| Breakdown {
+    }
+}
+
+/// One line of a breakdown from the sums of its key.
+fn breakdown(key: String, name: String, requirement: Option<Kg>, s: &Sums) -> Breakdown {
+    Breakdown {
         key,
         name,
         requirement,
@@ -228,15 +342,24 @@ pub fn build(
         shortfall: s.planned_kg - s.delivered_kg,
         denied: s.denied_kg,
         lost: s.lost_kg,
-    };
-    let mut route_rows: Vec<Breakdown> = by_route
+    }
+}
+
+/// The week by route, sorted by code, each with its requirement.
+fn route_breakdown(
+    names: &Names,
+    reqs: &[RequirementRow],
+    w: IsoWeek,
+    by_route: &BTreeMap<String, Sums>,
+) -> Vec<Breakdown> {
+    let mut rows: Vec<Breakdown> = by_route
         .iter()
         .map(|(id, s)| {
             let (code, name, _, _) = names.routes.get(id).cloned().unwrap_or_default();
             breakdown(
                 code,
                 name,
-                Some(week_requirement(&reqs, w, Some(id), None)),
+                Some(week_requirement(reqs, w, Some(id), None)),
                 s,
             )
         })
@@ -249,150 +372,218 @@ pub fn build(
         .collect();
     required_routes.dedup();
     for id in required_routes {
-        let need = week_requirement(&reqs, w, Some(id), None);
+        let need = week_requirement(reqs, w, Some(id), None);
         if need > 0 && !by_route.contains_key(id) {
             let (code, name, _, _) = names.routes.get(id).cloned().unwrap_or_default();
-            route_rows.push(breakdown(code, name, Some(need), &Sums::default()));
+            rows.push(breakdown(code, name, Some(need), &Sums::default()));
         }
     }
-    route_rows.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut org_rows: Vec<Breakdown> = by_org
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    rows
+}
+
+/// The week by organization, sorted by slug; organizations have no requirement.
+fn organization_breakdown(names: &Names, by_org: &BTreeMap<String, Sums>) -> Vec<Breakdown> {
+    let mut rows: Vec<Breakdown> = by_org
         .iter()
         .map(|(id, s)| {
             let (slug, name) = names.orgs.get(id).cloned().unwrap_or_default();
             breakdown(slug, name, None, s)
         })
         .collect();
-    let mut commodity_rows: Vec<Breakdown> = by_commodity
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    rows
+}
+
+/// The week by commodity, sorted by code; a commodity has a requirement only where one
+/// is defined for it.
+fn commodity_breakdown(
+    names: &Names,
+    reqs: &[RequirementRow],
+    w: IsoWeek,
+    by_commodity: &BTreeMap<String, Sums>,
+) -> Vec<Breakdown> {
+    let mut rows: Vec<Breakdown> = by_commodity
         .iter()
         .map(|(id, s)| {
             let (code, name) = names.commodities.get(id).cloned().unwrap_or_default();
             let need = reqs
                 .iter()
                 .any(|r| r.commodity_id.as_deref() == Some(id))
-                .then(|| week_requirement(&reqs, w, None, Some(id)));
+                .then(|| week_requirement(reqs, w, None, Some(id)));
             breakdown(code, name, need, s)
         })
         .collect();
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    rows
+}
 
-    org_rows.sort_by(|a, b| a.key.cmp(&b.key));
-    commodity_rows.sort_by(|a, b| a.key.cmp(&b.key));
-
-    // Cumulative figures since tracking began, and the chart's history.
+/// When tracking began: the first requirement or the first week with data, if that is
+/// not after this week.
+fn tracking_since(
+    c: &mut DbConn,
+    w: IsoWeek,
+    reqs: &[RequirementRow],
+    scope: &reports::Scope,
+) -> Result<Option<NaiveDate>, AppError> {
     let first_req = reqs
         .iter()
         .filter(|r| r.commodity_id.is_none())
         .filter_map(|r| date(&r.from_date))
         .min();
-    let first_rollup = reports::first_week(c, &scope)?
+    let first_rollup = reports::first_week(c, scope)?
         .and_then(|k| IsoWeek::parse(&k).ok())
         .map(IsoWeek::monday);
-    // Tracking began at the first requirement or the first week with data, if that is
-    // not after this week.
-    let since = [first_req, first_rollup]
+    Ok([first_req, first_rollup]
         .into_iter()
         .flatten()
         .min()
-        .filter(|d| *d <= w.sunday());
+        .filter(|d| *d <= w.sunday()))
+}
+
+/// The chart's weeks, and the running sums of everything up to the end of the last of
+/// them (the report week), which the cumulative figures are drawn from.
+fn chart_history(
+    c: &mut DbConn,
+    w: IsoWeek,
+    history_weeks: &[IsoWeek],
+    reqs: &[RequirementRow],
+    scope: &reports::Scope,
+    per_week: &BTreeMap<String, Sums>,
+    since: Option<NaiveDate>,
+) -> Result<(Vec<HistoryWeek>, Sums), AppError> {
     let oldest = history_weeks.first().copied().unwrap_or(w);
-    let mut running = reports::sums_before(c, &oldest.key(), &scope)?;
+    let mut running = reports::sums_before(c, &oldest.key(), scope)?;
     let mut history = Vec::with_capacity(history_weeks.len());
-    for h in &history_weeks {
+    for h in history_weeks {
         if let Some(s) = per_week.get(&h.key()) {
             running.add(s, 1);
         }
         let s = per_week.get(&h.key()).cloned().unwrap_or_default();
         let cum_req = since
-            .map(|start| range_requirement(&reqs, start, h.sunday()))
+            .map(|start| range_requirement(reqs, start, h.sunday()))
             .unwrap_or(0);
         history.push(HistoryWeek {
             week: h.key(),
-            requirement: week_requirement(&reqs, *h, None, None),
+            requirement: week_requirement(reqs, *h, None, None),
             planned: s.planned_kg,
             delivered: s.delivered_during_kg,
             cumulative_shortfall: (cum_req - running.delivered_during_kg).max(0),
         });
     }
-    let cum_requirement = since
-        .map(|start| range_requirement(&reqs, start, w.sunday()))
+    Ok((history, running))
+}
+
+/// The figures since tracking began, up to the end of the week.
+fn cumulative_figures(
+    reqs: &[RequirementRow],
+    w: IsoWeek,
+    since: Option<NaiveDate>,
+    running: &Sums,
+) -> Cumulative {
+    let requirement = since
+        .map(|start| range_requirement(reqs, start, w.sunday()))
         .unwrap_or(0);
-    let cumulative = Cumulative {
+    Cumulative {
         since,
-        requirement: cum_requirement,
+        requirement,
         planned: running.planned_kg,
         delivered: running.delivered_during_kg,
-        shortfall_against_requirement: (cum_requirement - running.delivered_during_kg).max(0),
+        shortfall_against_requirement: (requirement - running.delivered_during_kg).max(0),
         shortfall_against_plan: running.planned_kg - running.delivered_kg,
-    };
+    }
+}
 
-    // The week's convoys, where their cargo stopped, and what is stalled.
-    let (start, end) = w.bounds(tz);
-    let (start, end) = (start.timestamp_micros(), end.timestamp_micros());
-    let base = ConvoyFilter {
+/// The convoy list's filter for the scope, before any of its own conditions.
+fn convoy_filter(scope: &reports::Scope) -> ConvoyFilter {
+    ConvoyFilter {
         organization_id: scope.organization_id.clone(),
         route_id: scope.route_id.clone(),
         ..ConvoyFilter::default()
-    };
-    let week_convoys = convoys_store::list_convoys(
+    }
+}
+
+/// The convoys expected to arrive in `[start, end)` (one more than listed when there
+/// are more than [`MAX_LISTED`]; the figures count them all).
+fn convoys_due(
+    c: &mut DbConn,
+    scope: &reports::Scope,
+    start: i64,
+    end: i64,
+) -> Result<Vec<ConvoyRow>, AppError> {
+    Ok(convoys_store::list_convoys(
         c,
         &ConvoyFilter {
             due_from: Some(start),
             due_to: Some(end),
-            ..base.clone()
+            ..convoy_filter(scope)
         },
         MAX_LISTED,
-    )?;
-    let mut stalled_rows = Vec::new();
+    )?)
+}
+
+/// The convoys held or in transit at the end of the week, whatever week they were due,
+/// by expected arrival.
+fn stalled_convoys(
+    c: &mut DbConn,
+    scope: &reports::Scope,
+    end: i64,
+) -> Result<Vec<ConvoyRow>, AppError> {
+    let mut rows = Vec::new();
     for status in ["held", "in_transit"] {
-        stalled_rows.extend(convoys_store::list_convoys(
+        rows.extend(convoys_store::list_convoys(
             c,
             &ConvoyFilter {
                 status: Some(status.into()),
                 due_to: Some(end),
-                ..base.clone()
+                ..convoy_filter(scope)
             },
             MAX_LISTED,
         )?);
     }
-    stalled_rows.sort_by_key(|r| (r.expected_arrival, r.id.clone()));
-    let codes = Codes::load(c)?;
-    let line = |r: &ConvoyRow| {
-        let (route, _, origin, destination) =
-            names.routes.get(&r.route_id).cloned().unwrap_or_default();
-        ConvoyLine {
-            id: r.id.clone(),
-            reference: r.reference.clone(),
-            organization: names
-                .orgs
-                .get(&r.organization_id)
-                .map(|o| o.0.clone())
-                .unwrap_or_default(),
-            route,
-            origin,
-            destination,
-            trucks: r.trucks,
-            expected_arrival: rfc(r.expected_arrival, tz),
-            status: r.status.clone(),
-            last_checkpoint: r
-                .last_checkpoint_id
-                .as_deref()
-                .map(|id| codes.checkpoint(id)),
-            last_seen_at: r.last_seen_at.map(|t| rfc(t, tz)),
-            planned: r.planned_kg,
-            delivered: r.delivered_kg,
-            outstanding: r.outstanding_kg,
-            held_since: (r.status == "held")
-                .then(|| r.last_seen_at.map(|t| rfc(t, tz)))
-                .flatten(),
-        }
-    };
-    let convoy_lines: Vec<ConvoyLine> = week_convoys
-        .iter()
-        .take(MAX_LISTED as usize)
-        .map(line)
-        .collect();
-    let stalled: Vec<ConvoyLine> = stalled_rows.iter().map(line).collect();
+    rows.sort_by_key(|r| (r.expected_arrival, r.id.clone()));
+    Ok(rows)
+}
 
+/// One convoy as the report lists it, with codes for ids and times in `tz`.
+fn convoy_line(names: &Names, codes: &Codes, tz: Tz, r: &ConvoyRow) -> ConvoyLine {
+    let (route, _, origin, destination) =
+        names.routes.get(&r.route_id).cloned().unwrap_or_default();
+    ConvoyLine {
+        id: r.id.clone(),
+        reference: r.reference.clone(),
+        organization: names
+            .orgs
+            .get(&r.organization_id)
+            .map(|o| o.0.clone())
+            .unwrap_or_default(),
+        route,
+        origin,
+        destination,
+        trucks: r.trucks,
+        expected_arrival: rfc(r.expected_arrival, tz),
+        status: r.status.clone(),
+        last_checkpoint: r
+            .last_checkpoint_id
+            .as_deref()
+            .map(|id| codes.checkpoint(id)),
+        last_seen_at: r.last_seen_at.map(|t| rfc(t, tz)),
+        planned: r.planned_kg,
+        delivered: r.delivered_kg,
+        outstanding: r.outstanding_kg,
+        held_since: (r.status == "held")
+            .then(|| r.last_seen_at.map(|t| rfc(t, tz)))
+            .flatten(),
+    }
+}
+
+/// Where the cargo of the week's convoys stopped, by checkpoint code: denied and lost
+/// (by reason) there, and on board of those of them held there now.
+fn checkpoint_breakdown(
+    c: &mut DbConn,
+    names: &Names,
+    week_convoys: &[ConvoyRow],
+) -> Result<Vec<CheckpointBreakdown>, AppError> {
     let ids: Vec<String> = week_convoys.iter().map(|r| r.id.clone()).collect();
     let losses = convoys_store::losses_of(c, &ids)?;
     let mut by_checkpoint: BTreeMap<String, (Kg, BTreeMap<String, Kg>, Kg)> = BTreeMap::new();
@@ -404,20 +595,14 @@ pub fn build(
             *entry.1.entry(l.reason.clone()).or_default() += l.kg;
         }
     }
-    let mut held: BTreeMap<String, (Kg, i64)> = BTreeMap::new();
     for r in week_convoys.iter().filter(|r| r.status == "held") {
-        if let Some(cp) = &r.last_checkpoint_id {
-            let e = held.entry(cp.clone()).or_insert((0, i64::MAX));
-            e.0 += r.outstanding_kg;
-            e.1 = e.1.min(r.last_seen_at.unwrap_or(r.expected_arrival));
-        }
         by_checkpoint
             .entry(r.last_checkpoint_id.clone().unwrap_or_default())
             .or_default()
             .2 += r.outstanding_kg;
     }
     by_checkpoint.remove("");
-    let mut checkpoint_rows: Vec<CheckpointBreakdown> = by_checkpoint
+    let mut rows: Vec<CheckpointBreakdown> = by_checkpoint
         .into_iter()
         .map(|(id, (denied, lost, held_now))| {
             let (code, name) = names.checkpoints.get(&id).cloned().unwrap_or_default();
@@ -434,11 +619,20 @@ pub fn build(
             }
         })
         .collect();
+    rows.sort_by(|a, b| a.checkpoint.cmp(&b.checkpoint));
+    Ok(rows)
+}
 
-    checkpoint_rows.sort_by(|a, b| a.checkpoint.cmp(&b.checkpoint));
-
+/// The alerts opened in `[start, end)` that concern the scope.
+fn alert_lines(
+    c: &mut DbConn,
+    scope: &reports::Scope,
+    tz: Tz,
+    start: i64,
+    end: i64,
+) -> Result<Vec<AlertLine>, AppError> {
     let alert_names = crate::store::reference::Names::load(c)?;
-    let mut alert_lines = Vec::new();
+    let mut lines = Vec::new();
     for a in crate::store::alerts::opened_between(c, start, end)? {
         let in_scope = scope
             .route_id
@@ -450,7 +644,7 @@ pub fn build(
                 .is_none_or(|o| a.organization_id.as_ref() == Some(o));
         if in_scope {
             let shown = crate::store::alerts::to_alert(c, &a, &alert_names)?;
-            alert_lines.push(crate::report::model::AlertLine {
+            lines.push(AlertLine {
                 id: shown.id,
                 rule: shown.rule,
                 severity: shown.severity,
@@ -460,8 +654,17 @@ pub fn build(
             });
         }
     }
+    Ok(lines)
+}
 
-    let label = match &filter.route {
+/// The route the summary names: the filtered one, else the only route of the week's
+/// convoys; `None` (the corridor) when they used several or there were none.
+fn route_label_of(
+    names: &Names,
+    filter: &ScopeFilter,
+    week_convoys: &[ConvoyRow],
+) -> Option<String> {
+    match &filter.route {
         Some(code) => Some(route_label(code)),
         None => {
             let mut routes: Vec<&str> = week_convoys.iter().map(|r| r.route_id.as_str()).collect();
@@ -472,38 +675,22 @@ pub fn build(
                 _ => None,
             }
         }
-    };
-    let held_groups: Vec<(Kg, String, NaiveDate)> = held
-        .iter()
-        .map(|(cp, (kg, since))| (*kg, codes.checkpoint(cp), local_date(*since, tz)))
-        .collect();
-    let summary = render::summarize(
-        w.week(),
-        label.as_deref(),
-        figures.planned,
-        figures.delivered,
-        &held_groups,
-    );
+    }
+}
 
-    Ok(WeeklyReport {
-        week: this_week,
-        timezone: tz.name().to_string(),
-        starts: w.monday(),
-        ends: w.sunday(),
-        scope: Scope {
-            route: filter.route.clone(),
-            organization: filter.organization.clone(),
-        },
-        totals: figures,
-        cumulative,
-        by_commodity: commodity_rows,
-        by_organization: org_rows,
-        by_route: route_rows,
-        by_checkpoint: checkpoint_rows,
-        convoys: convoy_lines,
-        stalled,
-        alerts: alert_lines,
-        history,
-        summary,
-    })
+/// The cargo of the week's convoys held now, for the summary: (kilograms on board,
+/// checkpoint code, local date the earliest of them was last seen there), by
+/// checkpoint id.
+fn held_groups(codes: &Codes, tz: Tz, week_convoys: &[ConvoyRow]) -> Vec<(Kg, String, NaiveDate)> {
+    let mut held: BTreeMap<String, (Kg, i64)> = BTreeMap::new();
+    for r in week_convoys.iter().filter(|r| r.status == "held") {
+        if let Some(cp) = &r.last_checkpoint_id {
+            let e = held.entry(cp.clone()).or_insert((0, i64::MAX));
+            e.0 += r.outstanding_kg;
+            e.1 = e.1.min(r.last_seen_at.unwrap_or(r.expected_arrival));
+        }
+    }
+    held.iter()
+        .map(|(cp, (kg, since))| (*kg, codes.checkpoint(cp), local_date(*since, tz)))
+        .collect()
 }

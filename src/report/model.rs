@@ -1,10 +1,10 @@
 //! The weekly shortfall report (SPEC §4), as plain data.
 //!
 //! Every quantity is an integer number of kilograms (`Kg`). These structs
-//! derive `Serialize`/`Deserialize` for internal use (storage, tests), but the
-//! published JSON is written by `crate::report::render::to_json` (in this
-//! scratch crate `crate::render::to_json`), which turns kilograms into tonne
-//! strings with three decimals.
+//! derive `Serialize`/`Deserialize` for internal use (the model stored beside a
+//! published snapshot, tests); the published formats are written by the renderers,
+//! which turn kilograms into tonne strings with three decimals. The model names
+//! none of its readers, so it depends on nothing in the report but quantities.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -39,7 +39,8 @@ pub struct WeeklyReport {
     pub alerts: Vec<AlertLine>,
     /// The last 12 weeks ending with this one, oldest first.
     pub history: Vec<HistoryWeek>,
-    /// Plain-language summary, see `render::summarize`.
+    /// Plain-language summary sentence, e.g. "In week 31, 0 of 360 t planned for the
+    /// Lachin route arrived; 360 t held at KORNIDZOR since 26 July."
     pub summary: String,
 }
 

@@ -1,0 +1,325 @@
+//! The report as a flat table: CSV, and the same rows as HXL-tagged CSV (the
+//! Humanitarian Exchange Language hashtags under the header, three extra columns).
+
+use crate::domain::quantity::{format_tonnes, Kg};
+use crate::report::model::{Breakdown, WeeklyReport};
+
+/// The CSV header, shared by [`to_csv`] and [`to_hxl_csv`].
+pub const CSV_HEADER: [&str; 13] = [
+    "week",
+    "dimension",
+    "key",
+    "name",
+    "origin",
+    "destination",
+    "requirement_t",
+    "planned_t",
+    "delivered_t",
+    "delivered_during_week_t",
+    "shortfall_t",
+    "denied_t",
+    "lost_t",
+];
+
+/// Extra columns of the HXL file, after the CSV columns.
+pub const HXL_EXTRA_HEADER: [&str; 3] = ["date", "org", "item"];
+
+/// The HXL hashtag row: one tag per column of `CSV_HEADER` then
+/// `HXL_EXTRA_HEADER`.
+pub const HXL_TAGS: [&str; 16] = [
+    "#meta+week",
+    "#meta+dimension",
+    "#meta+key",
+    "#meta+name",
+    "#loc+origin",
+    "#loc+dest",
+    "#value+requirement+t",
+    "#value+planned+t",
+    "#value+delivered+t",
+    "#value+delivered_during_week+t",
+    "#value+shortfall+t",
+    "#value+denied+t",
+    "#value+lost+t",
+    "#date",
+    "#org",
+    "#item+name",
+];
+
+/// One row of the flat export. `None` quantities are written as empty cells
+/// (not applicable), never as 0.
+#[derive(Default)]
+struct FlatRow {
+    dimension: &'static str,
+    key: String,
+    name: String,
+    origin: String,
+    destination: String,
+    requirement: Option<Kg>,
+    planned: Option<Kg>,
+    delivered: Option<Kg>,
+    delivered_during_week: Option<Kg>,
+    shortfall: Option<Kg>,
+    denied: Option<Kg>,
+    lost: Option<Kg>,
+    /// HXL only: organization name (organization and convoy rows).
+    org: String,
+    /// HXL only: commodity name (commodity rows).
+    item: String,
+}
+
+fn breakdown_row(dimension: &'static str, b: &Breakdown) -> FlatRow {
+    FlatRow {
+        dimension,
+        key: b.key.clone(),
+        name: b.name.clone(),
+        requirement: b.requirement,
+        planned: Some(b.planned),
+        delivered: Some(b.delivered),
+        delivered_during_week: Some(b.delivered_during_week),
+        shortfall: Some(b.shortfall),
+        denied: Some(b.denied),
+        lost: Some(b.lost),
+        ..FlatRow::default()
+    }
+}
+
+/// The rows of the flat export, in this order:
+///
+/// 1. `total` — key `total`, name `All convoys in scope`; shortfall is the
+///    shortfall against plan (as in the breakdowns).
+/// 2. `route` — one per `by_route`; origin/destination are taken from the
+///    first listed convoy (week's, then stalled) on that route, else empty.
+/// 3. `organization` — one per `by_organization`.
+/// 4. `commodity` — one per `by_commodity`.
+/// 5. `checkpoint` — one per `by_checkpoint`; only `denied_t` and `lost_t`
+///    (the lost total) are filled.
+/// 6. `convoy` — one per convoy due in the week (`convoys`, not `stalled`):
+///    key = reference, name = organization, origin/destination of its route,
+///    planned, delivered and shortfall = planned − delivered.
+///
+/// Empty cells mean "not applicable" (e.g. requirements by organization).
+fn flat_rows(r: &WeeklyReport) -> Vec<FlatRow> {
+    let mut rows = Vec::new();
+    let t = &r.totals;
+    rows.push(FlatRow {
+        dimension: "total",
+        key: "total".to_string(),
+        name: "All convoys in scope".to_string(),
+        requirement: Some(t.requirement),
+        planned: Some(t.planned),
+        delivered: Some(t.delivered),
+        delivered_during_week: Some(t.delivered_during_week),
+        shortfall: Some(t.shortfall_against_plan),
+        denied: Some(t.denied),
+        lost: Some(t.lost),
+        ..FlatRow::default()
+    });
+    for b in &r.by_route {
+        let mut row = breakdown_row("route", b);
+        if let Some(c) = r
+            .convoys
+            .iter()
+            .chain(r.stalled.iter())
+            .find(|c| c.route == b.key)
+        {
+            row.origin = c.origin.clone();
+            row.destination = c.destination.clone();
+        }
+        rows.push(row);
+    }
+    for b in &r.by_organization {
+        let mut row = breakdown_row("organization", b);
+        row.org = b.name.clone();
+        rows.push(row);
+    }
+    for b in &r.by_commodity {
+        let mut row = breakdown_row("commodity", b);
+        row.item = b.name.clone();
+        rows.push(row);
+    }
+    for c in &r.by_checkpoint {
+        rows.push(FlatRow {
+            dimension: "checkpoint",
+            key: c.checkpoint.clone(),
+            name: c.name.clone(),
+            denied: Some(c.denied),
+            lost: Some(c.lost_total),
+            ..FlatRow::default()
+        });
+    }
+    for c in &r.convoys {
+        rows.push(FlatRow {
+            dimension: "convoy",
+            key: c.reference.clone(),
+            name: c.organization.clone(),
+            origin: c.origin.clone(),
+            destination: c.destination.clone(),
+            planned: Some(c.planned),
+            delivered: Some(c.delivered),
+            shortfall: Some(c.planned - c.delivered),
+            org: c.organization.clone(),
+            ..FlatRow::default()
+        });
+    }
+    rows
+}
+
+fn cell(kg: Option<Kg>) -> String {
+    kg.map(format_tonnes).unwrap_or_default()
+}
+
+fn flat_record(week: &str, row: &FlatRow) -> Vec<String> {
+    vec![
+        week.to_string(),
+        row.dimension.to_string(),
+        row.key.clone(),
+        row.name.clone(),
+        row.origin.clone(),
+        row.destination.clone(),
+        cell(row.requirement),
+        cell(row.planned),
+        cell(row.delivered),
+        cell(row.delivered_during_week),
+        cell(row.shortfall),
+        cell(row.denied),
+        cell(row.lost),
+    ]
+}
+
+fn write_csv(records: &[Vec<String>]) -> Result<String, csv::Error> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for record in records {
+        writer.write_record(record)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Writing to memory cannot fail; should the csv crate report an error
+/// anyway, the result is an empty string rather than a partial file.
+fn csv_or_empty(records: &[Vec<String>]) -> String {
+    write_csv(records).unwrap_or_default()
+}
+
+/// The report as CSV (RFC 4180: CRLF line ends, fields quoted when needed).
+///
+/// Header: [`CSV_HEADER`]. Rows: see the list below. Tonnes are written with
+/// exactly three decimals and no thousands separators; empty cells mean "not
+/// applicable".
+///
+/// 1. `total` — key `total`; shortfall = shortfall against plan.
+/// 2. `route`, 3. `organization`, 4. `commodity` — one row per breakdown
+///    key; route rows take origin/destination from a convoy on that route.
+/// 5. `checkpoint` — denied and lost (total) only.
+/// 6. `convoy` — one row per convoy due in the week: key = reference,
+///    name = organization, origin/destination from its route, planned,
+///    delivered, shortfall = planned − delivered.
+pub fn to_csv(r: &WeeklyReport) -> String {
+    let mut records = vec![CSV_HEADER.iter().map(|s| s.to_string()).collect()];
+    records.extend(flat_rows(r).iter().map(|row| flat_record(&r.week, row)));
+    csv_or_empty(&records)
+}
+
+/// The report as HXL-tagged CSV: the rows of [`to_csv`], the same columns
+/// followed by `date` (the week's Monday, `YYYY-MM-DD`), `org` (filled on
+/// organization and convoy rows) and `item` (filled on commodity rows), with
+/// the hashtag row [`HXL_TAGS`] directly under the header.
+pub fn to_hxl_csv(r: &WeeklyReport) -> String {
+    let header: Vec<String> = CSV_HEADER
+        .iter()
+        .chain(HXL_EXTRA_HEADER.iter())
+        .map(|s| s.to_string())
+        .collect();
+    let tags: Vec<String> = HXL_TAGS.iter().map(|s| s.to_string()).collect();
+    let monday = r.starts.format("%Y-%m-%d").to_string();
+    let mut records = vec![header, tags];
+    for row in flat_rows(r) {
+        let mut record = flat_record(&r.week, &row);
+        record.push(monday.clone());
+        record.push(row.org.clone());
+        record.push(row.item.clone());
+        records.push(record);
+    }
+    csv_or_empty(&records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::fixture;
+    use super::*;
+
+    #[test]
+    fn csv_header_and_rows() {
+        let csv = to_csv(&fixture());
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        let want = [
+            "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t",
+            "2023-W31,total,total,All convoys in scope,,,2800.000,384.500,18.005,69.495,366.495,4.995,1.500",
+            "2023-W31,route,lachin,Lachin corridor,Goris,Stepanakert,2800.000,384.500,18.005,69.495,366.495,4.995,1.500",
+            "2023-W31,route,aghdam,Aghdam road,,,0.000,0.000,0.000,0.000,0.000,0.000,0.000",
+            "2023-W31,organization,gov-am,Government of Armenia,,,,360.000,0.000,51.490,360.000,0.000,0.000",
+            "2023-W31,organization,icrc,ICRC & partners,,,,24.500,18.005,18.005,6.495,4.995,1.500",
+            "2023-W31,commodity,flour,Wheat flour,,,,240.000,0.000,40.000,240.000,0.000,0.000",
+            "2023-W31,commodity,baby_food,Baby food,,,,60.000,0.000,11.490,60.000,0.000,0.000",
+            "2023-W31,commodity,medical,Medical supplies,,,,84.500,18.005,18.005,66.495,4.995,1.500",
+            "2023-W31,checkpoint,KORNIDZOR,Kornidzor,,,,,,,,4.995,0.000",
+            "2023-W31,checkpoint,HAKARI,Hakari bridge,,,,,,,,0.000,1.500",
+            "2023-W31,convoy,ARM-0726,Government of Armenia,Goris,Stepanakert,,360.000,0.000,,360.000,,",
+            "2023-W31,convoy,<script>alert(1)</script>,ICRC & partners,Goris,Stepanakert,,24.500,18.005,,6.495,,",
+            "",
+        ];
+        assert_eq!(lines, want);
+    }
+
+    #[test]
+    fn csv_quotes_awkward_text() {
+        let mut r = fixture();
+        r.convoys[0].reference = "A,\"B\"\nC".into();
+        let csv = to_csv(&r);
+        assert!(csv.contains("2023-W31,convoy,\"A,\"\"B\"\"\nC\",Government of Armenia"));
+    }
+
+    #[test]
+    fn hxl_has_tag_row_and_extra_columns() {
+        let hxl = to_hxl_csv(&fixture());
+        let lines: Vec<&str> = hxl.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert_eq!(
+            lines[0],
+            "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,date,org,item"
+        );
+        assert_eq!(
+            lines[1],
+            "#meta+week,#meta+dimension,#meta+key,#meta+name,#loc+origin,#loc+dest,#value+requirement+t,#value+planned+t,#value+delivered+t,#value+delivered_during_week+t,#value+shortfall+t,#value+denied+t,#value+lost+t,#date,#org,#item+name"
+        );
+        assert_eq!(lines.len(), 2 + 12);
+        assert!(lines.contains(
+            &"2023-W31,organization,icrc,ICRC & partners,,,,24.500,18.005,18.005,6.495,4.995,1.500,2023-07-24,ICRC & partners,"
+        ));
+        assert!(lines.contains(
+            &"2023-W31,commodity,flour,Wheat flour,,,,240.000,0.000,40.000,240.000,0.000,0.000,2023-07-24,,Wheat flour"
+        ));
+        for tag in [
+            "#date",
+            "#org",
+            "#loc+origin",
+            "#loc+dest",
+            "#item+name",
+            "#value",
+        ] {
+            assert!(lines[1].split(',').any(|t| t.starts_with(tag)), "{tag}");
+        }
+        // Every tag is `#name` plus `+attribute`s of lowercase letters,
+        // digits and underscores, as HXL requires.
+        for tag in HXL_TAGS {
+            let mut parts = tag.trim_start_matches('#').split('+');
+            assert!(tag.starts_with('#'));
+            assert!(parts.all(|p| !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')));
+        }
+    }
+}
