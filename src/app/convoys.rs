@@ -9,7 +9,7 @@ use crate::app::validate::Checker;
 use crate::db::DbConn;
 use crate::domain::ledger::Status;
 use crate::store::convoys as store;
-use crate::store::{body_hash, reference, resolve_id, Created};
+use crate::store::{body_hash, reference, replay_conflict, resolve_id, Created};
 use crate::views::convoys::{convoy_out, event_out, summary, Convoy, ConvoySummary, Event};
 use crate::views::name_of;
 
@@ -187,9 +187,7 @@ fn replay_of(
     match store::find_convoy(c, id)? {
         None => Ok(None),
         Some(row) if row.body_sha256 == body_hash(body) => Ok(Some(row)),
-        Some(_) => Err(AppError::Conflict(format!(
-            "convoy {id} already exists with a different body; a retry must send exactly the same body, a new convoy needs a new id"
-        ))),
+        Some(_) => Err(replay_conflict("convoy", id).into()),
     }
 }
 

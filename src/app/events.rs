@@ -30,7 +30,7 @@ use crate::db::{now_micros, write_tx, DbConn, Pool};
 use crate::domain::ledger::{self, Ledger};
 use crate::store::convoys::{self as store, Codes, ConvoyState, Rewrite, StoredEvent};
 use crate::store::reference;
-use crate::store::{body_hash, resolve_id, tokens, Created};
+use crate::store::{body_hash, replay_conflict, resolve_id, tokens, Created};
 use crate::views::convoys::{event_out, Event};
 
 /// One event to record: who sends it, for which convoy, and the request body.
@@ -308,9 +308,7 @@ fn apply_group(
                 if stored.body_sha256 == body_hash(&w.body) && stored.convoy_id == w.convoy_id {
                     Slot::Replay
                 } else {
-                    Slot::Answered(AppError::Conflict(format!(
-                        "event {id} already exists with a different body; a retry must send exactly the same body, a new event needs a new id"
-                    )))
+                    Slot::Answered(replay_conflict("event", id).into())
                 },
             );
             continue;

@@ -74,9 +74,7 @@ pub fn create_once<T>(
             if stored_hash == hash {
                 Ok(Created::Replayed(record))
             } else {
-                Err(StoreError::Conflict(format!(
-                    "{what} {id} already exists with a different body; a retry must send exactly the same body, a new {what} needs a new id"
-                )))
+                Err(replay_conflict(what, id))
             }
         })
     };
@@ -93,6 +91,14 @@ pub fn create_once<T>(
         },
         other => other,
     }
+}
+
+/// The answer to a create whose client id is stored with another body: the one wording of
+/// it, for every kind of record.
+pub fn replay_conflict(what: &str, id: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "{what} {id} already exists with a different body; a retry must send exactly the same body, a new {what} needs a new id"
+    ))
 }
 
 /// A client-supplied id must be a UUID; none means the server makes one.
