@@ -6,10 +6,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use diesel::prelude::*;
 
 use crate::app::error::AppError;
-use crate::db::schema::{convoys, deliveries};
 use crate::db::{from_micros, DbConn};
 use crate::domain::alerts::{self, ConvoyFacts, LastEvent, RouteFacts, Thresholds, Waiting};
 use crate::domain::ledger::{self, EventKind, Status};
@@ -30,14 +28,7 @@ pub fn evaluate(
 ) -> Result<Changes, AppError> {
     let now_us = now.timestamp_micros();
     // Convoys active now, and those whose later events might make them active as of `now`.
-    let rows: Vec<ConvoyRow> = convoys::table
-        .filter(
-            convoys::status
-                .eq_any(ACTIVE)
-                .or(convoys::last_seen_at.gt(now_us)),
-        )
-        .select(ConvoyRow::as_select())
-        .load(c)?;
+    let rows: Vec<ConvoyRow> = convoys_store::with_status_or_seen_after(c, &ACTIVE, now_us)?;
     let routes = reference::list_routes(c, None, 100_000)?.items;
     let checkpoints: HashMap<String, i32> = reference::list_checkpoints(c, None, 100_000)?
         .items
@@ -155,14 +146,7 @@ pub fn evaluate(
                     .is_some_and(|o| o.0.as_deref() == Some(r.row.id.as_str()))
             })
             .collect();
-        let last_delivery: Option<i64> = deliveries::table
-            .inner_join(convoys::table)
-            .filter(convoys::route_id.eq(&r.row.id))
-            .filter(deliveries::observed_at.le(now_us))
-            .select(deliveries::observed_at)
-            .order(deliveries::observed_at.desc())
-            .first(c)
-            .optional()?;
+        let last_delivery = convoys_store::last_delivery_on_route(c, &r.row.id, now_us)?;
         let quiet_since = last_delivery.map(from_micros).or_else(|| {
             active
                 .iter()
@@ -170,13 +154,12 @@ pub fn evaluate(
                 .filter(|d| *d <= now)
                 .min()
         });
-        let trailing: Vec<i64> = deliveries::table
-            .inner_join(convoys::table)
-            .filter(convoys::route_id.eq(&r.row.id))
-            .filter(deliveries::observed_at.gt((now - Duration::days(7)).timestamp_micros()))
-            .filter(deliveries::observed_at.le(now_us))
-            .select(deliveries::kg)
-            .load(c)?;
+        let trailing = convoys_store::delivered_on_route_between(
+            c,
+            &r.row.id,
+            (now - Duration::days(7)).timestamp_micros(),
+            now_us,
+        )?;
         let required: i64 = requirements
             .iter()
             .filter(|q| q.route_id == r.row.id && q.commodity_id.is_none())

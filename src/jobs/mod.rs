@@ -31,7 +31,7 @@ pub async fn run_once(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
     let schedule = match state.settings.publication() {
         Ok(s) => s,
         Err(e) => {
-            tracing::error!(error = %e, "report schedule is invalid");
+            tracing::error!(error = format!("{e:#}"), "report schedule is invalid");
             return;
         }
     };
@@ -40,7 +40,9 @@ pub async fn run_once(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
             tracing::info!(revisions = ?made, "report publisher made new revisions");
         }
         Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "report publisher pass failed; it will run again"),
+        Err(e) => {
+            tracing::warn!(error = %chain(&e), "report publisher pass failed; it will run again");
+        }
     }
     match state.settings.thresholds() {
         Ok(t) => match state.db(move |c| alerts::evaluate(c, now, tz, &t)).await {
@@ -52,11 +54,26 @@ pub async fn run_once(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
                 );
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "alert evaluation failed; it will run again"),
+            Err(e) => {
+                tracing::warn!(error = %chain(&e), "alert evaluation failed; it will run again");
+            }
         },
-        Err(e) => tracing::error!(error = %e, "alert thresholds are invalid"),
+        Err(e) => tracing::error!(error = format!("{e:#}"), "alert thresholds are invalid"),
     }
     if let Err(e) = webhooks::send_due(state, now).await {
-        tracing::warn!(error = %e, "webhook sender pass failed; it will run again");
+        tracing::warn!(error = %chain(&e), "webhook sender pass failed; it will run again");
     }
+}
+
+/// An error with its whole cause chain ("internal error: database query: disk I/O error"),
+/// so a job's log line says what failed, not only that something did.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

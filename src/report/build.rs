@@ -20,7 +20,7 @@ use crate::report::model::{
 };
 use crate::report::render;
 use crate::store::convoys::{self as convoys_store, Codes, ConvoyFilter, ConvoyRow};
-use crate::store::reference;
+use crate::store::reference::{self, Names};
 use crate::store::reports::{self, RequirementRow};
 use crate::store::rollups::Sums;
 
@@ -36,54 +36,20 @@ pub struct ScopeFilter {
     pub organization: Option<String>,
 }
 
-struct Names {
-    routes: HashMap<String, (String, String, String, String)>, // id → (code, name, origin, destination)
-    orgs: HashMap<String, (String, String)>,                   // id → (slug, name)
-    commodities: HashMap<String, (String, String)>,            // id → (code, name)
-    checkpoints: HashMap<String, (String, String)>,            // id → (code, name)
+/// Looks up `id` in one of the name maps; an unknown id reads as empty.
+fn named(map: &HashMap<String, String>, id: &str) -> String {
+    map.get(id).cloned().unwrap_or_default()
 }
 
-impl Names {
-    fn load(c: &mut DbConn) -> Result<Names, AppError> {
-        let routes = reference::list_routes(c, None, 100_000)?
-            .items
-            .into_iter()
-            .map(|r| {
-                let origin = r
-                    .stops
-                    .first()
-                    .map(|s| s.checkpoint.code.clone())
-                    .unwrap_or_default();
-                let dest = r
-                    .stops
-                    .last()
-                    .map(|s| s.checkpoint.code.clone())
-                    .unwrap_or_default();
-                (r.row.id, (r.row.code, r.row.name, origin, dest))
-            })
-            .collect();
-        let orgs = reference::list_organizations(c, None, 100_000)?
-            .items
-            .into_iter()
-            .map(|o| (o.id, (o.slug, o.name)))
-            .collect();
-        let commodities = reference::list_commodities(c, None, 100_000)?
-            .items
-            .into_iter()
-            .map(|o| (o.id, (o.code, o.name)))
-            .collect();
-        let checkpoints = reference::list_checkpoints(c, None, 100_000)?
-            .items
-            .into_iter()
-            .map(|o| (o.id, (o.code, o.name)))
-            .collect();
-        Ok(Names {
-            routes,
-            orgs,
-            commodities,
-            checkpoints,
-        })
-    }
+/// A route's code, name, origin and destination.
+fn route_of(names: &Names, id: &str) -> (String, String, String, String) {
+    let (origin, destination) = names.route_ends.get(id).cloned().unwrap_or_default();
+    (
+        named(&names.routes, id),
+        named(&names.route_names, id),
+        origin,
+        destination,
+    )
 }
 
 fn date(s: &str) -> Option<NaiveDate> {
@@ -174,26 +140,26 @@ pub fn build(
     let (start, end) = (start.timestamp_micros(), end.timestamp_micros());
     let week_convoys = convoys_due(c, &scope, start, end)?;
     let stalled_rows = stalled_convoys(c, &scope, end)?;
-    let codes = Codes::load(c)?;
+    let codes = &names.codes;
     let convoys: Vec<ConvoyLine> = week_convoys
         .iter()
         .take(MAX_LISTED as usize)
-        .map(|r| convoy_line(&names, &codes, tz, r))
+        .map(|r| convoy_line(&names, codes, tz, r))
         .collect();
     let stalled: Vec<ConvoyLine> = stalled_rows
         .iter()
-        .map(|r| convoy_line(&names, &codes, tz, r))
+        .map(|r| convoy_line(&names, codes, tz, r))
         .collect();
     let by_checkpoint = checkpoint_breakdown(c, &names, &week_convoys)?;
 
-    let alerts = alert_lines(c, &scope, tz, start, end)?;
+    let alerts = alert_lines(c, &names, &scope, tz, start, end)?;
 
     let summary = render::summarize(
         w.week(),
         route_label_of(&names, filter, &week_convoys).as_deref(),
         totals.planned,
         totals.delivered,
-        &held_groups(&codes, tz, &week_convoys),
+        &held_groups(codes, tz, &week_convoys),
     );
 
     Ok(WeeklyReport {
@@ -355,7 +321,7 @@ fn route_breakdown(
     let mut rows: Vec<Breakdown> = by_route
         .iter()
         .map(|(id, s)| {
-            let (code, name, _, _) = names.routes.get(id).cloned().unwrap_or_default();
+            let (code, name, _, _) = route_of(names, id);
             breakdown(
                 code,
                 name,
@@ -374,7 +340,7 @@ fn route_breakdown(
     for id in required_routes {
         let need = week_requirement(reqs, w, Some(id), None);
         if need > 0 && !by_route.contains_key(id) {
-            let (code, name, _, _) = names.routes.get(id).cloned().unwrap_or_default();
+            let (code, name, _, _) = route_of(names, id);
             rows.push(breakdown(code, name, Some(need), &Sums::default()));
         }
     }
@@ -387,7 +353,10 @@ fn organization_breakdown(names: &Names, by_org: &BTreeMap<String, Sums>) -> Vec
     let mut rows: Vec<Breakdown> = by_org
         .iter()
         .map(|(id, s)| {
-            let (slug, name) = names.orgs.get(id).cloned().unwrap_or_default();
+            let (slug, name) = (
+                named(&names.organizations, id),
+                named(&names.organization_names, id),
+            );
             breakdown(slug, name, None, s)
         })
         .collect();
@@ -406,7 +375,10 @@ fn commodity_breakdown(
     let mut rows: Vec<Breakdown> = by_commodity
         .iter()
         .map(|(id, s)| {
-            let (code, name) = names.commodities.get(id).cloned().unwrap_or_default();
+            let (code, name) = (
+                named(&names.codes.commodities, id),
+                named(&names.commodity_names, id),
+            );
             let need = reqs
                 .iter()
                 .any(|r| r.commodity_id.as_deref() == Some(id))
@@ -547,16 +519,11 @@ fn stalled_convoys(
 
 /// One convoy as the report lists it, with codes for ids and times in `tz`.
 fn convoy_line(names: &Names, codes: &Codes, tz: Tz, r: &ConvoyRow) -> ConvoyLine {
-    let (route, _, origin, destination) =
-        names.routes.get(&r.route_id).cloned().unwrap_or_default();
+    let (route, _, origin, destination) = route_of(names, &r.route_id);
     ConvoyLine {
         id: r.id.clone(),
         reference: r.reference.clone(),
-        organization: names
-            .orgs
-            .get(&r.organization_id)
-            .map(|o| o.0.clone())
-            .unwrap_or_default(),
+        organization: named(&names.organizations, &r.organization_id),
         route,
         origin,
         destination,
@@ -605,7 +572,10 @@ fn checkpoint_breakdown(
     let mut rows: Vec<CheckpointBreakdown> = by_checkpoint
         .into_iter()
         .map(|(id, (denied, lost, held_now))| {
-            let (code, name) = names.checkpoints.get(&id).cloned().unwrap_or_default();
+            let (code, name) = (
+                named(&names.codes.checkpoints, &id),
+                named(&names.checkpoint_names, &id),
+            );
             CheckpointBreakdown {
                 checkpoint: code,
                 name,
@@ -626,12 +596,12 @@ fn checkpoint_breakdown(
 /// The alerts opened in `[start, end)` that concern the scope.
 fn alert_lines(
     c: &mut DbConn,
+    names: &Names,
     scope: &reports::Scope,
     tz: Tz,
     start: i64,
     end: i64,
 ) -> Result<Vec<AlertLine>, AppError> {
-    let alert_names = crate::store::reference::Names::load(c)?;
     let mut lines = Vec::new();
     for a in crate::store::alerts::opened_between(c, start, end)? {
         let in_scope = scope
@@ -643,7 +613,7 @@ fn alert_lines(
                 .as_ref()
                 .is_none_or(|o| a.organization_id.as_ref() == Some(o));
         if in_scope {
-            let shown = crate::store::alerts::to_alert(c, &a, &alert_names)?;
+            let shown = crate::store::alerts::to_alert(c, &a, names)?;
             lines.push(AlertLine {
                 id: shown.id,
                 rule: shown.rule,
@@ -671,7 +641,7 @@ fn route_label_of(
             routes.sort();
             routes.dedup();
             match routes.as_slice() {
-                [only] => names.routes.get(*only).map(|r| route_label(&r.0)),
+                [only] => names.routes.get(*only).map(|code| route_label(code)),
                 _ => None,
             }
         }

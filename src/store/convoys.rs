@@ -856,3 +856,52 @@ pub fn losses_of(conn: &mut DbConn, convoy_ids: &[String]) -> Result<Vec<LossRow
     }
     Ok(out)
 }
+
+/// Convoys with one of these statuses, or seen after `after_us` (their status as of an
+/// earlier time may differ): what the alert evaluator looks at.
+pub fn with_status_or_seen_after(
+    conn: &mut DbConn,
+    statuses: &[&str],
+    after_us: i64,
+) -> Result<Vec<ConvoyRow>, StoreError> {
+    Ok(convoys::table
+        .filter(
+            convoys::status
+                .eq_any(statuses)
+                .or(convoys::last_seen_at.gt(after_us)),
+        )
+        .select(ConvoyRow::as_select())
+        .load(conn)?)
+}
+
+/// When anything was last delivered on a route, up to `until_us`.
+pub fn last_delivery_on_route(
+    conn: &mut DbConn,
+    route_id: &str,
+    until_us: i64,
+) -> Result<Option<i64>, StoreError> {
+    Ok(deliveries::table
+        .inner_join(convoys::table)
+        .filter(convoys::route_id.eq(route_id))
+        .filter(deliveries::observed_at.le(until_us))
+        .select(deliveries::observed_at)
+        .order(deliveries::observed_at.desc())
+        .first(conn)
+        .optional()?)
+}
+
+/// The kilograms of each delivery on a route observed in `(from_us, until_us]`.
+pub fn delivered_on_route_between(
+    conn: &mut DbConn,
+    route_id: &str,
+    from_us: i64,
+    until_us: i64,
+) -> Result<Vec<i64>, StoreError> {
+    Ok(deliveries::table
+        .inner_join(convoys::table)
+        .filter(convoys::route_id.eq(route_id))
+        .filter(deliveries::observed_at.gt(from_us))
+        .filter(deliveries::observed_at.le(until_us))
+        .select(deliveries::kg)
+        .load(conn)?)
+}

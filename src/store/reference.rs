@@ -659,34 +659,84 @@ impl Codes {
     }
 }
 
-/// The names answers show for reference ids — organization slugs, route codes,
-/// checkpoint and commodity codes — loaded together: the one loader every view uses.
+/// The names answers show for reference ids — organization slugs and names, route codes,
+/// names and ends, checkpoint and commodity codes and names — loaded together, whole: the
+/// one loader every view and report uses.
 pub struct Names {
     /// Organization id → slug.
     pub organizations: HashMap<String, String>,
+    /// Organization id → name.
+    pub organization_names: HashMap<String, String>,
     /// Route id → code.
     pub routes: HashMap<String, String>,
     /// Route id → name.
     pub route_names: HashMap<String, String>,
+    /// Route id → (origin, destination) checkpoint codes.
+    pub route_ends: HashMap<String, (String, String)>,
+    /// Checkpoint id → name.
+    pub checkpoint_names: HashMap<String, String>,
+    /// Commodity id → name.
+    pub commodity_names: HashMap<String, String>,
+    /// Checkpoint and commodity id → code.
     pub codes: Codes,
 }
 
 impl Names {
     pub fn load(conn: &mut DbConn) -> Result<Names, StoreError> {
-        let organizations: Vec<(String, String)> = organizations::table
-            .select((organizations::id, organizations::slug))
+        let orgs: Vec<(String, String, String)> = organizations::table
+            .select((organizations::id, organizations::slug, organizations::name))
             .load(conn)?;
-        let routes: Vec<(String, String, String)> = routes::table
+        let route_rows: Vec<(String, String, String)> = routes::table
             .select((routes::id, routes::code, routes::name))
             .load(conn)?;
-        Ok(Names {
-            organizations: organizations.into_iter().collect(),
-            route_names: routes
+        let cps: Vec<(String, String, String)> = checkpoints::table
+            .select((checkpoints::id, checkpoints::code, checkpoints::name))
+            .load(conn)?;
+        let cos: Vec<(String, String, String)> = commodities::table
+            .select((commodities::id, commodities::code, commodities::name))
+            .load(conn)?;
+        let stops: Vec<(String, String)> = route_checkpoints::table
+            .order((
+                route_checkpoints::route_id.asc(),
+                route_checkpoints::position.asc(),
+            ))
+            .select((
+                route_checkpoints::route_id,
+                route_checkpoints::checkpoint_id,
+            ))
+            .load(conn)?;
+        let codes = Codes {
+            checkpoints: cps
                 .iter()
-                .map(|(id, _, name)| (id.clone(), name.clone()))
+                .map(|(id, code, _)| (id.clone(), code.clone()))
                 .collect(),
-            routes: routes.into_iter().map(|(id, code, _)| (id, code)).collect(),
-            codes: Codes::load(conn)?,
+            commodities: cos
+                .iter()
+                .map(|(id, code, _)| (id.clone(), code.clone()))
+                .collect(),
+        };
+        let mut route_ends: HashMap<String, (String, String)> = HashMap::new();
+        for (route, checkpoint) in &stops {
+            let code = codes.checkpoint(checkpoint);
+            route_ends
+                .entry(route.clone())
+                .and_modify(|ends| ends.1.clone_from(&code))
+                .or_insert_with(|| (code.clone(), code));
+        }
+        let pairs = |rows: &[(String, String, String)], name: bool| -> HashMap<String, String> {
+            rows.iter()
+                .map(|(id, code, n)| (id.clone(), if name { n.clone() } else { code.clone() }))
+                .collect()
+        };
+        Ok(Names {
+            organizations: pairs(&orgs, false),
+            organization_names: pairs(&orgs, true),
+            routes: pairs(&route_rows, false),
+            route_names: pairs(&route_rows, true),
+            route_ends,
+            checkpoint_names: pairs(&cps, true),
+            commodity_names: pairs(&cos, true),
+            codes,
         })
     }
 }
