@@ -418,9 +418,13 @@ fn apply_group(
 /// events that were accepted (`None` if none was).
 type Settled = (Vec<(usize, Result<(), AppError>)>, Option<Ledger>);
 
-/// Adds a convoy's new events to its state and evaluates its ledger. All at once first:
-/// usually every event fits. If the ledger refuses them together, they are taken again
-/// one at a time in arrival order, so that exactly the events that do not fit are refused,
+/// Adds a convoy's new events to its state and evaluates its ledger.
+///
+/// Usually the new events were observed after everything the convoy has, correct
+/// nothing, and fit: then the kept evaluation is extended by them alone, and the cost of
+/// an event does not grow with the convoy's history. Otherwise the whole ledger is
+/// evaluated with all of them; and if it refuses them together, they are taken again one
+/// at a time in arrival order, so that exactly the events that do not fit are refused,
 /// each with the reason it would get on its own.
 fn settle(
     state: &mut ConvoyState,
@@ -430,6 +434,9 @@ fn settle(
     codes: &Codes,
     now: i64,
 ) -> Result<Settled, AppError> {
+    if let Some(settled) = settle_appended(state, items, codes, now)? {
+        return Ok(settled);
+    }
     let original = state.events.clone();
     let mut results = Vec::with_capacity(items.len());
     let mut added = 0;
@@ -441,7 +448,9 @@ fn settle(
     if added == 0 {
         return Ok((results, None));
     }
-    if let Ok(ledger) = ledger::evaluate(route, manifest, &domain_events(&state.events, codes)?) {
+    let all = domain_events(&state.events, codes)?;
+    if let Ok((ledger, evaluated)) = ledger::evaluate_resumable(route, manifest, &all) {
+        state.evaluated = Some(evaluated);
         return Ok((results, Some(ledger)));
     }
     state.events = original;
@@ -452,10 +461,12 @@ fn settle(
             results.push((*i, Err(e)));
             continue;
         }
-        match ledger::evaluate(route, manifest, &domain_events(&state.events, codes)?) {
-            Ok(ledger) => {
+        let all = domain_events(&state.events, codes)?;
+        match ledger::evaluate_resumable(route, manifest, &all) {
+            Ok((ledger, evaluated)) => {
                 added += 1;
                 last = Some(ledger);
+                state.evaluated = Some(evaluated);
                 results.push((*i, Ok(())));
             }
             Err(e) => {
@@ -465,6 +476,41 @@ fn settle(
         }
     }
     Ok((results, last))
+}
+
+/// The common case of [`settle`]: events that correct nothing, appended to a convoy whose
+/// evaluation is kept, observed after its latest event and accepted together. `None`
+/// (and the state as it was) when that is not the case.
+fn settle_appended(
+    state: &mut ConvoyState,
+    items: &[(usize, store::NewEvent)],
+    codes: &Codes,
+    now: i64,
+) -> Result<Option<Settled>, AppError> {
+    if items.is_empty() || items.iter().any(|(_, new)| new.corrects.is_some()) {
+        return Ok(None);
+    }
+    let Some(kept) = state.evaluated.take() else {
+        return Ok(None);
+    };
+    let before = state.events.len();
+    let mut results = Vec::with_capacity(items.len());
+    for (added, (i, new)) in (0..).zip(items) {
+        // Correcting nothing, an event is always added; the ledger decides below.
+        results.push((*i, add(state, new, added, now)));
+    }
+    let appended = domain_events(&state.events[before..], codes)?;
+    match kept.extend(&appended) {
+        Some(Ok((ledger, evaluated))) => {
+            state.evaluated = Some(evaluated);
+            Ok(Some((results, Some(ledger))))
+        }
+        _ => {
+            state.events.truncate(before);
+            state.evaluated = Some(kept);
+            Ok(None)
+        }
+    }
 }
 
 /// Appends one new event to the convoy's events (the `added`-th of this group), after the

@@ -204,6 +204,9 @@ pub struct ConvoyState {
     pub manifest: Vec<ManifestLineRow>,
     pub events: Vec<StoredEvent>,
     pub derived: Derived,
+    /// The ledger evaluated through `events`, once the write path has evaluated it: later
+    /// events extend it instead of replaying every event (`None` when just loaded).
+    pub evaluated: Option<ledger::Evaluated>,
 }
 
 /// The rows of these convoys (the ones that exist), for writing. On PostgreSQL the rows
@@ -254,6 +257,7 @@ pub fn load_states(
                 manifest: manifests.remove(&id).unwrap_or_default(),
                 events: events.remove(&id).unwrap_or_default(),
                 derived: derived.remove(&id).unwrap_or_default(),
+                evaluated: None,
                 row,
             };
             (id, state)

@@ -56,8 +56,9 @@ pub(super) fn ts(at: DateTime<Utc>) -> String {
 }
 
 /// The running state of one commodity.
-pub(super) struct CommodityState<'a> {
-    pub(super) code: &'a str,
+#[derive(Debug, Clone)]
+pub(super) struct CommodityState {
+    pub(super) code: String,
     pub(super) planned: Kg,
     pub(super) loaded: Kg,
     pub(super) carried: Kg,
@@ -71,7 +72,7 @@ pub(super) struct CommodityState<'a> {
     pub(super) left: Vec<Option<Kg>>,
 }
 
-impl CommodityState<'_> {
+impl CommodityState {
     /// Moves `kg` of the carried amount to the denied or lost bucket at
     /// `checkpoint`, according to `reason`.
     ///
@@ -92,7 +93,7 @@ impl CommodityState<'_> {
 }
 
 /// How the convoy's departure became known.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub(super) enum Departure {
     /// A `departed` event at this checkpoint and time.
     Explicit(usize, DateTime<Utc>),
@@ -101,7 +102,7 @@ pub(super) enum Departure {
 }
 
 /// Why no further event is possible.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub(super) enum Terminal {
     TurnedBack(usize, DateTime<Utc>),
     Closed(usize, DateTime<Utc>),
@@ -124,9 +125,12 @@ impl Terminal {
 /// A cargo line checked against the manifest: commodity index, kg, reason.
 pub(super) type Line = (usize, Kg, Option<Reason>);
 
-pub(super) struct Engine<'a> {
-    pub(super) route: &'a Route,
-    pub(super) commodities: Vec<CommodityState<'a>>,
+/// Owns its route, so that an engine can be kept with its convoy and resumed when later
+/// events arrive (see [`super::Evaluated`]).
+#[derive(Debug, Clone)]
+pub(super) struct Engine {
+    pub(super) route: Route,
+    pub(super) commodities: Vec<CommodityState>,
     pub(super) departure: Option<Departure>,
     pub(super) position: Option<usize>,
     pub(super) last_seen_at: Option<DateTime<Utc>>,
@@ -135,8 +139,8 @@ pub(super) struct Engine<'a> {
     pub(super) deliveries: Vec<Delivery>,
 }
 
-impl<'a> Engine<'a> {
-    pub(super) fn new(route: &'a Route, manifest: &'a Manifest) -> Engine<'a> {
+impl Engine {
+    pub(super) fn new(route: &Route, manifest: &Manifest) -> Engine {
         let n = route.checkpoints.len();
         let commodities = manifest
             .0
@@ -145,7 +149,7 @@ impl<'a> Engine<'a> {
                 let mut entered = vec![None; n];
                 entered[0] = Some(planned);
                 CommodityState {
-                    code,
+                    code: code.clone(),
                     planned,
                     loaded: planned,
                     carried: planned,
@@ -161,7 +165,7 @@ impl<'a> Engine<'a> {
             })
             .collect();
         Engine {
-            route,
+            route: route.clone(),
             commodities,
             departure: None,
             position: None,
@@ -172,9 +176,8 @@ impl<'a> Engine<'a> {
         }
     }
 
-    pub(super) fn code(&self, index: usize) -> &'a str {
-        let route: &'a Route = self.route;
-        route.checkpoints[index].as_str()
+    pub(super) fn code(&self, index: usize) -> String {
+        self.route.checkpoints[index].clone()
     }
 
     pub(super) fn destination(&self) -> usize {
@@ -259,7 +262,8 @@ impl<'a> Engine<'a> {
                 .iter()
                 .position(|c| c.code == line.commodity)
                 .ok_or_else(|| {
-                    let known: Vec<&str> = self.commodities.iter().map(|c| c.code).collect();
+                    let known: Vec<&str> =
+                        self.commodities.iter().map(|c| c.code.as_str()).collect();
                     format!(
                         "{} is not on this convoy's manifest ({}); correct the commodity code",
                         line.commodity,

@@ -8,7 +8,7 @@ use super::engine::{ts, Departure, Engine, Terminal};
 use super::{Delivery, EventKind, LedgerEvent, Reason};
 use crate::domain::quantity::{format_tonnes, Kg};
 
-impl Engine<'_> {
+impl Engine {
     pub(super) fn cancel(&mut self, event: &LedgerEvent) -> Result<(), String> {
         if let Some(departure) = self.departure {
             let seen = match departure {

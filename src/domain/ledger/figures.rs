@@ -4,7 +4,7 @@
 use super::engine::{Engine, Terminal};
 use super::{CommodityLedger, EventKind, Figures, Ledger, Reason, Status, WaterfallStep};
 
-impl Engine<'_> {
+impl Engine {
     fn status(&self, totals: &Figures) -> Status {
         let finished = match self.terminal {
             Some(Terminal::Cancelled(_)) => return Status::Cancelled,

@@ -440,15 +440,85 @@ pub fn evaluate(
     manifest: &Manifest,
     events: &[LedgerEvent],
 ) -> Result<Ledger, LedgerError> {
+    run(route, manifest, events).map(|(engine, _)| engine.finish())
+}
+
+/// The order events are applied in: observed time, then recording order, then id.
+type SortKey = (DateTime<Utc>, i64, Uuid);
+
+fn sort_key(e: &LedgerEvent) -> SortKey {
+    (e.observed_at, e.seq, e.id)
+}
+
+/// Applies the non-voided events in order; the engine after the last, and its key.
+fn run(
+    route: &Route,
+    manifest: &Manifest,
+    events: &[LedgerEvent],
+) -> Result<(Engine, Option<SortKey>), LedgerError> {
     validate_setup(route, manifest)?;
     let mut ordered: Vec<&LedgerEvent> = events.iter().filter(|e| !e.voided).collect();
-    ordered.sort_by_key(|e| (e.observed_at, e.seq, e.id));
+    ordered.sort_by_key(|e| sort_key(e));
     let mut engine = Engine::new(route, manifest);
+    apply_in_order(&mut engine, &ordered)?;
+    Ok((engine, ordered.last().map(|e| sort_key(e))))
+}
+
+fn apply_in_order(engine: &mut Engine, ordered: &[&LedgerEvent]) -> Result<(), LedgerError> {
     for event in ordered {
         engine.apply(event).map_err(|message| LedgerError {
             event_id: event.id,
             message,
         })?;
     }
-    Ok(engine.finish())
+    Ok(())
+}
+
+/// A convoy's ledger evaluated through its latest event, kept so that events observed
+/// after that one are applied without replaying the earlier ones: a field log grows one
+/// event at a time, and the thousandth event of a convoy should cost what the first did.
+///
+/// Applying events that all sort after the latest one gives exactly what [`evaluate`]
+/// gives for the whole list — the order of application is the same — so this is a
+/// shortcut, never a second rule (the property tests check it).
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    engine: Engine,
+    last: Option<SortKey>,
+}
+
+/// [`evaluate`], keeping the state for [`Evaluated::extend`].
+pub fn evaluate_resumable(
+    route: &Route,
+    manifest: &Manifest,
+    events: &[LedgerEvent],
+) -> Result<(Ledger, Evaluated), LedgerError> {
+    let (engine, last) = run(route, manifest, events)?;
+    Ok((engine.clone().finish(), Evaluated { engine, last }))
+}
+
+impl Evaluated {
+    /// The ledger with `events` added, when every one of them sorts after the latest
+    /// event applied so far and none is voided; `None` otherwise, and the caller
+    /// evaluates the whole list instead. (Events that void earlier ones are not for this
+    /// either: the caller knows which events correct others.)
+    pub fn extend(
+        &self,
+        events: &[LedgerEvent],
+    ) -> Option<Result<(Ledger, Evaluated), LedgerError>> {
+        if events.iter().any(|e| e.voided) {
+            return None;
+        }
+        let mut ordered: Vec<&LedgerEvent> = events.iter().collect();
+        ordered.sort_by_key(|e| sort_key(e));
+        let first = ordered.first().map(|e| sort_key(e))?;
+        if self.last.is_some_and(|last| first <= last) {
+            return None;
+        }
+        let mut engine = self.engine.clone();
+        Some(apply_in_order(&mut engine, &ordered).map(|()| {
+            let last = ordered.last().map(|e| sort_key(e));
+            (engine.clone().finish(), Evaluated { engine, last })
+        }))
+    }
 }

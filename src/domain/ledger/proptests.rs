@@ -14,7 +14,7 @@ use super::tests::{
     at, check_invariants, manifest, route, FLOUR, GORIS, HAKARI, KORNIDZOR, OIL, SHUSHA,
     STEPANAKERT,
 };
-use super::{evaluate, CargoLine, EventKind, LedgerEvent, Reason};
+use super::{evaluate, evaluate_resumable, CargoLine, EventKind, LedgerEvent, Reason};
 
 /// Route checkpoints plus one code that is not on the route.
 const CODES: [&str; 6] = [GORIS, KORNIDZOR, HAKARI, SHUSHA, STEPANAKERT, "LACHIN"];
@@ -210,6 +210,37 @@ proptest! {
             evaluate(&route(), &manifest(), &voided),
             evaluate(&route(), &manifest(), &removed)
         );
+    }
+
+    /// Extending a kept evaluation by the events that sort after its last one gives
+    /// what evaluating everything gives: the same ledger, or the same refusal.
+    #[test]
+    fn prop_extending_equals_evaluating_everything(
+        events in arb_events(),
+        pick in any::<prop::sample::Index>(),
+    ) {
+        let mut live: Vec<LedgerEvent> = events.into_iter().filter(|e| !e.voided).collect();
+        live.sort_by_key(|e| (e.observed_at, e.seq, e.id));
+        let split = pick.index(live.len() + 1);
+        let later = live.split_off(split);
+        let earlier = live;
+        let whole: Vec<LedgerEvent> = earlier.iter().chain(&later).cloned().collect();
+        let expected = evaluate(&route(), &manifest(), &whole);
+        match evaluate_resumable(&route(), &manifest(), &earlier) {
+            // The earlier part alone is refused: so is the whole, at the same event.
+            Err(e) => prop_assert_eq!(expected, Err(e)),
+            Ok((ledger, kept)) => match kept.extend(&later) {
+                None => {
+                    // Only when there is nothing to add, or a later event shares the
+                    // last one's key.
+                    prop_assert!(later.is_empty() || later.first().map(|e| (e.observed_at, e.seq, e.id)) <= earlier.last().map(|e| (e.observed_at, e.seq, e.id)));
+                    if later.is_empty() {
+                        prop_assert_eq!(expected, Ok(ledger));
+                    }
+                }
+                Some(extended) => prop_assert_eq!(expected, extended.map(|(l, _)| l)),
+            },
+        }
     }
 }
 
