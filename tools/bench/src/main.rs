@@ -88,7 +88,7 @@ fn options() -> anyhow::Result<Options> {
                 o.histories = value
                     .split(',')
                     .map(|v| v.parse())
-                    .collect::<Result<_, _>>()?
+                    .collect::<Result<_, _>>()?;
             }
             "--report-requests" => o.report_requests = value.parse()?,
             "--backends" => o.backends = value.split(',').map(str::to_string).collect(),
@@ -343,7 +343,7 @@ async fn ingest(s: &Server, seconds: u64) -> anyhow::Result<Rate> {
                     .await;
                 match res {
                     Ok(r) if r.status().as_u16() == 201 => {
-                        lat.borrow_mut().push(t.elapsed().as_secs_f64() * 1000.0)
+                        lat.borrow_mut().push(t.elapsed().as_secs_f64() * 1000.0);
                     }
                     _ => *fail.borrow_mut() += 1,
                 }
@@ -1191,7 +1191,7 @@ fn print_table(all: &BTreeMap<String, Figures>) {
         all.get("postgres").unwrap_or(&empty),
     );
     let row = |label: &str, path: &[&str]| {
-        println!("{:<52} {:>14} {:>14}", label, get(s, path), get(p, path))
+        println!("{:<52} {:>14} {:>14}", label, get(s, path), get(p, path));
     };
     row(
         "ingest: events/s (64 connections)",
