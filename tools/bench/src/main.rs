@@ -4,6 +4,10 @@
 //! and measures, each beside the same database's raw rate at the same concurrency:
 //! - ingest: event POSTs from 64 concurrent connections vs single-row INSERT+COMMIT;
 //! - sync: 1000-event batches vs 1000-row batched inserts;
+//! - CSV import: a 3,000-row file for one convoy in one request, per event beside a sync
+//!   batch's cost per event;
+//! - a long convoy: 1,000 events POSTed one at a time to one fresh convoy, the latency of
+//!   the last 50 against the first 50;
 //! - reports: weekly report latency with N events of generated history vs a raw GROUP BY;
 //! - memory: the server's RSS when idle and at its peak in each phase.
 //!
@@ -34,8 +38,14 @@ use aidflow::store::convoys::{ConvoyRow, EventLineRow, EventRow, FiguresRow};
 use aidflow::store::rollups::DeliveryRow;
 
 const CONCURRENCY: usize = 64;
+/// Rows of the CSV file imported in one request.
+const IMPORT_ROWS: usize = 3000;
+/// Events POSTed one at a time to one convoy, and how many at each end are compared.
+const LONG_CONVOY_EVENTS: usize = 1000;
+const LONG_CONVOY_WINDOW: usize = 50;
 
 struct Options {
+    quick: bool,
     ingest_seconds: u64,
     sync_events: usize,
     histories: Vec<usize>,
@@ -46,19 +56,30 @@ struct Options {
 }
 
 fn options() -> anyhow::Result<Options> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // --quick picks small settings (a run of a few minutes); options beside it win.
+    let quick = args.iter().any(|a| a == "--quick");
     let mut o = Options {
-        ingest_seconds: 15,
-        sync_events: 100_000,
-        histories: vec![1_000_000, 10_000_000],
+        quick,
+        ingest_seconds: if quick { 3 } else { 15 },
+        sync_events: if quick { 5_000 } else { 100_000 },
+        histories: if quick {
+            vec![100_000]
+        } else {
+            vec![1_000_000, 10_000_000]
+        },
         report_requests: 100,
         backends: vec!["sqlite".into(), "postgres".into()],
         out: "bench-results/bench.json".into(),
         pg_admin: std::env::var("AIDFLOW_BENCH_PG")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
     while i < args.len() {
+        if args[i] == "--quick" {
+            i += 1;
+            continue;
+        }
         let value = args.get(i + 1).cloned().unwrap_or_default();
         match args[i].as_str() {
             "--ingest-seconds" => o.ingest_seconds = value.parse()?,
@@ -412,6 +433,166 @@ async fn report_latency(s: &Server, weeks: &[IsoWeek], requests: usize) -> anyho
         p50_ms: percentile(&lat, 50.0),
         p99_ms: percentile(&lat, 99.0),
         count: requests,
+    })
+}
+
+// ------------------------------------------------------------------ one long convoy
+
+/// The `n`-th event of a long-running convoy: departed at the origin with the manifest
+/// loaded, then `held` and `cleared` (everything carried on) in turn at KORNIDZOR, a
+/// minute apart. The ledger accepts any number of them.
+struct LongEvent {
+    id: uuid::Uuid,
+    kind: &'static str,
+    checkpoint: &'static str,
+    observed_at: String,
+    cargo: &'static [(&'static str, &'static str)],
+}
+
+const LOADED: &[(&str, &str)] = &[("flour", "20"), ("food", "5")];
+
+fn long_event(n: usize) -> LongEvent {
+    let at = Utc
+        .with_ymd_and_hms(2024, 1, 1, 4, 0, 0)
+        .single()
+        .unwrap_or_default()
+        + chrono::Duration::minutes(n as i64);
+    let (kind, checkpoint, cargo) = match n {
+        0 => ("departed", "GORIS", LOADED),
+        n if n % 2 == 1 => ("held", "KORNIDZOR", &[][..]),
+        _ => ("cleared", "KORNIDZOR", LOADED),
+    };
+    LongEvent {
+        id: uuid::Uuid::new_v4(),
+        kind,
+        checkpoint,
+        observed_at: at.to_rfc3339(),
+        cargo,
+    }
+}
+
+impl LongEvent {
+    fn json(&self) -> Value {
+        let cargo: Vec<Value> = self
+            .cargo
+            .iter()
+            .map(|(commodity, tonnes)| json!({"commodity": commodity, "tonnes": tonnes}))
+            .collect();
+        json!({"id": self.id, "kind": self.kind, "checkpoint": self.checkpoint,
+            "observed_at": self.observed_at, "cargo": cargo})
+    }
+
+    /// Its CSV rows: one per cargo line, or one without cargo.
+    fn csv_rows(&self, convoy: &str) -> Vec<String> {
+        let row = |commodity: &str, tonnes: &str| {
+            format!(
+                "{convoy},{},{},{},{},{commodity},{tonnes}",
+                self.id, self.kind, self.checkpoint, self.observed_at
+            )
+        };
+        if self.cargo.is_empty() {
+            vec![row("", "")]
+        } else {
+            self.cargo.iter().map(|(c, t)| row(c, t)).collect()
+        }
+    }
+}
+
+struct Import {
+    rows: usize,
+    events: usize,
+    seconds: f64,
+}
+
+/// One CSV file of `IMPORT_ROWS` rows for one fresh convoy, in one
+/// `POST /api/v1/imports/events`; the wall time of that request.
+async fn csv_import(s: &Server) -> anyhow::Result<Import> {
+    let c = client();
+    let convoy = make_convoys(&c, s, 1, "import")
+        .await?
+        .pop()
+        .ok_or_else(|| anyhow!("no convoy for the import"))?;
+    let mut rows = vec!["convoy,event_id,kind,checkpoint,observed_at,commodity,tonnes".to_string()];
+    let mut events = 0;
+    while rows.len() - 1 < IMPORT_ROWS {
+        let more = long_event(events).csv_rows(&convoy);
+        if rows.len() - 1 + more.len() > IMPORT_ROWS {
+            break;
+        }
+        rows.extend(more);
+        events += 1;
+    }
+    let file = rows.join("\n") + "\n";
+    let t = Instant::now();
+    let res = c
+        .post(format!("{}/api/v1/imports/events", s.base))
+        .bearer_auth(&s.token)
+        .header("Content-Type", "text/csv")
+        .body(file)
+        .send()
+        .await?;
+    let status = res.status().as_u16();
+    let body = res.json::<Value>().await.unwrap_or(Value::Null);
+    let seconds = t.elapsed().as_secs_f64();
+    if status != 201 || body["created"] != events {
+        let text = body.to_string();
+        bail!(
+            "the CSV import answered {status}: {}",
+            text.chars().take(600).collect::<String>()
+        );
+    }
+    Ok(Import {
+        rows: rows.len() - 1,
+        events,
+        seconds,
+    })
+}
+
+struct LongConvoy {
+    first_ms: f64,
+    last_ms: f64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// `LONG_CONVOY_EVENTS` events POSTed one after another, by one client, to one fresh
+/// convoy; the median latency of the first and of the last `LONG_CONVOY_WINDOW`.
+async fn long_convoy(s: &Server) -> anyhow::Result<LongConvoy> {
+    let c = client();
+    let convoy = make_convoys(&c, s, 1, "long")
+        .await?
+        .pop()
+        .ok_or_else(|| anyhow!("no convoy for the long convoy"))?;
+    let path = format!("/api/v1/convoys/{convoy}/events");
+    let mut lat = Vec::with_capacity(LONG_CONVOY_EVENTS);
+    for n in 0..LONG_CONVOY_EVENTS {
+        let event = long_event(n).json();
+        let t = Instant::now();
+        let (status, body) = post(&c, s, &path, &event).await?;
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+        if status != 201 {
+            bail!(
+                "event {} of the long convoy answered {status}: {}",
+                n + 1,
+                body.get("detail").unwrap_or(&body)
+            );
+        }
+    }
+    let first = lat.get(..LONG_CONVOY_WINDOW).unwrap_or(&lat).to_vec();
+    let last = lat
+        .get(lat.len().saturating_sub(LONG_CONVOY_WINDOW)..)
+        .unwrap_or(&lat)
+        .to_vec();
+    Ok(LongConvoy {
+        first_ms: median(first),
+        last_ms: median(last),
     })
 }
 
@@ -900,6 +1081,38 @@ fn run_backend(backend: &str, o: &Options) -> anyhow::Result<Figures> {
         json!(((sync.per_second / raw_batched_rate) * 1000.0).round() / 1000.0),
     );
 
+    eprintln!("[{backend}] CSV import: {IMPORT_ROWS} rows for one convoy in one request");
+    let import = actix_web::rt::System::new().block_on(csv_import(&server))?;
+    let import_us = import.seconds * 1e6 / import.events.max(1) as f64;
+    // A sync batch's cost per event: the median batch of 1000 events, in µs per event.
+    let sync_us = sync.p50_ms * 1000.0 / 1000.0;
+    f.set(
+        "csv_import",
+        json!({
+            "rows": import.rows,
+            "events": import.events,
+            "seconds": (import.seconds * 1000.0).round() / 1000.0,
+            "us_per_event": (import_us * 10.0).round() / 10.0,
+            "sync_us_per_event": (sync_us * 10.0).round() / 10.0,
+            "ratio_to_sync": ((import_us / sync_us.max(0.001)) * 100.0).round() / 100.0,
+        }),
+    );
+
+    eprintln!(
+        "[{backend}] long convoy: {LONG_CONVOY_EVENTS} events POSTed one at a time to one convoy"
+    );
+    let long = actix_web::rt::System::new().block_on(long_convoy(&server))?;
+    f.set(
+        "long_convoy",
+        json!({
+            "events": LONG_CONVOY_EVENTS,
+            "window": LONG_CONVOY_WINDOW,
+            "first_median_ms": (long.first_ms * 100.0).round() / 100.0,
+            "last_median_ms": (long.last_ms * 100.0).round() / 100.0,
+            "ratio": ((long.last_ms / long.first_ms.max(0.001)) * 100.0).round() / 100.0,
+        }),
+    );
+
     let mut generated = 0;
     for &n in &o.histories {
         eprintln!("[{backend}] history: generating up to {n} events");
@@ -1003,6 +1216,36 @@ fn print_table(all: &BTreeMap<String, Figures>) {
         &["raw_batched_insert_per_second"],
     );
     row("sync / raw batched", &["sync_ratio"]);
+    row(
+        "CSV import: rows in one file (one convoy)",
+        &["csv_import", "rows"],
+    );
+    row("CSV import: events in it", &["csv_import", "events"]);
+    row(
+        "CSV import: s for the request (target < 1)",
+        &["csv_import", "seconds"],
+    );
+    row("CSV import: µs per event", &["csv_import", "us_per_event"]);
+    row(
+        "sync: µs per event (batch p50 / 1000)",
+        &["csv_import", "sync_us_per_event"],
+    );
+    row(
+        "CSV import / sync, per event",
+        &["csv_import", "ratio_to_sync"],
+    );
+    row(
+        "long convoy: events 1–50, median ms",
+        &["long_convoy", "first_median_ms"],
+    );
+    row(
+        "long convoy: events 951–1000, median ms",
+        &["long_convoy", "last_median_ms"],
+    );
+    row(
+        "long convoy: last / first (target ≤ 2)",
+        &["long_convoy", "ratio"],
+    );
     let keys: Vec<String> =
         s.0.keys()
             .chain(p.0.keys())
@@ -1056,7 +1299,7 @@ fn main() -> anyhow::Result<()> {
         all.iter().map(|(k, v)| (k, &v.0)).collect();
     let doc = json!({
         "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)},
-        "options": {"concurrency": CONCURRENCY, "ingest_seconds": o.ingest_seconds, "sync_events": o.sync_events, "histories": o.histories},
+        "options": {"quick": o.quick, "concurrency": CONCURRENCY, "ingest_seconds": o.ingest_seconds, "sync_events": o.sync_events, "histories": o.histories, "report_requests": o.report_requests, "import_rows": IMPORT_ROWS, "long_convoy_events": LONG_CONVOY_EVENTS},
         "results": json,
     });
     if let Some(parent) = std::path::Path::new(&o.out).parent() {
