@@ -344,10 +344,12 @@ pub fn local_midnight(tz: chrono_tz::Tz, date: NaiveDate) -> i64 {
 
 /// A `YYYY-MM-DD` date in a query or body field.
 pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate, AppError> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+    let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
         AppError::field(
             field,
             format!("{s:?} is not a date; write it as YYYY-MM-DD"),
         )
-    })
+    })?;
+    crate::domain::time::check_date(date).map_err(|e| AppError::field(field, e))?;
+    Ok(date)
 }
