@@ -25,16 +25,54 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type_ok = is_json_or_absent(req);
         let body = web::Bytes::from_request(req, payload);
+        let req = req.clone();
         Box::pin(async move {
-            if !content_type_ok {
-                return Err(AppError::UnsupportedMediaType(
+            let parsed = if content_type_ok {
+                match body.await {
+                    Ok(bytes) => parse_json(&bytes),
+                    Err(e) => Err(body_error(e)),
+                }
+            } else {
+                Err(AppError::UnsupportedMediaType(
                     "send the body as JSON with Content-Type: application/json".into(),
-                ));
+                ))
+            };
+            match parsed {
+                Ok(value) => Ok(ApiJson(value)),
+                Err(e) => Err(authorize_before(&req, e).await),
             }
-            let bytes = body.await.map_err(body_error)?;
-            parse_json(&bytes).map(ApiJson)
         })
     }
+}
+
+/// The paths under which an editor may write (for its own organization); every other
+/// write needs an admin token.
+const EDITOR_WRITES: [&str; 4] = [
+    "/api/v1/convoys",
+    "/api/v1/sync",
+    "/api/v1/imports",
+    "/api/v1/alerts",
+];
+
+/// The error to answer for a body that cannot be used: a token that may not make this
+/// write learns that first (401 without a valid token, 403 for a viewer, or for an editor
+/// on an admin's path), whatever else is wrong with the body; everyone else gets the
+/// body's own error. Only failed bodies pay this second look at the token (mostly cached).
+pub async fn authorize_before(req: &HttpRequest, body_error: AppError) -> AppError {
+    let who = match Principal::from_request(req, &mut Payload::None).await {
+        Ok(who) => who,
+        Err(e) => return e,
+    };
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return body_error;
+    }
+    let editors_may = EDITOR_WRITES.iter().any(|p| req.path().starts_with(p));
+    let allowed = if editors_may {
+        who.require_writer()
+    } else {
+        who.require_admin()
+    };
+    allowed.err().unwrap_or(body_error)
 }
 
 fn is_json_or_absent(req: &HttpRequest) -> bool {
