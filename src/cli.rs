@@ -373,9 +373,9 @@ fn report(settings: &Settings, action: ReportCommand) -> anyhow::Result<()> {
 
 fn evaluate_alerts(settings: &Settings, now: Option<&str>) -> anyhow::Result<()> {
     let now = match now {
-        Some(s) => chrono::DateTime::parse_from_rfc3339(s)
-            .map_err(|e| anyhow!("--now {s:?} is not an RFC 3339 time with an offset ({e}); write it like 2023-08-10T12:00:00+04:00"))?
-            .with_timezone(&chrono::Utc),
+        Some(s) => crate::domain::time::parse_time(s)
+            .map(|(at, _)| crate::domain::time::from_micros(at))
+            .map_err(|e| anyhow!("--now: {e}"))?,
         None => chrono::Utc::now(),
     };
     let thresholds = settings.thresholds()?;

@@ -146,6 +146,7 @@ fn run(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::R
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(body_limit))
             .app_data(api::path_config())
+            .wrap(from_fn(crate::api::extract::normalize_path))
             .wrap(ErrorHandlers::new().default_handler(problem_fallback))
             .wrap(from_fn(crate::api::health::track))
             .wrap(from_fn(echo_request_id))

@@ -206,6 +206,7 @@ pub async fn acknowledge(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
+    who.require_writer()?;
     act(state, who, id.into_inner(), note_of(&body)?, false).await
 }
 
@@ -219,5 +220,6 @@ pub async fn resolve(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
+    who.require_writer()?;
     act(state, who, id.into_inner(), note_of(&body)?, true).await
 }

@@ -96,8 +96,8 @@ pub async fn update(
             .and_then(|n| check.take("name", validate::name(n))),
         density_mg_per_l: body
             .density_kg_per_l
-            .as_deref()
-            .and_then(|d| check.take("density_kg_per_l", validate::density_mg_per_l(d)))
+            .as_ref()
+            .and_then(|d| check.take("density_kg_per_l", validate::density_mg_per_l(&d.0)))
             .map(Some),
     };
     check.finish()?;

@@ -1,14 +1,17 @@
 //! Request extractors that turn bad input into problem+json with the field path.
 
-use actix_web::dev::Payload;
-use actix_web::http::{header, Method};
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method, Uri};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpRequest, ResponseError};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use crate::app::auth::{authenticate, hash_secret, Principal};
 use crate::app::error::AppError;
 use crate::app::state::AppState;
+use crate::domain::text::{forbidden_char, forbidden_message};
 use crate::domain::FieldError;
 
 /// A JSON body. Unlike `web::Json`, a type or unknown-field error names the exact field
@@ -22,16 +25,54 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type_ok = is_json_or_absent(req);
         let body = web::Bytes::from_request(req, payload);
+        let req = req.clone();
         Box::pin(async move {
-            if !content_type_ok {
-                return Err(AppError::UnsupportedMediaType(
+            let parsed = if content_type_ok {
+                match body.await {
+                    Ok(bytes) => parse_json(&bytes),
+                    Err(e) => Err(body_error(e)),
+                }
+            } else {
+                Err(AppError::UnsupportedMediaType(
                     "send the body as JSON with Content-Type: application/json".into(),
-                ));
+                ))
+            };
+            match parsed {
+                Ok(value) => Ok(ApiJson(value)),
+                Err(e) => Err(authorize_before(&req, e).await),
             }
-            let bytes = body.await.map_err(body_error)?;
-            parse_json(&bytes).map(ApiJson)
         })
     }
+}
+
+/// The paths under which an editor may write (for its own organization); every other
+/// write needs an admin token.
+const EDITOR_WRITES: [&str; 4] = [
+    "/api/v1/convoys",
+    "/api/v1/sync",
+    "/api/v1/imports",
+    "/api/v1/alerts",
+];
+
+/// The error to answer for a body that cannot be used: a token that may not make this
+/// write learns that first (401 without a valid token, 403 for a viewer, or for an editor
+/// on an admin's path), whatever else is wrong with the body; everyone else gets the
+/// body's own error. Only failed bodies pay this second look at the token (mostly cached).
+pub async fn authorize_before(req: &HttpRequest, body_error: AppError) -> AppError {
+    let who = match Principal::from_request(req, &mut Payload::None).await {
+        Ok(who) => who,
+        Err(e) => return e,
+    };
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return body_error;
+    }
+    let editors_may = EDITOR_WRITES.iter().any(|p| req.path().starts_with(p));
+    let allowed = if editors_may {
+        who.require_writer()
+    } else {
+        who.require_admin()
+    };
+    allowed.err().unwrap_or(body_error)
 }
 
 fn is_json_or_absent(req: &HttpRequest) -> bool {
@@ -65,6 +106,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
             "the request body is empty; send a JSON object".into(),
         ));
     }
+    check_json_text(bytes)?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize::<_, T>(&mut *de).map_err(|err| {
         let path = err.path().to_string();
@@ -73,6 +115,51 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     })?;
     de.end().map_err(|e| json_error(".", &e))?;
     Ok(value)
+}
+
+/// Refuses a body whose strings (values or keys) hold a control character other than
+/// tab, line feed and carriage return, naming the first one's path (`manifest[1].commodity`).
+/// JSON can carry such characters only as `\u` escapes, U+007F or C1 characters, so other
+/// bodies are let through without a second parse.
+fn check_json_text(bytes: &[u8]) -> Result<(), AppError> {
+    let suspect = bytes.contains(&0x7f)
+        || bytes
+            .windows(2)
+            .any(|w| w == b"\\u" || (w[0] == 0xc2 && (0x80..=0x9f).contains(&w[1])));
+    if !suspect {
+        return Ok(());
+    }
+    // Not valid JSON: the typed parse reports the syntax error.
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(());
+    };
+    match forbidden_in_value(&value, String::new()) {
+        Some((path, message)) => Err(AppError::invalid(vec![FieldError::new(
+            display_path(&path),
+            message,
+        )])),
+        None => Ok(()),
+    }
+}
+
+/// The path and message of the first string in `value` with a forbidden character.
+fn forbidden_in_value(value: &serde_json::Value, path: String) -> Option<(String, String)> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => forbidden_message(s).map(|m| (path, m)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| forbidden_in_value(v, format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(k, v)| {
+            let field = join_path(&path, k);
+            match forbidden_message(k) {
+                Some(m) => Some((field, format!("the field name {m}"))),
+                None => forbidden_in_value(v, field),
+            }
+        }),
+        Value::Null | Value::Bool(_) | Value::Number(_) => None,
+    }
 }
 
 fn json_error(path: &str, e: &serde_json::Error) -> AppError {
@@ -145,6 +232,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiQuery<T> {
 }
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    if let Some(e) = form_urlencoded_parse(query).find_map(|(name, value)| {
+        forbidden_message(&name)
+            .map(|m| FieldError::new("query", format!("a parameter name {m}")))
+            .or_else(|| forbidden_message(&value).map(|m| FieldError::new(name, m)))
+    }) {
+        return Err(AppError::invalid(vec![e]));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -210,13 +304,178 @@ fn bearer(req: &HttpRequest) -> Result<String, AppError> {
         })?
         .to_str()
         .map_err(|_| AppError::Unauthorized("the Authorization header is not valid text".into()))?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            AppError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
-        })?;
-    Ok(token.to_string())
+    bearer_token(value).map(str::to_string).ok_or_else(|| {
+        AppError::Unauthorized("the Authorization header must be 'Bearer <token>'".into())
+    })
+}
+
+/// The token of `Bearer <token>`: the scheme in any case, then any run of spaces or tabs
+/// (RFC 9110 §11.1 and §5.6.3).
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let value = value.trim_matches([' ', '\t']);
+    let split = value.find([' ', '\t'])?;
+    let (scheme, rest) = value.split_at(split);
+    let token = rest.trim_start_matches([' ', '\t']);
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains([' ', '\t']))
+        .then_some(token)
+}
+
+/// Path segments as every handler should see them, before routing: an id written as a
+/// UUID in any case (some phones write uppercase) becomes the canonical lowercase form the
+/// database keeps, and a segment holding a control character (`/alerts/%00`) is a 404 —
+/// no such resource can exist, and PostgreSQL must never see it.
+pub async fn normalize_path(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let path = req.uri().path();
+    if path
+        .split('/')
+        .any(|s| forbidden_char(&percent_decode(s)).is_some())
+    {
+        let error = AppError::NotFound(
+            "no resource has a path with control characters; check the id or key".into(),
+        );
+        let response = error.error_response().map_into_right_body();
+        return Ok(req.into_response(response));
+    }
+    if let Some(lowered) = canonical_uuids(path) {
+        let mut parts = req.uri().clone().into_parts();
+        let query = parts
+            .path_and_query
+            .as_ref()
+            .and_then(|pq| pq.query())
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
+        if let Ok(pq) = format!("{lowered}{query}").parse() {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = Uri::from_parts(parts) {
+                req.match_info_mut().get_mut().update(&uri);
+                req.head_mut().uri = uri;
+            }
+        }
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+/// The path with every UUID segment in its canonical lowercase form, if any was not.
+fn canonical_uuids(path: &str) -> Option<String> {
+    let mut changed = false;
+    let segments: Vec<String> = path
+        .split('/')
+        .map(|s| match uuid::Uuid::try_parse(s) {
+            Ok(id) if s.len() == 36 && id.to_string() != s => {
+                changed = true;
+                id.to_string()
+            }
+            _ => s.to_string(),
+        })
+        .collect();
+    changed.then(|| segments.join("/"))
+}
+
+/// `%XX` escapes decoded, for checking what a segment stands for.
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = bytes
+            .get(i + 1..i + 3)
+            .filter(|_| bytes.get(i) == Some(&b'%'))
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.extend(bytes.get(i));
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_with_any_run_of_blanks() {
+        for value in [
+            "Bearer afw_x",
+            "bearer afw_x",
+            "BEARER afw_x",
+            "bEaReR afw_x",
+            "Bearer\tafw_x",
+            "Bearer   afw_x",
+            "Bearer \t afw_x ",
+        ] {
+            assert_eq!(bearer_token(value), Some("afw_x"), "{value:?}");
+        }
+        for value in [
+            "Bearer",
+            "Bearer ",
+            "Basic afw_x",
+            "Bearerafw_x",
+            "Bearer a b",
+            "",
+        ] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn uuid_segments_are_lowercased_and_nothing_else() {
+        assert_eq!(
+            canonical_uuids("/api/v1/convoys/23C77E4A-4E96-584C-949F-0EB0F4741FA3/events")
+                .as_deref(),
+            Some("/api/v1/convoys/23c77e4a-4e96-584c-949f-0eb0f4741fa3/events")
+        );
+        assert_eq!(
+            canonical_uuids("/api/v1/convoys/23c77e4a-4e96-584c-949f-0eb0f4741fa3"),
+            None
+        );
+        assert_eq!(canonical_uuids("/api/v1/checkpoints/HAKARI"), None);
+        assert_eq!(canonical_uuids("/api/v1/reports/weekly/2023-W30"), None);
+    }
+
+    #[test]
+    fn percent_escapes_are_decoded_for_the_check() {
+        assert_eq!(percent_decode("%00"), "\u{0}");
+        assert_eq!(percent_decode("a%41b%"), "aAb%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert!(forbidden_char(&percent_decode("x%1Fy")).is_some());
+    }
+
+    #[test]
+    fn json_strings_with_control_characters_are_named_by_path() {
+        let refused = |body: &str| match check_json_text(body.as_bytes()) {
+            Err(AppError::Validation { errors, .. }) => {
+                errors.into_iter().map(|e| e.field).collect::<Vec<_>>()
+            }
+            other => panic!("{body}: {other:?}"),
+        };
+        assert_eq!(
+            refused(r#"{"manifest": [{"commodity": "flour"}, {"commodity": "ri\u0000ce"}]}"#),
+            ["manifest[1].commodity"]
+        );
+        assert_eq!(refused(r#"{"note": "\u001b[31m"}"#), ["note"]);
+        assert_eq!(refused(r#""\u0007""#), ["body"]);
+        assert_eq!(refused("{\"note\": \"\u{7f}\"}"), ["note"]);
+        assert_eq!(refused("{\"note\": \"\u{85}\"}"), ["note"]);
+        assert_eq!(refused(r#"{"a\u0000": 1}"#), ["a\u{0}"]);
+        for fine in [
+            r#"{"note": "line\nnext\r\n\ttabbed \u00e9 \u2192"}"#,
+            r#"{"note": "a literal \\u0000 is text"}"#,
+            r#"{"broken": "#,
+        ] {
+            assert!(check_json_text(fine.as_bytes()).is_ok(), "{fine}");
+        }
+    }
 }

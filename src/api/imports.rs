@@ -25,6 +25,8 @@ pub async fn import(
     req: HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
+    // A token that may not write learns that before anything about the file.
+    who.require_writer()?;
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)

@@ -53,6 +53,18 @@ impl Principal {
         }
     }
 
+    /// Refuses a token that may make no write at all (a viewer), before anything else about
+    /// the write is looked at.
+    pub fn require_writer(&self) -> Result<(), AppError> {
+        match self.role {
+            Role::Admin | Role::Editor => Ok(()),
+            Role::Viewer => Err(AppError::Forbidden(format!(
+                "token '{}' is a viewer token and cannot write",
+                self.name
+            ))),
+        }
+    }
+
     /// Admins write anything; editors write only for their own organization.
     pub fn require_write_for(&self, organization_id: &str, what: &str) -> Result<(), AppError> {
         match self.role {

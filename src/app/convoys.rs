@@ -20,6 +20,8 @@ pub fn build_convoy(
     body: &NewConvoy,
     id: String,
 ) -> Result<store::NewConvoy, AppError> {
+    // Who may write for which organization comes before anything else about the body.
+    who.require_writer()?;
     let mut check = Checker::new();
     let organization = match (&body.organization, who.role, &who.organization_id) {
         (Some(slug), _, _) => reference::find_organization(conn, slug)?.or_else(|| {
@@ -38,6 +40,9 @@ pub fn build_convoy(
             None
         }
     };
+    if let Some(org) = &organization {
+        who.require_write_for(&org.id, &format!("organization {}", org.slug))?;
+    }
     let reference_text = body.reference.trim();
     if reference_text.is_empty() || reference_text.chars().count() > 64 {
         check.push(
@@ -118,10 +123,6 @@ pub fn build_convoy(
         (Some(o), Some(r), Some(d), Some(a)) => (o, r, d, a),
         _ => return Err(AppError::field("body", "invalid convoy")),
     };
-    who.require_write_for(
-        &organization.id,
-        &format!("organization {}", organization.slug),
-    )?;
     Ok(store::NewConvoy {
         id,
         organization_id: organization.id,
@@ -144,6 +145,7 @@ pub fn create(
     who: &Principal,
     body: &NewConvoy,
 ) -> Result<Created<Convoy>, AppError> {
+    who.require_writer()?;
     let id = resolve_id(body.id);
     if let Some(done) = replay(c, &id, body)? {
         return Ok(done);
@@ -162,6 +164,7 @@ pub fn create_synced(
     who: &Principal,
     body: &NewConvoy,
 ) -> Result<Created<()>, AppError> {
+    who.require_writer()?;
     let Some(id) = body.id else {
         return Err(missing_sync_id());
     };
@@ -344,10 +347,12 @@ pub fn local_midnight(tz: chrono_tz::Tz, date: NaiveDate) -> i64 {
 
 /// A `YYYY-MM-DD` date in a query or body field.
 pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate, AppError> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+    let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
         AppError::field(
             field,
             format!("{s:?} is not a date; write it as YYYY-MM-DD"),
         )
-    })
+    })?;
+    crate::domain::time::check_date(date).map_err(|e| AppError::field(field, e))?;
+    Ok(date)
 }

@@ -303,6 +303,11 @@ fn apply_group(
     let mut pending: BTreeMap<String, Vec<(usize, store::NewEvent)>> = BTreeMap::new();
     for (i, w) in writes.iter().enumerate() {
         let id = &ids[i];
+        // A viewer may make no write: that is its answer, whatever else is wrong.
+        if let Err(forbidden) = w.who.require_writer() {
+            slots.push(Slot::Answered(forbidden));
+            continue;
+        }
         if let Some(stored) = existing.get(id) {
             slots.push(
                 if stored.body_sha256 == body_hash(&w.body) && stored.convoy_id == w.convoy_id {

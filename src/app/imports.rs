@@ -22,6 +22,7 @@ use crate::app::error::AppError;
 use crate::app::events::{self, EventWrite, StateCache};
 use crate::app::input::{DecimalText, LineInput, NewEvent};
 use crate::db::DbConn;
+use crate::domain::text::forbidden_message;
 use crate::domain::FieldError;
 use crate::store::convoys as store;
 use crate::store::reference;
@@ -133,6 +134,25 @@ fn read_rows(bytes: &[u8]) -> Result<Vec<Row>, AppError> {
         )]));
     }
     Ok(rows)
+}
+
+/// Refuses cells holding control characters (other than tab and line breaks), by line
+/// and column, before anything is looked up.
+fn check_text(rows: &[Row]) -> Result<(), AppError> {
+    let errors: Vec<FieldError> = rows
+        .iter()
+        .flat_map(|row| {
+            COLUMNS.iter().filter_map(move |column| {
+                let cell = row.cells.get(column)?;
+                forbidden_message(cell).map(|m| at(row.line, column, m))
+            })
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::invalid(errors))
+    }
 }
 
 /// Groups rows into events, in order of first appearance.
@@ -329,7 +349,9 @@ pub fn import_events(
     bytes: &[u8],
     cache: &StateCache,
 ) -> Result<ImportSummary, AppError> {
+    who.require_writer()?;
     let rows = read_rows(bytes)?;
+    check_text(&rows)?;
     let row_count = rows.len();
     let groups = group(rows);
     let mut errors = Vec::new();
@@ -352,6 +374,17 @@ pub fn import_events(
                 found
             }
         };
+        // A row for a convoy the token may not write for is a 403 for the whole file,
+        // whatever else is wrong in it.
+        if let Ok(row) = &convoy {
+            who.require_write_for(
+                &row.organization_id,
+                &format!(
+                    "convoy {} of another organization (line {})",
+                    row.reference, first.line
+                ),
+            )?;
+        }
         let body = event_body(g, &mut errors);
         match (convoy, body) {
             (Ok(convoy), Some(body)) => prepared.push((g, convoy, body)),

@@ -17,27 +17,62 @@ use crate::domain::quantity::{self, Unit};
 use crate::store::convoys::{self as store, ConvoyRow, NewLine};
 use crate::store::{body_hash, reference};
 
-/// A decimal written as a JSON string ("360.5") or, leniently, a JSON number (360.5);
-/// kept as text so it is parsed exactly, never through floating point.
+/// A decimal written as a JSON string ("360.5") or a JSON number (360.5), kept as the text
+/// the client sent so it is parsed exactly, never through floating point: serde_json's
+/// `arbitrary_precision` hands numbers over as their text, so `1.0000000000000001` stays
+/// that (and is refused for its decimals) instead of becoming 1.0.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(value_type = String, example = "360.5")]
 pub struct DecimalText(pub String);
 
 impl<'de> Deserialize<'de> for DecimalText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Number(serde_json::Number),
-        }
-        match Raw::deserialize(d) {
-            Ok(Raw::Text(s)) => Ok(DecimalText(s)),
-            Ok(Raw::Number(n)) => Ok(DecimalText(n.to_string())),
-            Err(_) => Err(serde::de::Error::custom(
-                "expected a decimal number as a string, like \"360.5\"",
-            )),
-        }
+        d.deserialize_any(DecimalTextVisitor)
+    }
+}
+
+struct DecimalTextVisitor;
+
+impl<'de> serde::de::Visitor<'de> for DecimalTextVisitor {
+    type Value = DecimalText;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a decimal number as a string, like \"360.5\"")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<DecimalText, E> {
+        Ok(DecimalText(s.to_string()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, s: String) -> Result<DecimalText, E> {
+        Ok(DecimalText(s))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<DecimalText, E> {
+        Ok(DecimalText(n.to_string()))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<DecimalText, E> {
+        Ok(DecimalText(n.to_string()))
+    }
+
+    /// Only a deserializer that has already rounded the number gives a float: refused, as
+    /// its exact value is lost.
+    fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<DecimalText, E> {
+        Err(E::custom(format!(
+            "{n} arrived as a floating-point number; send the decimal as a string, like \"360.5\""
+        )))
+    }
+
+    /// A JSON number under `arbitrary_precision`: serde_json's number, with its text.
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<DecimalText, A::Error> {
+        // Any other object is not a decimal at all.
+        let number =
+            serde_json::Number::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                .map_err(|_: A::Error| {
+                    serde::de::Error::invalid_type(serde::de::Unexpected::Map, &self)
+                })?;
+        Ok(DecimalText(number.to_string()))
     }
 }
 
@@ -351,4 +386,57 @@ pub fn build_event_with(
         body_sha256: body_hash(body),
         recorded_by: who.token_id.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(json: &str) -> Result<DecimalText, String> {
+        serde_json::from_str::<DecimalText>(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn decimals_are_kept_as_the_text_sent_whether_string_or_number() {
+        for (json, text) in [
+            (r#""360.5""#, "360.5"),
+            ("360.5", "360.5"),
+            ("1.0000000000000001", "1.0000000000000001"),
+            ("9999.99999999999999", "9999.99999999999999"),
+            ("99999999999999999999", "99999999999999999999"),
+            ("-0.000", "-0.000"),
+            ("300", "300"),
+            ("1e3", "1e+3"),
+        ] {
+            assert_eq!(read(json), Ok(DecimalText(text.into())), "{json}");
+        }
+    }
+
+    #[test]
+    fn other_json_types_are_refused_asking_for_a_string() {
+        for json in ["true", "null", "[1]", r#"{"t": 1}"#] {
+            let message = read(json).unwrap_err();
+            assert!(
+                message.contains(r#"a decimal number as a string, like "360.5""#),
+                "{json}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_inside_a_line_reach_validation_unrounded() {
+        let line: LineInput =
+            serde_json::from_str(r#"{"commodity": "flour", "tonnes": 1.0000000000000001}"#)
+                .unwrap();
+        assert_eq!(line.tonnes, Some(DecimalText("1.0000000000000001".into())));
+        let value: serde_json::Value = serde_json::from_str(
+            r#"{"commodity": "flour", "quantity": 9999.99999999999999, "unit": "t"}"#,
+        )
+        .unwrap();
+        let line: LineInput = serde_json::from_value(value).unwrap();
+        assert_eq!(
+            line.quantity,
+            Some(DecimalText("9999.99999999999999".into()))
+        );
+    }
 }

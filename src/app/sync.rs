@@ -125,7 +125,7 @@ pub fn apply(
             .events
             .iter()
             .map(|e| match e.id {
-                None => Err(missing_sync_id()),
+                None => who.require_writer().and(Err(missing_sync_id())),
                 Some(_) => written
                     .next()
                     .unwrap_or_else(|| Err(AppError::internal("sync answer missing")))

@@ -1,7 +1,5 @@
 //! Field validation that collects every problem in a request, not just the first.
 
-use std::str::FromStr;
-
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
@@ -104,6 +102,12 @@ pub fn format_minutes(m: i32) -> String {
 }
 
 /// Hours with up to 2 decimals as whole minutes ("1.5" → 90).
+/// Hours as written, exactly: too many digits is an error, never a rounding.
+pub fn hours(s: &str) -> Result<Decimal, String> {
+    Decimal::from_str_exact(s.trim())
+        .map_err(|_| format!("{s:?} is not a number of hours; write it like \"1.5\""))
+}
+
 pub fn hours_to_minutes(h: Decimal) -> Result<i32, String> {
     if h.is_sign_negative() {
         return Err("must not be negative".into());
@@ -125,7 +129,7 @@ pub fn minutes_to_hours(m: i32) -> Decimal {
 
 /// A density in kg/L (0 < d ≤ 5, at most 6 decimals) as integer mg/L.
 pub fn density_mg_per_l(s: &str) -> Result<i64, String> {
-    let d = Decimal::from_str(s.trim()).map_err(|_| {
+    let d = Decimal::from_str_exact(s.trim()).map_err(|_| {
         format!("{s:?} is not a number; write the density in kg per litre, like \"0.92\"")
     })?;
     if d <= Decimal::ZERO || d > Decimal::from(5) {
@@ -182,6 +186,7 @@ pub fn time_cursor(cursor: Option<&str>) -> Result<Option<(i64, String)>, AppErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::str::FromStr;
 
     #[test]
     fn durations_parse_to_minutes() {

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod field;
 pub mod ledger;
 pub mod quantity;
+pub mod text;
 pub mod time;
 pub mod week;
 

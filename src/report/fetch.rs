@@ -14,7 +14,9 @@ use crate::store::reports::{self, SnapshotRow};
 /// The week of a request, e.g. `2023-W31`; a bad week is a field error on `week`, so
 /// that it reads the same wherever the week came from.
 pub fn parse_week(s: &str) -> Result<IsoWeek, AppError> {
-    IsoWeek::parse(s).map_err(|e| AppError::field("week", e.to_string()))
+    let week = IsoWeek::parse(s).map_err(|e| AppError::field("week", e.to_string()))?;
+    crate::domain::time::check_year(week.year()).map_err(|e| AppError::field("week", e))?;
+    Ok(week)
 }
 
 /// Which figures of a week to fetch.

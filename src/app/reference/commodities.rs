@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::error::AppError;
+use crate::app::input::DecimalText;
 use crate::app::validate::{self, Checker};
 use crate::db::now_micros;
 use crate::domain::time::rfc3339;
@@ -43,16 +44,18 @@ pub struct NewCommodity {
     #[schema(example = "sunflower_oil")]
     pub code: String,
     pub name: String,
-    /// kg per litre as a decimal string, e.g. "0.92".
+    /// kg per litre as a decimal string, e.g. "0.92" (a JSON number is read exactly too).
     #[serde(default)]
-    pub density_kg_per_l: Option<String>,
+    #[schema(value_type = Option<String>, example = "0.92")]
+    pub density_kg_per_l: Option<DecimalText>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommodityChanges {
     pub name: Option<String>,
-    pub density_kg_per_l: Option<String>,
+    #[schema(value_type = Option<String>, example = "0.92")]
+    pub density_kg_per_l: Option<DecimalText>,
 }
 
 pub fn build(body: &NewCommodity) -> Result<reference::Commodity, AppError> {
@@ -61,8 +64,8 @@ pub fn build(body: &NewCommodity) -> Result<reference::Commodity, AppError> {
     let name = check.take("name", validate::name(&body.name));
     let density = body
         .density_kg_per_l
-        .as_deref()
-        .and_then(|d| check.take("density_kg_per_l", validate::density_mg_per_l(d)));
+        .as_ref()
+        .and_then(|d| check.take("density_kg_per_l", validate::density_mg_per_l(&d.0)));
     check.finish()?;
     let now = now_micros();
     Ok(reference::Commodity {

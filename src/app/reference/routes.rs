@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::app::error::AppError;
+use crate::app::input::DecimalText;
 use crate::app::validate::{self, Checker};
 use crate::db::now_micros;
 use crate::domain::time::rfc3339;
@@ -72,10 +73,11 @@ impl From<reference::Route> for Route {
 pub struct NewStop {
     #[schema(example = "KORNIDZOR")]
     pub checkpoint: String,
-    /// Hours from the previous checkpoint, as a number or decimal string; omit for the origin.
+    /// Hours from the previous checkpoint, as a number or decimal string (read exactly);
+    /// omit for the origin.
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "0.5")]
-    pub leg_hours: Option<Decimal>,
+    pub leg_hours: Option<DecimalText>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -113,27 +115,30 @@ pub fn check_stops(check: &mut Checker, stops: &[NewStop]) -> Vec<reference::New
                 format!("{} appears twice on the route", stop.checkpoint),
             );
         }
-        let minutes = match (i, stop.leg_hours) {
-            (0, None) => Some(0),
-            (0, Some(h)) if h.is_zero() => Some(0),
-            (0, Some(_)) => {
+        let field = format!("checkpoints[{i}].leg_hours");
+        let hours = match &stop.leg_hours {
+            None => Some(None),
+            Some(text) => check.take(&field, validate::hours(&text.0)).map(Some),
+        };
+        let minutes = match (i, hours) {
+            (_, None) => None,
+            (0, Some(None)) => Some(0),
+            (0, Some(Some(h))) if h.is_zero() => Some(0),
+            (0, Some(Some(_))) => {
                 check.push(
                     "checkpoints[0].leg_hours",
                     "the origin has no leg before it; omit leg_hours or give 0",
                 );
                 None
             }
-            (_, None) => {
+            (_, Some(None)) => {
                 check.push(
-                    format!("checkpoints[{i}].leg_hours"),
+                    field,
                     "give the expected hours from the previous checkpoint",
                 );
                 None
             }
-            (_, Some(h)) => check.take(
-                &format!("checkpoints[{i}].leg_hours"),
-                validate::hours_to_minutes(h),
-            ),
+            (_, Some(Some(h))) => check.take(&field, validate::hours_to_minutes(h)),
         };
         out.push(reference::NewStop {
             checkpoint: stop.checkpoint.clone(),
