@@ -395,10 +395,31 @@ fn apply_group(
     if slots.iter().any(|s| matches!(s, Slot::Replay)) {
         names.extend(tokens::names(c)?);
     }
+    // One pass over the group's convoys finds every event to answer with, however
+    // many events the group and the convoys hold.
+    let wanted: HashSet<&str> = writes
+        .iter()
+        .zip(&ids)
+        .zip(&slots)
+        .filter(|(_, slot)| matches!(slot, Slot::Replay | Slot::Created))
+        .map(|((_, id), _)| id.as_str())
+        .collect();
+    let found: HashMap<&str, &StoredEvent> = if wanted.is_empty() {
+        HashMap::new()
+    } else {
+        let convoys: HashSet<&str> = writes.iter().map(|w| w.convoy_id.as_str()).collect();
+        convoys
+            .iter()
+            .filter_map(|id| states.get(*id))
+            .flat_map(|s| s.events.iter())
+            .filter(|e| wanted.contains(e.row.id.as_str()))
+            .map(|e| (e.row.id.as_str(), e))
+            .collect()
+    };
     let stored_event = |w: &EventWrite, id: &str| -> Result<Event, AppError> {
-        states
-            .get(&w.convoy_id)
-            .and_then(|s| s.events.iter().find(|e| e.row.id == id))
+        found
+            .get(id)
+            .filter(|e| e.row.convoy_id == w.convoy_id)
             .map(|e| event_out(e, codes, &names))
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("event {id} vanished")))
     };
