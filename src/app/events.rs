@@ -541,6 +541,29 @@ pub struct Committer {
     queue: mpsc::UnboundedSender<Job>,
     /// Shared with sync batches, which write events through [`apply`] too.
     pub cache: Arc<StateCache>,
+    threads: WriterThreads,
+}
+
+/// The writer threads of a [`Committer`], to be joined once every handle to it is gone.
+#[derive(Clone, Default)]
+pub struct WriterThreads(Arc<Mutex<Vec<std::thread::JoinHandle<()>>>>);
+
+impl WriterThreads {
+    /// Waits up to `timeout` for the writers to finish (they do once the last
+    /// [`Committer`] is dropped, after answering what they hold) and joins them. Returns
+    /// how many were still running.
+    pub fn join(&self, timeout: std::time::Duration) -> usize {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut threads = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        while threads.iter().any(|t| !t.is_finished()) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let (done, running): (Vec<_>, Vec<_>) = threads.drain(..).partition(|t| t.is_finished());
+        for t in done {
+            let _ = t.join();
+        }
+        running.len()
+    }
 }
 
 impl Committer {
@@ -552,14 +575,29 @@ impl Committer {
         let (queue, jobs) = mpsc::unbounded_channel();
         let jobs = Arc::new(Mutex::new(jobs));
         let cache = Arc::new(StateCache::new(CACHED_EVENTS));
+        let threads = WriterThreads::default();
         for n in 0..writers.max(1) {
             let (pool, metrics, cache, jobs) =
                 (pool.clone(), metrics.clone(), cache.clone(), jobs.clone());
-            std::thread::Builder::new()
+            let handle = std::thread::Builder::new()
                 .name(format!("aidflow-writer-{n}"))
                 .spawn(move || run(pool, metrics, &cache, &jobs))?;
+            threads
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(handle);
         }
-        Ok(Committer { queue, cache })
+        Ok(Committer {
+            queue,
+            cache,
+            threads,
+        })
+    }
+
+    /// The writer threads, for joining at shutdown.
+    pub fn threads(&self) -> WriterThreads {
+        self.threads.clone()
     }
 
     /// Records one event and answers it once it is committed.

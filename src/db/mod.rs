@@ -216,6 +216,19 @@ pub fn open<T>(
     Ok((pool, backend, prepared))
 }
 
+/// Opens one connection to the database named by `url` and runs `prepare` under the
+/// start-up lock, as [`open`] does, without a pool (for one-off commands).
+pub fn open_connection<T>(
+    url: &str,
+    prepare: impl FnOnce(&mut DbConn) -> anyhow::Result<T>,
+) -> anyhow::Result<(DbConn, T)> {
+    let url = DatabaseUrl::parse(url)?;
+    let mut conn = url.connect()?;
+    let prepared = with_startup_lock(&mut conn, prepare)
+        .with_context(|| format!("preparing the database {}", url.display))?;
+    Ok((conn, prepared))
+}
+
 /// Runs `f` while no other aidflow instance is starting on the same database. On
 /// PostgreSQL that is a session advisory lock; an SQLite file has one process at a time
 /// in practice, and its write transactions serialize anyway.
