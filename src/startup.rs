@@ -15,7 +15,6 @@ use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::api;
 use crate::api::problem::problem_fallback;
-use crate::app::error::AppError;
 use crate::app::metrics::Metrics;
 use crate::app::state::AppState;
 use crate::config::Settings;
@@ -181,21 +180,13 @@ fn run(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::R
             .wrap(TracingLogger::default())
             .configure(api::health::configure)
             .configure(api::configure)
-            .default_service(web::to(not_found))
+            .default_service(web::to(api::methods::unmatched))
     })
     .listen(listener)?;
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
     Ok(server.run())
-}
-
-async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
-    Err(AppError::NotFound(format!(
-        "there is no resource at {} {}; the API lives under /api/v1 (see /api/v1/openapi.json)",
-        req.method(),
-        req.path()
-    )))
 }
 
 /// Puts the request id that tracing-actix-web gave this request into `X-Request-Id`, so

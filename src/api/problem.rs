@@ -153,6 +153,18 @@ pub fn problem_fallback<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHa
     let method = res.request().method().to_string();
     let path = res.request().path().to_string();
     let cause = res.response().error().map(|e| e.to_string());
+    // actix's own 405 lists the resource's methods in `Allow`: keep it (405s for routes
+    // registered one by one come from `api::methods` with theirs).
+    let allow = res
+        .headers()
+        .get(header::ALLOW)
+        .cloned()
+        .filter(|_| status == StatusCode::METHOD_NOT_ALLOWED);
+    let allowed = allow
+        .as_ref()
+        .and_then(|a| a.to_str().ok())
+        .map(|a| format!("it takes {a}"))
+        .unwrap_or_else(|| "see /api/v1/openapi.json for the methods it accepts".into());
     let (kind, title, detail) = match status {
         StatusCode::NOT_FOUND => (
             "not-found",
@@ -162,7 +174,7 @@ pub fn problem_fallback<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHa
         StatusCode::METHOD_NOT_ALLOWED => (
             "method-not-allowed",
             "Method not allowed",
-            format!("{method} is not allowed on {path}; see /api/v1/openapi.json for the methods it accepts"),
+            format!("{method} is not allowed on {path}; {allowed}"),
         ),
         _ => (
             "http",
@@ -171,7 +183,10 @@ pub fn problem_fallback<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHa
         ),
     };
     let (req, _) = res.into_parts();
-    let response = problem_response(status, kind, title, detail, Vec::new());
+    let mut response = problem_response(status, kind, title, detail, Vec::new());
+    if let Some(allow) = allow {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, response).map_into_right_body::<B>(),
     ))

@@ -12,6 +12,7 @@ mod csv_import;
 mod health;
 mod ingest;
 mod ledger_io;
+mod methods;
 mod receiver;
 mod reference;
 mod reports;
