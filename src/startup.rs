@@ -129,6 +129,7 @@ fn open_database(settings: &Settings) -> anyhow::Result<(AppState, Option<String
         tokens: crate::app::auth::TokenCache::new(std::time::Duration::from_secs(
             settings.auth.token_cache_seconds,
         )),
+        storage: Default::default(),
     };
     Ok((state, first_token))
 }

@@ -115,7 +115,8 @@ pub fn apply(
     }
     match c.transaction(|c| apply_group(c, writes, cache)) {
         Ok(Some(applied)) => Ok(applied),
-        Err(e @ AppError::Unavailable(_)) => Err(e),
+        // Retried whole by the caller; a storage fault would fail each event alike.
+        Err(e @ (AppError::Unavailable(_) | AppError::Storage(_))) => Err(e),
         other => Ok(Applied {
             answers: apply_each(c, writes, cache, other.as_ref().err()),
             states: Vec::new(),
@@ -682,17 +683,19 @@ fn commit(pool: &Pool, cache: &StateCache, writes: &[EventWrite]) -> Vec<EventAn
         })
     }));
     let failed = |e: AppError| -> Vec<EventAnswer> {
-        let unavailable = matches!(e, AppError::Unavailable(_));
-        if !unavailable {
+        // Retryable answers and storage faults (logged once per episode by the server)
+        // go to each client as they are; anything else is a bug, logged here.
+        let retry = matches!(e, AppError::Unavailable(_) | AppError::Storage(_));
+        if !retry {
             tracing::error!(error = ?e, events = writes.len(), "an event group could not be written");
         }
         writes
             .iter()
             .map(|_| {
-                Err(if unavailable {
-                    AppError::Unavailable(e.to_string())
-                } else {
-                    AppError::Internal(anyhow::anyhow!("event group failed: {e:?}"))
+                Err(match &e {
+                    AppError::Unavailable(m) => AppError::Unavailable(m.clone()),
+                    AppError::Storage(m) => AppError::Storage(m.clone()),
+                    _ => AppError::Internal(anyhow::anyhow!("event group failed: {e:?}")),
                 })
             })
             .collect()

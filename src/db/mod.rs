@@ -304,6 +304,19 @@ where
     }
 }
 
+/// A write that changes nothing (the rollup time zone set to itself), in a write
+/// transaction: whether the storage accepts writes again after refusing one.
+pub fn probe_write(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    const PROBE: &str = "UPDATE rollup_state SET timezone = timezone WHERE id = 1";
+    write_tx(conn, |c| {
+        match c {
+            DbConn::Pg(pg) => diesel::sql_query(PROBE).execute(pg)?,
+            DbConn::Sqlite(lite) => diesel::sql_query(PROBE).execute(lite)?,
+        };
+        Ok(())
+    })
+}
+
 /// Current time as microseconds since the Unix epoch: how aidflow stores instants, the
 /// same exact integer on both backends.
 pub fn now_micros() -> i64 {

@@ -9,6 +9,7 @@ mod auth;
 mod cli_exit;
 mod convoys;
 mod csv_import;
+mod faults;
 mod health;
 mod ingest;
 mod ledger_io;
