@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use crate::app::auth::Role;
 use crate::config::Settings;
 use crate::db;
-use crate::startup::{open_database, Application};
+use crate::startup::{open_command_database, Application};
 use crate::store::{self, reference, tokens};
 
 #[derive(Debug, Parser)]
@@ -149,15 +149,29 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
-    actix_web::rt::System::new().block_on(async move {
+    let (stopped, writers) = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings)?;
         if let Some(token) = &app.first_admin_token {
             announce_first_token(token, app.port());
         }
-        app.run_until_stopped()
+        let writers = app.state.writer.threads();
+        let stopped = app
+            .run_until_stopped()
             .await
-            .context("the HTTP server stopped with an error")
-    })
+            .context("the HTTP server stopped with an error");
+        anyhow::Ok((stopped, writers))
+    })?;
+    // The runtime has gone, and with it the jobs and the last handles to the event
+    // writers: they finish what they hold and end. Joining them, and so dropping the pool
+    // they share, leaves no thread inside libpq when the process exits.
+    let running = writers.join(std::time::Duration::from_secs(10));
+    if running > 0 {
+        tracing::warn!(
+            running,
+            "event writers did not stop within 10 s of shutdown"
+        );
+    }
+    stopped
 }
 
 /// The first admin token goes to stdout alone (so scripts can capture it); the
@@ -191,8 +205,8 @@ fn migrate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 fn token(settings: &Settings, action: TokenCommand) -> anyhow::Result<()> {
-    let (state, _) = open_database(settings, false)?;
-    let mut conn = state.pool.get().context("getting a database connection")?;
+    let (db, _) = open_command_database(settings, false)?;
+    let mut conn = db.conn;
     match action {
         TokenCommand::Create {
             role,
@@ -248,8 +262,8 @@ fn token(settings: &Settings, action: TokenCommand) -> anyhow::Result<()> {
 
 fn import_events(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let (state, _) = open_database(settings, false)?;
-    let mut conn = state.pool.get().context("getting a database connection")?;
+    let (db, _) = open_command_database(settings, false)?;
+    let mut conn = db.conn;
     match crate::app::imports::import_events(
         &mut conn,
         &crate::app::demo::cli_principal(),
@@ -274,8 +288,8 @@ fn import_events(settings: &Settings, file: &std::path::Path) -> anyhow::Result<
 }
 
 fn demo(settings: &Settings) -> anyhow::Result<()> {
-    let (state, first_token) = open_database(settings, true)?;
-    let mut conn = state.pool.get().context("getting a database connection")?;
+    let (db, first_token) = open_command_database(settings, true)?;
+    let mut conn = db.conn;
     let lines = crate::app::demo::load(&mut conn).context("loading the demo")?;
     eprintln!("aidflow: loaded the Lachin 2023 demo (figures from public sources; many are claims by parties to the conflict, see each convoy's note):");
     for l in &lines {
@@ -296,9 +310,8 @@ fn report(settings: &Settings, action: ReportCommand) -> anyhow::Result<()> {
     use crate::report::build::ScopeFilter;
     use crate::report::fetch::{fetch, parse_week, Source};
     use crate::report::format::Format;
-    let (state, _) = open_database(settings, false)?;
-    let mut conn = state.pool.get().context("getting a database connection")?;
-    let tz = state.tz;
+    let (db, _) = open_command_database(settings, false)?;
+    let (mut conn, tz) = (db.conn, db.tz);
     match action {
         ReportCommand::Weekly {
             week,
@@ -379,9 +392,9 @@ fn evaluate_alerts(settings: &Settings, now: Option<&str>) -> anyhow::Result<()>
         None => chrono::Utc::now(),
     };
     let thresholds = settings.thresholds()?;
-    let (state, _) = open_database(settings, false)?;
-    let mut conn = state.pool.get().context("getting a database connection")?;
-    let changes = crate::jobs::alerts::evaluate(&mut conn, now, state.tz, &thresholds)
+    let (db, _) = open_command_database(settings, false)?;
+    let (mut conn, tz) = (db.conn, db.tz);
+    let changes = crate::jobs::alerts::evaluate(&mut conn, now, tz, &thresholds)
         .map_err(|e| anyhow!("{e}"))?;
     let names = crate::store::reference::Names::load(&mut conn)?;
     for (verb, ids) in [("opened", &changes.opened), ("resolved", &changes.resolved)] {

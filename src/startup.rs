@@ -15,7 +15,6 @@ use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::api;
 use crate::api::problem::problem_fallback;
-use crate::app::error::AppError;
 use crate::app::metrics::Metrics;
 use crate::app::state::AppState;
 use crate::config::Settings;
@@ -36,46 +35,75 @@ pub struct Application {
     pub state: AppState,
 }
 
-/// Opens the database, applies migrations and the seed, and (when `bootstrap` is set)
-/// makes the first admin token if there is none.
-pub fn open_database(
+/// A database opened for a one-off command (`token`, `import`, `demo`, `report`,
+/// `alerts evaluate`): one plain connection and the deployment's time zone. No pool, no
+/// event writers, no other thread: the process exits with nothing of libpq or OpenSSL
+/// still running (exit handlers racing such threads crashed `token create` on
+/// PostgreSQL). The command drops it, closing the connection, before it returns.
+pub struct CommandDb {
+    pub conn: DbConn,
+    pub tz: chrono_tz::Tz,
+}
+
+/// Opens the database for a one-off command: migrations and the seed applied, and (when
+/// `bootstrap` is set) the first admin token made if there is none.
+pub fn open_command_database(
     settings: &Settings,
     bootstrap: bool,
-) -> anyhow::Result<(AppState, Option<String>)> {
+) -> anyhow::Result<(CommandDb, Option<String>)> {
     let tz = settings.timezone()?;
+    let (conn, first_token) =
+        db::open_connection(&settings.database.url, prepare(settings, tz, bootstrap))?;
+    Ok((CommandDb { conn, tz }, first_token))
+}
+
+/// What every start does under the start-up lock: migrations, the seed, the rollups' time
+/// zone (rebuilt only by the server), the first admin token when `bootstrap` is set.
+fn prepare(
+    settings: &Settings,
+    tz: chrono_tz::Tz,
+    bootstrap: bool,
+) -> impl FnOnce(&mut DbConn) -> anyhow::Result<Option<String>> {
     let seed = settings.seed.clone();
+    move |conn: &mut DbConn| {
+        let applied = db::run_migrations(conn)?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "applied database migrations");
+        }
+        crate::app::seed::apply_if_empty(conn, &seed)?;
+        if bootstrap {
+            crate::store::rollups::ensure_timezone(conn, tz)
+                .map_err(|e| anyhow::anyhow!("preparing the weekly rollups: {e}"))?;
+        } else {
+            // One-off commands must not rebuild the rollups a running server reads.
+            let stored =
+                crate::store::rollups::stored_timezone(conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let Some(stored) = stored.filter(|s| s != tz.name()) {
+                anyhow::bail!(
+                    "the database's weekly figures are kept in time zone {stored}, but setting app.timezone is {}; \
+                     use the deployment's zone, or restart `aidflow serve` with the new zone to rebuild them",
+                    tz.name()
+                );
+            }
+        }
+        if bootstrap {
+            tokens::bootstrap_admin(conn)
+                .map_err(|e| anyhow::anyhow!("creating the first admin token: {e}"))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// Opens the database for the server: migrations, the seed and the first admin token,
+/// then the pool and the event writer threads.
+fn open_database(settings: &Settings) -> anyhow::Result<(AppState, Option<String>)> {
+    let tz = settings.timezone()?;
     let (pool, backend, first_token) = db::open(
         &settings.database.url,
         settings.database.pool_size,
         Duration::from_secs(settings.database.connect_timeout_seconds),
-        |conn: &mut DbConn| {
-            let applied = db::run_migrations(conn)?;
-            if !applied.is_empty() {
-                tracing::info!(migrations = ?applied, "applied database migrations");
-            }
-            crate::app::seed::apply_if_empty(conn, &seed)?;
-            if bootstrap {
-                crate::store::rollups::ensure_timezone(conn, tz)
-                    .map_err(|e| anyhow::anyhow!("preparing the weekly rollups: {e}"))?;
-            } else {
-                // One-off commands must not rebuild the rollups a running server reads.
-                let stored = crate::store::rollups::stored_timezone(conn)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-                if let Some(stored) = stored.filter(|s| s != tz.name()) {
-                    anyhow::bail!(
-                        "the database's weekly figures are kept in time zone {stored}, but setting app.timezone is {}; \
-                         use the deployment's zone, or restart `aidflow serve` with the new zone to rebuild them",
-                        tz.name()
-                    );
-                }
-            }
-            if bootstrap {
-                tokens::bootstrap_admin(conn)
-                    .map_err(|e| anyhow::anyhow!("creating the first admin token: {e}"))
-            } else {
-                Ok(None)
-            }
-        },
+        prepare(settings, tz, true),
     )?;
     let metrics = Metrics::new()?;
     let state = AppState {
@@ -101,13 +129,14 @@ pub fn open_database(
         tokens: crate::app::auth::TokenCache::new(std::time::Duration::from_secs(
             settings.auth.token_cache_seconds,
         )),
+        storage: Default::default(),
     };
     Ok((state, first_token))
 }
 
 impl Application {
     pub fn build(settings: Settings) -> anyhow::Result<Application> {
-        let (state, first_admin_token) = open_database(&settings, true)?;
+        let (state, first_admin_token) = open_database(&settings)?;
         let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).with_context(|| {
             format!("cannot listen on {address} (settings server.host and server.port, AIDFLOW__SERVER__PORT)")
@@ -153,21 +182,13 @@ fn run(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::R
             .wrap(TracingLogger::default())
             .configure(api::health::configure)
             .configure(api::configure)
-            .default_service(web::to(not_found))
+            .default_service(web::to(api::methods::unmatched))
     })
     .listen(listener)?;
     if settings.server.workers > 0 {
         server = server.workers(settings.server.workers);
     }
     Ok(server.run())
-}
-
-async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
-    Err(AppError::NotFound(format!(
-        "there is no resource at {} {}; the API lives under /api/v1 (see /api/v1/openapi.json)",
-        req.method(),
-        req.path()
-    )))
 }
 
 /// Puts the request id that tracing-actix-web gave this request into `X-Request-Id`, so

@@ -1,5 +1,5 @@
-//! Liveness, readiness (checks the database), Prometheus metrics and the middleware that
-//! counts requests.
+//! Liveness, readiness (checks the database, and that its storage takes writes), Prometheus
+//! metrics and the middleware that counts requests and follows storage faults.
 
 use std::time::Instant;
 
@@ -11,6 +11,7 @@ use diesel::connection::SimpleConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::api::problem::Problem;
 use crate::app::error::AppError;
 use crate::app::state::AppState;
 
@@ -41,9 +42,15 @@ pub async fn live() -> HttpResponse {
 }
 
 #[utoipa::path(get, operation_id = "health_ready", path = "/health/ready", tag = "operations",
-    responses((status = 200, body = Health), (status = 503, description = "the database cannot be reached")))]
+    responses((status = 200, body = Health), (status = 503, description = "the database cannot be reached, or its storage refuses writes (disk full, read-only, I/O error)", body = Problem, content_type = "application/problem+json")))]
 #[tracing::instrument(skip_all)]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    if state.storage.is_degraded() {
+        // Not ready while the storage refuses writes; a write that changes nothing tells
+        // when it accepts them again, so an instance a load balancer took out comes back.
+        state.db(|c| Ok(crate::db::probe_write(c)?)).await?;
+        state.storage.recovered();
+    }
     state
         .db(|c| {
             c.batch_execute("SELECT 1").map_err(|e| {
@@ -88,11 +95,27 @@ pub async fn track(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let start = Instant::now();
-    let metrics = req
+    let (metrics, storage) = req
         .app_data::<web::Data<AppState>>()
-        .map(|s| s.metrics.clone());
+        .map(|s| (s.metrics.clone(), s.storage.clone()))
+        .unzip();
     let method = req.method().to_string();
     let res = next.call(req).await?;
+    if let Some(storage) = storage {
+        // Storage faults raised anywhere (the event writers too) mark the episode; a
+        // write request that succeeds ends it.
+        match res
+            .response()
+            .error()
+            .and_then(|e| e.as_error::<AppError>())
+        {
+            Some(AppError::Storage(cause)) => storage.fault(cause),
+            _ if res.status().is_success() && !matches!(method.as_str(), "GET" | "HEAD") => {
+                storage.recovered();
+            }
+            _ => {}
+        }
+    }
     if let Some(metrics) = metrics {
         let route = res
             .request()

@@ -7,6 +7,7 @@ pub mod convoys;
 pub mod extract;
 pub mod health;
 pub mod imports;
+pub mod methods;
 pub mod openapi;
 pub mod organizations;
 pub mod problem;

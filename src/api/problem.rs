@@ -48,6 +48,7 @@ fn kind(e: &AppError) -> (&'static str, &'static str) {
         AppError::PayloadTooLarge(_) => ("payload-too-large", "Request body too large"),
         AppError::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
         AppError::Unavailable(_) => ("unavailable", "Service unavailable"),
+        AppError::Storage(_) => ("storage-unavailable", "Storage unavailable"),
         AppError::Internal(_) => ("internal", "Internal error"),
     }
 }
@@ -89,7 +90,7 @@ impl ResponseError for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -109,6 +110,11 @@ impl ResponseError for AppError {
             _ => Vec::new(),
         };
         let mut response = problem_response(status, kind, title, detail, errors);
+        if let Some(seconds) = retry_after(self) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -116,6 +122,17 @@ impl ResponseError for AppError {
             );
         }
         response
+    }
+}
+
+/// Seconds a client should wait before sending the request again: a collision or a lost
+/// connection clears at once; storage that refuses writes needs an operator, so clients
+/// (phones syncing, scripts) back off for longer.
+fn retry_after(e: &AppError) -> Option<&'static str> {
+    match e {
+        AppError::Unavailable(_) => Some("1"),
+        AppError::Storage(_) => Some("30"),
+        _ => None,
     }
 }
 
@@ -153,6 +170,18 @@ pub fn problem_fallback<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHa
     let method = res.request().method().to_string();
     let path = res.request().path().to_string();
     let cause = res.response().error().map(|e| e.to_string());
+    // actix's own 405 lists the resource's methods in `Allow`: keep it (405s for routes
+    // registered one by one come from `api::methods` with theirs).
+    let allow = res
+        .headers()
+        .get(header::ALLOW)
+        .cloned()
+        .filter(|_| status == StatusCode::METHOD_NOT_ALLOWED);
+    let allowed = allow
+        .as_ref()
+        .and_then(|a| a.to_str().ok())
+        .map(|a| format!("it takes {a}"))
+        .unwrap_or_else(|| "see /api/v1/openapi.json for the methods it accepts".into());
     let (kind, title, detail) = match status {
         StatusCode::NOT_FOUND => (
             "not-found",
@@ -162,7 +191,7 @@ pub fn problem_fallback<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHa
         StatusCode::METHOD_NOT_ALLOWED => (
             "method-not-allowed",
             "Method not allowed",
-            format!("{method} is not allowed on {path}; see /api/v1/openapi.json for the methods it accepts"),
+            format!("{method} is not allowed on {path}; {allowed}"),
         ),
         _ => (
             "http",
@@ -171,7 +200,10 @@ pub fn problem_fallback<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHa
         ),
     };
     let (req, _) = res.into_parts();
-    let response = problem_response(status, kind, title, detail, Vec::new());
+    let mut response = problem_response(status, kind, title, detail, Vec::new());
+    if let Some(allow) = allow {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, response).map_into_right_body::<B>(),
     ))

@@ -35,6 +35,10 @@ pub enum AppError {
     /// undone: the client should retry.
     #[error("{0}")]
     Unavailable(String),
+    /// The storage refuses writes (disk full, read-only, I/O error): an outage an operator
+    /// must end; the client should retry later.
+    #[error("{0}")]
+    Storage(String),
     /// A bug. The cause is logged, never sent to the client.
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
@@ -67,6 +71,7 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::Validation { detail, errors } => AppError::Validation { detail, errors },
             StoreError::Unavailable(m) => AppError::Unavailable(m),
+            StoreError::Storage(m) => AppError::Storage(m),
             StoreError::Internal(cause) => AppError::Internal(cause),
         }
     }

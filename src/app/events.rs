@@ -115,7 +115,8 @@ pub fn apply(
     }
     match c.transaction(|c| apply_group(c, writes, cache)) {
         Ok(Some(applied)) => Ok(applied),
-        Err(e @ AppError::Unavailable(_)) => Err(e),
+        // Retried whole by the caller; a storage fault would fail each event alike.
+        Err(e @ (AppError::Unavailable(_) | AppError::Storage(_))) => Err(e),
         other => Ok(Applied {
             answers: apply_each(c, writes, cache, other.as_ref().err()),
             states: Vec::new(),
@@ -613,6 +614,29 @@ pub struct Committer {
     queue: mpsc::UnboundedSender<Job>,
     /// Shared with sync batches, which write events through [`apply`] too.
     pub cache: Arc<StateCache>,
+    threads: WriterThreads,
+}
+
+/// The writer threads of a [`Committer`], to be joined once every handle to it is gone.
+#[derive(Clone, Default)]
+pub struct WriterThreads(Arc<Mutex<Vec<std::thread::JoinHandle<()>>>>);
+
+impl WriterThreads {
+    /// Waits up to `timeout` for the writers to finish (they do once the last
+    /// [`Committer`] is dropped, after answering what they hold) and joins them. Returns
+    /// how many were still running.
+    pub fn join(&self, timeout: std::time::Duration) -> usize {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut threads = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        while threads.iter().any(|t| !t.is_finished()) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let (done, running): (Vec<_>, Vec<_>) = threads.drain(..).partition(|t| t.is_finished());
+        for t in done {
+            let _ = t.join();
+        }
+        running.len()
+    }
 }
 
 impl Committer {
@@ -624,14 +648,29 @@ impl Committer {
         let (queue, jobs) = mpsc::unbounded_channel();
         let jobs = Arc::new(Mutex::new(jobs));
         let cache = Arc::new(StateCache::new(CACHED_EVENTS));
+        let threads = WriterThreads::default();
         for n in 0..writers.max(1) {
             let (pool, metrics, cache, jobs) =
                 (pool.clone(), metrics.clone(), cache.clone(), jobs.clone());
-            std::thread::Builder::new()
+            let handle = std::thread::Builder::new()
                 .name(format!("aidflow-writer-{n}"))
                 .spawn(move || run(pool, metrics, &cache, &jobs))?;
+            threads
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(handle);
         }
-        Ok(Committer { queue, cache })
+        Ok(Committer {
+            queue,
+            cache,
+            threads,
+        })
+    }
+
+    /// The writer threads, for joining at shutdown.
+    pub fn threads(&self) -> WriterThreads {
+        self.threads.clone()
     }
 
     /// Records one event and answers it once it is committed.
@@ -716,17 +755,19 @@ fn commit(pool: &Pool, cache: &StateCache, writes: &[EventWrite]) -> Vec<EventAn
         })
     }));
     let failed = |e: AppError| -> Vec<EventAnswer> {
-        let unavailable = matches!(e, AppError::Unavailable(_));
-        if !unavailable {
+        // Retryable answers and storage faults (logged once per episode by the server)
+        // go to each client as they are; anything else is a bug, logged here.
+        let retry = matches!(e, AppError::Unavailable(_) | AppError::Storage(_));
+        if !retry {
             tracing::error!(error = ?e, events = writes.len(), "an event group could not be written");
         }
         writes
             .iter()
             .map(|_| {
-                Err(if unavailable {
-                    AppError::Unavailable(e.to_string())
-                } else {
-                    AppError::Internal(anyhow::anyhow!("event group failed: {e:?}"))
+                Err(match &e {
+                    AppError::Unavailable(m) => AppError::Unavailable(m.clone()),
+                    AppError::Storage(m) => AppError::Storage(m.clone()),
+                    _ => AppError::Internal(anyhow::anyhow!("event group failed: {e:?}")),
                 })
             })
             .collect()

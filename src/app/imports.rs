@@ -81,8 +81,25 @@ fn at(line: u64, column: &str, message: impl Into<String>) -> FieldError {
     FieldError::new(format!("line {line}, {column}"), message)
 }
 
-/// Reads the CSV into rows, checking the header.
+/// Reads the CSV into rows, checking the header: every data row of the file becomes one
+/// row, or the file is refused naming the line and column.
 fn read_rows(bytes: &[u8]) -> Result<Vec<Row>, AppError> {
+    // The csv crate ends a quoted field that is never closed at the end of the file,
+    // without an error: one stray quote would swallow every row after it into one cell.
+    // So the quoting is checked first, by the same rules the reader applies.
+    if let Some((line, field)) = unclosed_quote(bytes) {
+        // In the header the unclosed name itself runs to the end of the file.
+        let column = Some(line)
+            .filter(|&l| l > 1)
+            .and_then(|_| first_line_fields(bytes).get(field).cloned())
+            .unwrap_or_else(|| format!("column {}", field + 1));
+        return Err(AppError::invalid(vec![at(
+            line,
+            &column,
+            "a quoted value opens here and is never closed; close it with \" \
+             (write a quote inside a quoted value as \"\")",
+        )]));
+    }
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(false)
@@ -96,6 +113,11 @@ fn read_rows(bytes: &[u8]) -> Result<Vec<Row>, AppError> {
     for h in headers.iter() {
         let name = h.to_ascii_lowercase();
         match COLUMNS.iter().find(|c| **c == name) {
+            Some(c) if columns.contains(c) => errors.push(at(
+                1,
+                h,
+                "this column appears more than once; keep one (which value would count is not clear)",
+            )),
             Some(c) => columns.push(c),
             None => errors.push(at(
                 1,
@@ -153,6 +175,67 @@ fn check_text(rows: &[Row]) -> Result<(), AppError> {
     } else {
         Err(AppError::invalid(errors))
     }
+}
+
+/// Where a quoted value opens and is never closed, as (line, field index of its record),
+/// by the rules of the csv crate's reader: a value is quoted only when its first byte is
+/// `"`; inside it `""` is a quote and a lone `"` closes it (what follows up to the next
+/// comma or line end belongs to the same value); records end at `\n`, `\r` or `\r\n`.
+/// Scanning the bytes once with that state is exact, where comparing record counts to
+/// line counts would be fooled by values that legitimately span lines.
+fn unclosed_quote(bytes: &[u8]) -> Option<(u64, usize)> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let (mut line, mut field) = (1u64, 0usize);
+    let mut opened: Option<(u64, usize)> = None;
+    let mut at_field_start = true;
+    let mut iter = bytes.iter().peekable();
+    while let Some(&b) = iter.next() {
+        if opened.is_some() {
+            match b {
+                b'"' if iter.peek() == Some(&&b'"') => {
+                    iter.next();
+                }
+                b'"' => opened = None,
+                b'\n' => line += 1,
+                b'\r' if iter.peek() != Some(&&b'\n') => line += 1,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' if at_field_start => {
+                opened = Some((line, field));
+                at_field_start = false;
+            }
+            b',' => {
+                field += 1;
+                at_field_start = true;
+            }
+            b'\n' | b'\r' => {
+                if b == b'\n' || iter.peek() != Some(&&b'\n') {
+                    line += 1;
+                }
+                field = 0;
+                at_field_start = true;
+            }
+            _ => at_field_start = false,
+        }
+    }
+    opened
+}
+
+/// The header's names as written (for naming a column before the header is checked).
+fn first_line_fields(bytes: &[u8]) -> Vec<String> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(bytes)
+        .records()
+        .next()
+        .and_then(Result::ok)
+        .map(|r| r.iter().map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 /// Groups rows into events, in order of first appearance.

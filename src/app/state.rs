@@ -1,5 +1,6 @@
 //! What every handler and job shares: the pool, the settings, the metrics.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use crate::app::error::AppError;
@@ -20,6 +21,48 @@ pub struct AppState {
     pub writer: crate::app::events::Committer,
     /// Recently checked tokens.
     pub tokens: crate::app::auth::TokenCache,
+    /// Whether the storage refused a write that has not been followed by one it accepted.
+    pub storage: StorageHealth,
+}
+
+/// The "storage degraded" flag of one server: set when the database refuses a write for
+/// want of storage (disk full, read-only, I/O error), cleared by the next write it
+/// accepts. `/health/ready` answers 503 while it is set, and the episode is logged once at
+/// its start and once at its end, however many requests fail in between.
+#[derive(Clone, Default)]
+pub struct StorageHealth {
+    degraded: Arc<AtomicBool>,
+}
+
+impl StorageHealth {
+    /// A write failed for want of storage.
+    pub fn fault(&self, cause: &str) {
+        if !self.degraded.swap(true, Ordering::SeqCst) {
+            tracing::error!(
+                cause,
+                "the database refuses writes (disk full, read-only or I/O error): writes answer 503 \
+                 and /health/ready is 503 until a write succeeds again"
+            );
+        }
+    }
+
+    /// A write succeeded.
+    pub fn recovered(&self) {
+        if self.degraded.swap(false, Ordering::SeqCst) {
+            tracing::warn!("the database accepts writes again; /health/ready is 200");
+        }
+    }
+
+    pub fn is_degraded(&self) -> bool {
+        self.degraded.load(Ordering::SeqCst)
+    }
+
+    /// Notes what a piece of database work said about the storage.
+    pub fn observe<T>(&self, result: &Result<T, AppError>) {
+        if let Err(AppError::Storage(cause)) = result {
+            self.fault(cause);
+        }
+    }
 }
 
 impl AppState {
@@ -33,13 +76,15 @@ impl AppState {
     {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
-        actix_web::web::block(move || {
+        let result = actix_web::web::block(move || {
             span.in_scope(|| {
                 let mut conn = pool.get()?;
                 f(&mut conn)
             })
         })
         .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?;
+        self.storage.observe(&result);
+        result
     }
 }

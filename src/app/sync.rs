@@ -96,7 +96,7 @@ pub fn apply(
 ) -> Result<Outcomes, AppError> {
     check_size(batch)?;
     events::in_write_tx(c, cache, |c| {
-        let convoys = batch
+        let convoys: Vec<_> = batch
             .convoys
             .iter()
             .map(|body| {
@@ -104,6 +104,13 @@ pub fn apply(
                 c.transaction(|c| create_synced(c, who, body))
             })
             .collect();
+        // Storage that refuses writes fails the batch as a whole (503), not item by item.
+        if let Some(Err(AppError::Storage(m))) = convoys
+            .iter()
+            .find(|r| matches!(r, Err(AppError::Storage(_))))
+        {
+            return Err(AppError::Storage(m.clone()));
+        }
         // The events go through the grouped write path together: a few statements for
         // the whole batch, each event still judged on its own.
         let writes: Vec<EventWrite> = batch

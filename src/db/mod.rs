@@ -216,6 +216,19 @@ pub fn open<T>(
     Ok((pool, backend, prepared))
 }
 
+/// Opens one connection to the database named by `url` and runs `prepare` under the
+/// start-up lock, as [`open`] does, without a pool (for one-off commands).
+pub fn open_connection<T>(
+    url: &str,
+    prepare: impl FnOnce(&mut DbConn) -> anyhow::Result<T>,
+) -> anyhow::Result<(DbConn, T)> {
+    let url = DatabaseUrl::parse(url)?;
+    let mut conn = url.connect()?;
+    let prepared = with_startup_lock(&mut conn, prepare)
+        .with_context(|| format!("preparing the database {}", url.display))?;
+    Ok((conn, prepared))
+}
+
 /// Runs `f` while no other aidflow instance is starting on the same database. On
 /// PostgreSQL that is a session advisory lock; an SQLite file has one process at a time
 /// in practice, and its write transactions serialize anyway.
@@ -289,6 +302,19 @@ where
             Err(e)
         }
     }
+}
+
+/// A write that changes nothing (the rollup time zone set to itself), in a write
+/// transaction: whether the storage accepts writes again after refusing one.
+pub fn probe_write(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    const PROBE: &str = "UPDATE rollup_state SET timezone = timezone WHERE id = 1";
+    write_tx(conn, |c| {
+        match c {
+            DbConn::Pg(pg) => diesel::sql_query(PROBE).execute(pg)?,
+            DbConn::Sqlite(lite) => diesel::sql_query(PROBE).execute(lite)?,
+        };
+        Ok(())
+    })
 }
 
 /// Current time as microseconds since the Unix epoch: how aidflow stores instants, the

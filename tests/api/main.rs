@@ -6,11 +6,15 @@ mod helpers;
 
 mod alerts;
 mod auth;
+mod cli_exit;
 mod convoys;
+mod csv_import;
+mod faults;
 mod hardening;
 mod health;
 mod ingest;
 mod ledger_io;
+mod methods;
 mod receiver;
 mod reference;
 mod reports;
