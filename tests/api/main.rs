@@ -7,6 +7,7 @@ mod helpers;
 mod alerts;
 mod auth;
 mod convoys;
+mod durability;
 mod health;
 mod ingest;
 mod ledger_io;
