@@ -11,6 +11,7 @@ mod durability;
 mod health;
 mod ingest;
 mod ledger_io;
+mod openapi;
 mod receiver;
 mod reference;
 mod reports;
