@@ -103,7 +103,7 @@ pub struct NewConvoy {
     #[serde(default)]
     #[schema(example = 19, minimum = 1, maximum = 1000)]
     pub trucks: Option<i32>,
-    #[schema(min_items = 1)]
+    #[schema(min_items = 1, example = json!([{"commodity": "flour", "tonnes": "300"}, {"commodity": "food", "quantity": "60000", "unit": "kg"}]))]
     pub manifest: Vec<LineInput>,
     #[serde(default)]
     #[schema(

@@ -92,7 +92,7 @@ pub struct NewRoute {
     )]
     pub name: String,
     /// From origin to destination; at least two, each checkpoint once.
-    #[schema(min_items = 2)]
+    #[schema(min_items = 2, example = json!([{"checkpoint": "GORIS"}, {"checkpoint": "STEPANAKERT", "leg_hours": "3"}]))]
     pub checkpoints: Vec<NewStop>,
 }
 
@@ -105,7 +105,7 @@ pub struct RouteChanges {
         pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
     )]
     pub name: Option<String>,
-    #[schema(min_items = 2)]
+    #[schema(min_items = 2, example = json!([{"checkpoint": "GORIS"}, {"checkpoint": "STEPANAKERT", "leg_hours": "3"}]))]
     pub checkpoints: Option<Vec<NewStop>>,
 }
 
