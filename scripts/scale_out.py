@@ -300,13 +300,19 @@ try:
     # The dead instance was taken out: through nginx, readiness never failed.
     if set(probes) != {200}:
         fail(f"/health/ready through nginx while an instance was down: {dict(probes)}")
+    # nginx saw the instance die under it (refused or dropped connections) and went on.
+    with open(os.path.join(WORK, "nginx", "error.log"), errors="replace") as f:
+        upstream_errors = sum(1 for line in f if "upstream" in line)
+    if upstream_errors == 0:
+        fail("nginx logged no upstream failure: the kill did not hit the load")
     elapsed = time.monotonic() - started
     print(f"scale-out: {len(acked)} events on {len(convoys)} convoys acknowledged through nginx "
           f"({tally['created']} created, {tally['replayed']} replays, {tally['retried']} retries) "
           f"while instance {victim} was SIGKILLed and restarted ({outage:.1f} s down); "
           f"each stored once; {len(alerts)} alerts ({', '.join(sorted(Counter(a['rule'] for a in alerts)))}) "
           f"opened and notified once each; /health/ready through nginx {probes[200]}/{sum(probes.values())} "
-          f"answers 200 ({outage_probes} during the outage); {elapsed:.0f} s")
+          f"answers 200 ({outage_probes} during the outage), {upstream_errors} upstream failures in nginx's log, "
+          f"each retried by nginx on the other instance; {elapsed:.0f} s")
 finally:
     stop_all()
     receiver.shutdown()
