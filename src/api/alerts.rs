@@ -26,13 +26,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[into_params(parameter_in = Query)]
 pub struct AlertParams {
     /// open, acknowledged or resolved.
+    #[param(pattern = "^(open|acknowledged|resolved)$")]
     pub state: Option<String>,
+    #[param(
+        pattern = "^(departure_missed|convoy_held|convoy_stalled|convoy_overdue|corridor_dry|coverage_low)$"
+    )]
     pub rule: Option<String>,
     /// Route code.
+    #[param(pattern = "^[a-z0-9_-]{1,64}$")]
     pub route: Option<String>,
     /// Organization slug.
+    #[param(pattern = "^[a-z0-9_-]{1,64}$")]
     pub organization: Option<String>,
+    /// Items per page, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = "^-?[0-9]{1,19}_[0-9a-f-]{1,36}$")]
     pub cursor: Option<String>,
 }
 
@@ -47,6 +57,10 @@ pub struct AlertPage {
 pub struct AlertNote {
     /// Why, for the record.
     #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub note: Option<String>,
 }
 
@@ -183,13 +197,16 @@ async fn act(
     Ok(HttpResponse::Ok().json(alert))
 }
 
-/// The optional `{"note": …}` body: an empty body is fine, a bad one is an error like
-/// anywhere else.
+/// The optional `{"note": …}` body: an empty body or JSON `null` is no note, a bad one is
+/// an error like anywhere else.
 fn note_of(body: &web::Bytes) -> Result<Option<String>, AppError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(None);
     }
-    let parsed: AlertNote = crate::api::extract::parse_json(body)?;
+    let parsed: Option<AlertNote> = crate::api::extract::parse_json(body)?;
+    let Some(parsed) = parsed else {
+        return Ok(None);
+    };
     Ok(parsed
         .note
         .map(|n| n.trim().to_string())
@@ -197,7 +214,7 @@ fn note_of(body: &web::Bytes) -> Result<Option<String>, AppError> {
 }
 
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", operation_id = "alerts_acknowledge", tag = "alerts", params(("id" = String, Path)),
-    request_body = AlertNote, responses((status = 200, body = Alert), (status = 403, description = "not your organization's alert"),
+    request_body(content = Option<AlertNote>, description = "optional: a note for the record; send no body, {} or {\"note\": …}"), responses((status = 200, body = Alert), (status = 403, description = "not your organization's alert"),
     (status = 409, description = "already resolved"), (status = 422, description = "a bad note body")), security(("bearer" = [])))]
 #[tracing::instrument(skip_all, fields(id = %id, token = %who.token_id))]
 pub async fn acknowledge(
@@ -211,7 +228,7 @@ pub async fn acknowledge(
 }
 
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", operation_id = "alerts_resolve", tag = "alerts", params(("id" = String, Path)),
-    request_body = AlertNote, responses((status = 200, body = Alert), (status = 403, description = "not your organization's alert"),
+    request_body(content = Option<AlertNote>, description = "optional: a note for the record; send no body, {} or {\"note\": …}"), responses((status = 200, body = Alert), (status = 403, description = "not your organization's alert"),
     (status = 409, description = "already resolved"), (status = 422, description = "a bad note body")), security(("bearer" = [])))]
 #[tracing::instrument(skip_all, fields(id = %id, token = %who.token_id))]
 pub async fn resolve(

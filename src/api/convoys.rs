@@ -51,15 +51,26 @@ pub async fn create(
 #[into_params(parameter_in = Query)]
 pub struct ConvoyListParams {
     /// Organization slug.
+    #[param(pattern = "^[a-z0-9_-]{1,64}$")]
     pub organization: Option<String>,
     /// Route code.
+    #[param(pattern = "^[a-z0-9_-]{1,64}$")]
     pub route: Option<String>,
+    #[param(
+        pattern = "^(planned|in_transit|held|delivered|short_delivered|turned_back|cancelled)$"
+    )]
     pub status: Option<String>,
     /// Expected arrival on or after this local date (YYYY-MM-DD).
+    #[param(pattern = "^(199[0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
     pub due_from: Option<String>,
     /// Expected arrival on or before this local date (YYYY-MM-DD).
+    #[param(pattern = "^(199[0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
     pub due_to: Option<String>,
+    /// Items per page, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    #[param(pattern = "^-?[0-9]{1,19}_[0-9a-f-]{1,36}$")]
     pub cursor: Option<String>,
 }
 

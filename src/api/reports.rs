@@ -56,17 +56,21 @@ fn negotiate(param: Option<&str>, req: &HttpRequest) -> Result<Format, AppError>
 #[into_params(parameter_in = Query)]
 pub struct ReportParams {
     /// json (default), csv, hxl or html; or send an Accept header.
+    #[param(pattern = "^(json|csv|hxl|html)$")]
     pub format: Option<String>,
     /// A published revision (frozen); without it, the live figures.
+    #[param(minimum = 1)]
     pub revision: Option<i32>,
     /// Only this route (code); live reports only.
+    #[param(pattern = "^[a-z0-9_-]{1,64}$")]
     pub route: Option<String>,
     /// Only this organization (slug); live reports only.
+    #[param(pattern = "^[a-z0-9_-]{1,64}$")]
     pub organization: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/weekly/{week}", operation_id = "reports_get", tag = "reports",
-    params(("week" = String, Path, description = "ISO week, like 2023-W31"), ReportParams),
+    params(("week" = String, Path, description = "ISO week, like 2023-W31", pattern = "^(199[0-9]|20[0-9]{2})-W(0[1-9]|[1-4][0-9]|5[0-2])$"), ReportParams),
     responses((status = 200, description = "the report in the requested format; a snapshot carries X-Aidflow-Revision and X-Aidflow-Sha256"),
     (status = 404, description = "no such revision"), (status = 422, description = "bad week, format or filter")),
     security(("bearer" = [])))]
@@ -184,7 +188,7 @@ pub async fn list(state: web::Data<AppState>, _who: Principal) -> Result<HttpRes
 }
 
 #[utoipa::path(post, path = "/api/v1/reports/weekly/{week}/publish", operation_id = "reports_publish", tag = "reports",
-    params(("week" = String, Path, description = "ISO week, like 2023-W31")),
+    params(("week" = String, Path, description = "ISO week, like 2023-W31", pattern = "^(199[0-9]|20[0-9]{2})-W(0[1-9]|[1-4][0-9]|5[0-2])$")),
     responses((status = 201, description = "a new revision", body = Revision), (status = 200, description = "unchanged: the latest revision", body = Revision)),
     security(("bearer" = [])))]
 pub async fn publish_now(

@@ -43,8 +43,12 @@ pub async fn create(
 #[into_params(parameter_in = Query)]
 pub struct RequirementParams {
     /// Only this route's requirements.
+    #[param(pattern = "^[a-z0-9_-]{1,64}$")]
     pub route: Option<String>,
+    /// Items per page, 1–500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 

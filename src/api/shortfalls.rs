@@ -20,14 +20,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[into_params(parameter_in = Query)]
 pub struct ShortfallParams {
     /// First local date of expected arrival (YYYY-MM-DD, inclusive).
+    #[param(pattern = "^(199[0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
     pub from: String,
     /// Last local date of expected arrival (YYYY-MM-DD, inclusive).
+    #[param(pattern = "^(199[0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
     pub to: String,
     /// convoy, checkpoint, commodity, organization, route or reason (default route).
+    #[param(pattern = "^(convoy|checkpoint|commodity|organization|route|reason)$")]
     pub group_by: Option<String>,
     /// Only this organization's convoys (slug).
+    #[param(pattern = "^[a-z0-9_-]{1,64}$")]
     pub organization: Option<String>,
     /// Only this route's convoys (code).
+    #[param(pattern = "^[a-z0-9_-]{1,64}$")]
     pub route: Option<String>,
 }
 

@@ -48,11 +48,17 @@ pub struct Token {
 pub struct NewToken {
     #[serde(default, skip_serializing)]
     pub id: Option<uuid::Uuid>,
-    #[schema(example = "kornidzor-field-phone")]
+    #[schema(
+        example = "kornidzor-field-phone",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
     pub role: Role,
     /// Organization slug; required for editors, optional otherwise.
     #[serde(default)]
+    #[schema(pattern = "^[a-z0-9_-]{1,64}$")]
     pub organization: Option<String>,
 }
 

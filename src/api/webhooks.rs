@@ -32,15 +32,22 @@ pub struct NewWebhook {
     #[serde(default, skip_serializing)]
     pub id: Option<uuid::Uuid>,
     /// http:// or https:// URL that receives a JSON POST.
-    #[schema(example = "https://hooks.example.org/aidflow")]
+    #[schema(
+        example = "https://hooks.example.org/aidflow",
+        min_length = 10,
+        pattern = "^\\s*https?://"
+    )]
     pub url: String,
     /// Shared secret for the `X-Aidflow-Signature` HMAC; at least 16 characters.
+    #[schema(min_length = 16)]
     pub secret: String,
     /// Any of alert.opened, alert.resolved, report.published.
+    #[schema(min_items = 1)]
     pub events: Vec<String>,
     /// Only notifications about this organization's convoys (slug); reports and route
     /// alerts concern everyone and are not sent to a filtered webhook.
     #[serde(default)]
+    #[schema(pattern = "^[a-z0-9_-]{1,64}$")]
     pub organization: Option<String>,
 }
 

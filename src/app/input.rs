@@ -80,19 +80,25 @@ impl<'de> serde::de::Visitor<'de> for DecimalTextVisitor {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineInput {
-    #[schema(example = "flour")]
+    #[schema(example = "flour", pattern = "^[a-z0-9_-]{1,64}$")]
     pub commodity: String,
+    /// Metric tonnes as a decimal string, up to 3 decimals and at most 10,000 t.
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "300", pattern = "^([0-9]{1,4}(\\.[0-9]{1,3})?|10000(\\.0{1,3})?)$")]
     pub tonnes: Option<DecimalText>,
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "2000")]
     pub quantity: Option<DecimalText>,
     /// t, kg or L (litres need the commodity's density).
     #[serde(default)]
-    #[schema(example = "L")]
+    #[schema(example = "L", pattern = "^(t|kg|L)$")]
     pub unit: Option<String>,
     /// Why less left or arrived than entered: denied_at_checkpoint, confiscated, damaged,
     /// spoiled, stolen, short_loaded, rejected_on_receipt, other.
     #[serde(default)]
+    #[schema(
+        pattern = "^(denied_at_checkpoint|confiscated|damaged|spoiled|stolen|short_loaded|rejected_on_receipt|other)$"
+    )]
     pub reason: Option<String>,
 }
 
@@ -104,25 +110,41 @@ pub struct NewConvoy {
     pub id: Option<uuid::Uuid>,
     /// Organization slug; editors may omit it (their own) and may not name another.
     #[serde(default)]
-    #[schema(example = "arm-gov")]
+    #[schema(example = "arm-gov", pattern = "^[a-z0-9_-]{1,64}$")]
     pub organization: Option<String>,
     /// Unique within the organization.
-    #[schema(example = "AM-2023-07-26")]
+    #[schema(
+        example = "AM-2023-07-26",
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub reference: String,
-    #[schema(example = "lachin")]
+    #[schema(example = "lachin", pattern = "^[a-z0-9_-]{1,64}$")]
     pub route: String,
     /// RFC 3339 with offset.
-    #[schema(example = "2023-07-26T08:00:00+04:00")]
+    #[schema(
+        example = "2023-07-26T08:00:00+04:00",
+        pattern = "^(199[0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$"
+    )]
     pub planned_departure: String,
     /// RFC 3339 with offset; default: planned departure plus the route's leg hours.
     #[serde(default)]
-    #[schema(example = "2023-07-26T20:00:00+04:00")]
+    #[schema(
+        example = "2023-07-26T20:00:00+04:00",
+        pattern = "^(199[0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$"
+    )]
     pub expected_arrival: Option<String>,
     #[serde(default)]
-    #[schema(example = 19)]
+    #[schema(example = 19, minimum = 1, maximum = 1000)]
     pub trucks: Option<i32>,
+    #[schema(min_items = 1, example = json!([{"commodity": "flour", "tonnes": "300"}, {"commodity": "food", "quantity": "60000", "unit": "kg"}]))]
     pub manifest: Vec<LineInput>,
     #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub note: Option<String>,
 }
 
@@ -133,23 +155,36 @@ pub struct NewEvent {
     #[serde(default, skip_serializing)]
     pub id: Option<uuid::Uuid>,
     /// departed, arrived, held, cleared, turned_back, delivered, closed or cancelled.
-    #[schema(example = "cleared")]
+    #[schema(
+        example = "cleared",
+        pattern = "^(departed|arrived|held|cleared|turned_back|delivered|closed|cancelled)$"
+    )]
     pub kind: String,
     /// Checkpoint code on the convoy's route; default: the origin for departed, the
     /// destination for delivered, the last seen checkpoint otherwise.
     #[serde(default)]
-    #[schema(example = "HAKARI")]
+    #[schema(example = "HAKARI", pattern = "^[A-Z0-9_-]{1,32}$")]
     pub checkpoint: Option<String>,
     /// When it happened, RFC 3339 with offset.
-    #[schema(example = "2023-07-27T10:15:00+04:00")]
+    #[schema(
+        example = "2023-07-27T10:15:00+04:00",
+        pattern = "^(199[0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$"
+    )]
     pub observed_at: String,
     /// On departed (what was loaded), cleared (what left) and delivered (what was received).
     #[serde(default)]
     pub cargo: Vec<LineInput>,
     /// On closed: why what is still in transit is written off (default other).
     #[serde(default)]
+    #[schema(
+        pattern = "^(denied_at_checkpoint|confiscated|damaged|spoiled|stolen|short_loaded|rejected_on_receipt|other)$"
+    )]
     pub reason: Option<String>,
     #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub note: Option<String>,
     /// The id of an earlier event of this convoy that this one corrects (voids).
     #[serde(default)]

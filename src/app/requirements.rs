@@ -21,20 +21,31 @@ use crate::views::Page;
 pub struct NewRequirement {
     #[serde(default, skip_serializing)]
     pub id: Option<uuid::Uuid>,
-    #[schema(example = "lachin")]
+    #[schema(example = "lachin", pattern = "^[a-z0-9_-]{1,64}$")]
     pub route: String,
     /// A commodity code, or null for all cargo.
     #[serde(default)]
+    #[schema(pattern = "^[a-z0-9_-]{1,64}$")]
     pub commodity: Option<String>,
     /// First day, local date YYYY-MM-DD (inclusive).
-    #[schema(example = "2023-07-01")]
+    #[schema(
+        example = "2023-07-01",
+        pattern = "^(199[0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$"
+    )]
     pub from: String,
     /// Last day, local date YYYY-MM-DD (inclusive).
-    #[schema(example = "2023-09-30")]
+    #[schema(
+        example = "2023-09-30",
+        pattern = "^(199[0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$"
+    )]
     pub to: String,
-    #[schema(value_type = String, example = "400")]
+    #[schema(value_type = String, example = "400", pattern = "^(0*[1-9][0-9]{0,3}(\\.[0-9]{1,3})?|0*\\.(00[1-9]|0[1-9][0-9]?|[1-9][0-9]{0,2})|10000(\\.0{1,3})?)$")]
     pub tonnes_per_day: DecimalText,
     #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub note: Option<String>,
 }
 

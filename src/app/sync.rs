@@ -23,15 +23,27 @@ pub struct SyncEvent {
     pub id: Option<uuid::Uuid>,
     /// The id of the convoy (created earlier, or in this batch).
     pub convoy: uuid::Uuid,
+    #[schema(pattern = "^(departed|arrived|held|cleared|turned_back|delivered|closed|cancelled)$")]
     pub kind: String,
     #[serde(default)]
+    #[schema(pattern = "^[A-Z0-9_-]{1,32}$")]
     pub checkpoint: Option<String>,
+    #[schema(
+        pattern = "^(199[0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$"
+    )]
     pub observed_at: String,
     #[serde(default)]
     pub cargo: Vec<LineInput>,
     #[serde(default)]
+    #[schema(
+        pattern = "^(denied_at_checkpoint|confiscated|damaged|spoiled|stolen|short_loaded|rejected_on_receipt|other)$"
+    )]
     pub reason: Option<String>,
     #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub note: Option<String>,
     #[serde(default)]
     pub corrects: Option<uuid::Uuid>,

@@ -73,11 +73,12 @@ fn check_refs(value: &Value, doc: &Value, at: &str) {
     match value {
         Value::Object(map) => {
             if let Some(Value::String(r)) = map.get("$ref") {
-                let name = r
-                    .strip_prefix("#/components/schemas/")
+                let (kind, name) = r
+                    .strip_prefix("#/components/")
+                    .and_then(|r| r.split_once('/'))
                     .unwrap_or_else(|| panic!("unexpected $ref {r} at {at}"));
                 assert!(
-                    doc["components"]["schemas"][name].is_object(),
+                    doc["components"][kind][name].is_object(),
                     "$ref {r} at {at} resolves to nothing"
                 );
             }

@@ -49,24 +49,48 @@ pub const DEFAULT_MAX_DWELL: &str = "12h";
 pub struct NewCheckpoint {
     #[serde(default, skip_serializing)]
     pub id: Option<uuid::Uuid>,
-    #[schema(example = "HAKARI")]
+    #[schema(example = "HAKARI", pattern = "^[A-Z0-9_-]{1,32}$")]
     pub code: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
     #[serde(default)]
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: Option<f64>,
     #[serde(default)]
+    #[schema(minimum = -180, maximum = 180)]
     pub lon: Option<f64>,
-    /// A duration like "6h", "90m" or "1d 12h"; default 12h.
+    /// A duration like "6h", "90m" or "1d 12h" (more than 0, at most a year, whole
+    /// minutes); default 12h.
     #[serde(default)]
+    #[schema(
+        example = "12h",
+        pattern = "^(([1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-5])d|([1-9][0-9]{0,2}|[1-7][0-9]{3})h|([1-9][0-9]{0,4}|[1-4][0-9]{5})m)$"
+    )]
     pub max_dwell: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckpointChanges {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: Option<String>,
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: Option<f64>,
+    #[schema(minimum = -180, maximum = 180)]
     pub lon: Option<f64>,
+    /// A duration like "6h", "90m" or "1d 12h".
+    #[schema(
+        example = "6h",
+        pattern = "^(([1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-5])d|([1-9][0-9]{0,2}|[1-7][0-9]{3})h|([1-9][0-9]{0,4}|[1-4][0-9]{5})m)$"
+    )]
     pub max_dwell: Option<String>,
 }
 

@@ -41,20 +41,39 @@ impl From<reference::Commodity> for Commodity {
 pub struct NewCommodity {
     #[serde(default, skip_serializing)]
     pub id: Option<uuid::Uuid>,
-    #[schema(example = "sunflower_oil")]
+    #[schema(example = "sunflower_oil", pattern = "^[a-z0-9_-]{1,64}$")]
     pub code: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
-    /// kg per litre as a decimal string, e.g. "0.92" (a JSON number is read exactly too).
+    /// kg per litre as a decimal string, e.g. "0.92": more than 0, at most 5, up to 6
+    /// decimals (a JSON number is read exactly too).
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "0.92")]
+    #[schema(
+        value_type = Option<String>,
+        example = "0.92",
+        pattern = "^(0\\.[0-9]{0,5}[1-9]|[1-4](\\.[0-9]{1,6})?|5(\\.0{1,6})?)$"
+    )]
     pub density_kg_per_l: Option<DecimalText>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommodityChanges {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: Option<String>,
-    #[schema(value_type = Option<String>, example = "0.92")]
+    #[schema(
+        value_type = Option<String>,
+        example = "0.92",
+        pattern = "^(0\\.[0-9]{0,5}[1-9]|[1-4](\\.[0-9]{1,6})?|5(\\.0{1,6})?)$"
+    )]
     pub density_kg_per_l: Option<DecimalText>,
 }
 

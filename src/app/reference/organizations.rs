@@ -12,7 +12,7 @@ use crate::store::{self, body_hash, reference};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Organization {
     pub id: String,
-    #[schema(example = "icrc")]
+    #[schema(example = "icrc", pattern = "^[a-z0-9_-]{1,64}$")]
     pub slug: String,
     pub name: String,
     pub created_at: String,
@@ -38,14 +38,25 @@ pub struct NewOrganization {
     #[serde(default, skip_serializing)]
     pub id: Option<uuid::Uuid>,
     #[schema(example = "icrc")]
+    #[schema(pattern = "^[a-z0-9_-]{1,64}$")]
     pub slug: String,
-    #[schema(example = "International Committee of the Red Cross")]
+    #[schema(
+        example = "International Committee of the Red Cross",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganizationChanges {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: Option<String>,
 }
 

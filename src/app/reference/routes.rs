@@ -15,7 +15,7 @@ use crate::store::{self, body_hash, reference};
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RouteStop {
     pub position: i32,
-    #[schema(example = "KORNIDZOR")]
+    #[schema(example = "KORNIDZOR", pattern = "^[A-Z0-9_-]{1,32}$")]
     pub checkpoint: String,
     pub name: String,
     /// Expected hours from the previous checkpoint (0 for the origin).
@@ -76,7 +76,7 @@ pub struct NewStop {
     /// Hours from the previous checkpoint, as a number or decimal string (read exactly);
     /// omit for the origin.
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "0.5")]
+    #[schema(value_type = Option<String>, example = "0.5", pattern = "^([0-9]{1,2}|[1-6][0-9]{2}|70[0-9]|71[0-9])(\\.(0|00|25|5|50|75))?$|^720(\\.0{1,2})?$")]
     pub leg_hours: Option<DecimalText>,
 }
 
@@ -85,17 +85,29 @@ pub struct NewStop {
 pub struct NewRoute {
     #[serde(default, skip_serializing)]
     pub id: Option<uuid::Uuid>,
-    #[schema(example = "lachin")]
+    #[schema(example = "lachin", pattern = "^[a-z0-9_-]{1,64}$")]
     pub code: String,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
     /// From origin to destination; at least two, each checkpoint once.
+    #[schema(min_items = 2, example = json!([{"checkpoint": "GORIS"}, {"checkpoint": "STEPANAKERT", "leg_hours": "3"}]))]
     pub checkpoints: Vec<NewStop>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteChanges {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: Option<String>,
+    #[schema(min_items = 2, example = json!([{"checkpoint": "GORIS"}, {"checkpoint": "STEPANAKERT", "leg_hours": "3"}]))]
     pub checkpoints: Option<Vec<NewStop>>,
 }
 
