@@ -117,7 +117,7 @@ pub struct NewConvoy {
         example = "AM-2023-07-26",
         min_length = 1,
         max_length = 64,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
     )]
     pub reference: String,
     #[schema(example = "lachin", pattern = "^[a-z0-9_-]{1,64}$")]
@@ -143,7 +143,7 @@ pub struct NewConvoy {
     #[serde(default)]
     #[schema(
         max_length = 2000,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
     )]
     pub note: Option<String>,
 }
@@ -183,7 +183,7 @@ pub struct NewEvent {
     #[serde(default)]
     #[schema(
         max_length = 2000,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
     )]
     pub note: Option<String>,
     /// The id of an earlier event of this convoy that this one corrects (voids).

@@ -44,7 +44,7 @@ pub struct NewRequirement {
     #[serde(default)]
     #[schema(
         max_length = 2000,
-        pattern = "^[^\\u0000-\\u0008\\u000B-\\u001F\\u007F-\\u009F]*$"
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
     )]
     pub note: Option<String>,
 }
