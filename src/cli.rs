@@ -9,7 +9,7 @@ use crate::app::auth::Role;
 use crate::config::Settings;
 use crate::db;
 use crate::startup::{open_command_database, Application};
-use crate::store::{self, reference, tokens};
+use crate::store::tokens;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -219,26 +219,25 @@ fn token(settings: &Settings, action: TokenCommand) -> anyhow::Result<()> {
             if role == Role::Editor && organization.is_none() {
                 return Err(anyhow!("an editor token needs --organization SLUG, the organization whose convoys it may write"));
             }
-            let organization_id = match &organization {
-                Some(slug) => Some(
-                    reference::find_organization(&mut conn, slug)?
-                        .ok_or_else(|| anyhow!("--organization {slug}: no such organization; list them with GET /api/v1/organizations"))?
-                        .id,
-                ),
-                None => None,
+            // The same use case as POST /api/v1/tokens: the same checks of the name and
+            // the organization, the secret stored only as a hash.
+            let body = crate::app::tokens::NewToken {
+                id: None,
+                name,
+                role,
+                organization,
             };
-            let id = store::resolve_id(None);
-            let hash = store::body_hash(&(&name, role, &organization));
-            let created = tokens::create_token(&mut conn, id, name, role, organization_id, hash)?;
-            let issued = created.into_inner();
+            let issued = crate::app::tokens::issue(&mut conn, &body)
+                .context("creating the token")?
+                .into_inner();
             let secret = issued
-                .secret
+                .token
                 .ok_or_else(|| anyhow!("the token was not created"))?;
             eprintln!(
                 "aidflow: created {} token {} ({}); the secret is shown once:",
                 role.as_str(),
-                issued.token.name,
-                issued.token.id
+                issued.name,
+                issued.id
             );
             println!("{secret}");
         }

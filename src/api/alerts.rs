@@ -1,18 +1,16 @@
-//! `/api/v1/alerts`: stall alerts, their acknowledgement and resolution.
+//! `/api/v1/alerts`: stall alerts, their acknowledgement and resolution (the use cases are
+//! in `app::alerts`).
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::extract::ApiQuery;
-use crate::app::auth::{Principal, Role};
+use crate::app::alerts::{self, ListFilter};
+use crate::app::auth::Principal;
 use crate::app::error::AppError;
 use crate::app::state::AppState;
-use crate::db::now_micros;
-use crate::domain::alerts::Rule;
-use crate::store::alerts::{self as store, Alert, AlertFilter};
-use crate::store::reference;
-use crate::store::reference::Names;
+use crate::store::alerts::Alert;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/alerts", web::get().to(list))
@@ -73,70 +71,21 @@ pub async fn list(
     q: ApiQuery<AlertParams>,
 ) -> Result<HttpResponse, AppError> {
     let q = q.0;
-    let limit = crate::api::page_limit(q.limit)?;
-    if let Some(s) = &q.state {
-        if !["open", "acknowledged", "resolved"].contains(&s.as_str()) {
-            return Err(AppError::field(
-                "state",
-                format!("{s:?} is not a state; use open, acknowledged or resolved"),
-            ));
-        }
-    }
-    if let Some(r) = &q.rule {
-        if Rule::parse(r).is_none() {
-            let all: Vec<&str> = Rule::ALL.iter().map(|r| r.as_str()).collect();
-            return Err(AppError::field(
-                "rule",
-                format!("{r:?} is not a rule; use one of {}", all.join(", ")),
-            ));
-        }
-    }
-    let before = crate::api::time_cursor(q.cursor.as_deref())?;
-    let page = state
-        .db(move |c| {
-            let mut f = AlertFilter {
-                state: q.state.clone(),
-                rule: q.rule.clone(),
-                before,
-                ..Default::default()
-            };
-            if let Some(code) = &q.route {
-                f.route_id = Some(
-                    reference::find_route(c, code)?
-                        .ok_or_else(|| {
-                            AppError::field("route", format!("route {code} does not exist"))
-                        })?
-                        .row
-                        .id,
-                );
-            }
-            if let Some(slug) = &q.organization {
-                f.organization_id = Some(
-                    reference::find_organization(c, slug)?
-                        .ok_or_else(|| {
-                            AppError::field(
-                                "organization",
-                                format!("organization {slug} does not exist"),
-                            )
-                        })?
-                        .id,
-                );
-            }
-            let mut rows = store::list_alerts(c, &f, limit)?;
-            let next_cursor = if rows.len() as i64 > limit {
-                rows.truncate(limit as usize);
-                rows.last().map(|r| format!("{}_{}", r.opened_at, r.id))
-            } else {
-                None
-            };
-            let names = Names::load(c)?;
-            let items = rows
-                .iter()
-                .map(|r| store::to_alert(c, r, &names))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(AlertPage { items, next_cursor })
-        })
-        .await?;
+    let filter = ListFilter {
+        state: q.state,
+        rule: q.rule,
+        route: q.route,
+        organization: q.organization,
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    // Bad filters are answered before the database is asked anything.
+    alerts::check_filter(&filter)?;
+    let list = state.db(move |c| alerts::list(c, &filter)).await?;
+    let page = AlertPage {
+        items: list.items,
+        next_cursor: list.next_cursor,
+    };
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -149,27 +98,8 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let alert = state
-        .db(move |c| {
-            let row = store::get_alert(c, &id)?;
-            let names = Names::load(c)?;
-            Ok(store::to_alert(c, &row, &names)?)
-        })
-        .await?;
+    let alert = state.db(move |c| alerts::get(c, &id)).await?;
     Ok(HttpResponse::Ok().json(alert))
-}
-
-/// Admins act on any alert; editors on their own organization's convoy alerts.
-fn may_act(who: &Principal, row: &store::AlertRow) -> Result<(), AppError> {
-    match (who.role, &row.organization_id) {
-        (Role::Admin, _) => Ok(()),
-        (Role::Editor, Some(org)) if who.organization_id.as_deref() == Some(org.as_str()) => Ok(()),
-        (Role::Editor, _) => Err(AppError::Forbidden(format!(
-            "token '{}' may act only on alerts about its own organization's convoys; route alerts need an admin",
-            who.name
-        ))),
-        (Role::Viewer, _) => Err(AppError::Forbidden(format!("token '{}' is a viewer token and cannot change alerts", who.name))),
-    }
 }
 
 #[tracing::instrument(skip_all, fields(token = %who.token_id))]
@@ -181,18 +111,7 @@ async fn act(
     resolve: bool,
 ) -> Result<HttpResponse, AppError> {
     let alert = state
-        .db(move |c| {
-            let row = store::get_alert(c, &id)?;
-            may_act(&who, &row)?;
-            let by = who.name.clone();
-            let row = if resolve {
-                store::resolve(c, &id, &by, note, now_micros())?
-            } else {
-                store::acknowledge(c, &id, &by, note, now_micros())?
-            };
-            let names = Names::load(c)?;
-            Ok(store::to_alert(c, &row, &names)?)
-        })
+        .db(move |c| alerts::act(c, &who, &id, note, resolve))
         .await?;
     Ok(HttpResponse::Ok().json(alert))
 }

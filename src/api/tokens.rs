@@ -1,17 +1,14 @@
-//! `/api/v1/tokens` (admin): issue, list and revoke bearer tokens.
+//! `/api/v1/tokens` (admin): issue, list and revoke bearer tokens (the use cases are in
+//! `app::tokens`).
 
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
+use crate::api::created;
 use crate::api::extract::ApiJson;
-use crate::api::{created, rfc3339};
-use crate::app::auth::{Principal, Role};
+use crate::app::auth::Principal;
 use crate::app::error::AppError;
 use crate::app::state::AppState;
-use crate::app::validate::{self, Checker};
-use crate::db::DbConn;
-use crate::store::{self, body_hash, reference, tokens};
+use crate::app::tokens::{self, NewToken, Token};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -26,59 +23,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Token {
-    pub id: String,
-    pub name: String,
-    pub role: Role,
-    /// Organization slug (required for editors).
-    pub organization: Option<String>,
-    /// The first characters of the secret, to tell tokens apart.
-    pub hint: String,
-    pub created_at: String,
-    pub revoked_at: Option<String>,
-    /// The secret, present only in the response that created the token. Store it now:
-    /// it cannot be shown again.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewToken {
-    #[serde(default, skip_serializing)]
-    pub id: Option<uuid::Uuid>,
-    #[schema(
-        example = "kornidzor-field-phone",
-        min_length = 1,
-        max_length = 200,
-        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
-    )]
-    pub name: String,
-    pub role: Role,
-    /// Organization slug; required for editors, optional otherwise.
-    #[serde(default)]
-    #[schema(pattern = "^[a-z0-9_-]{1,64}$")]
-    pub organization: Option<String>,
-}
-
-fn to_api(conn: &mut DbConn, t: tokens::Token, secret: Option<String>) -> Result<Token, AppError> {
-    let organization = match &t.organization_id {
-        Some(id) => Some(reference::get_organization(conn, id)?.slug),
-        None => None,
-    };
-    Ok(Token {
-        role: Role::parse(&t.role).unwrap_or(Role::Viewer),
-        id: t.id,
-        name: t.name,
-        organization,
-        hint: t.hint,
-        created_at: rfc3339(t.created_at),
-        revoked_at: t.revoked_at.map(rfc3339),
-        token: secret,
-    })
-}
-
 #[utoipa::path(post, operation_id = "tokens_create", path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
     responses((status = 201, description = "the new token, with its secret shown this once", body = Token),
     (status = 200, description = "replayed create: the stored token, without its secret", body = Token),
@@ -91,50 +35,8 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let body = body.0;
-    let mut check = Checker::new();
-    let name = check.take("name", validate::name(&body.name));
-    if body.role == Role::Editor && body.organization.is_none() {
-        check.push(
-            "organization",
-            "an editor token needs the organization whose convoys it may write",
-        );
-    }
-    check.finish()?;
-    let id = store::resolve_id(body.id);
-    let hash = body_hash(&body);
-    let issued = state
-        .db(move |c| {
-            let organization_id = match &body.organization {
-                Some(slug) => Some(
-                    reference::find_organization(c, slug)?
-                        .ok_or_else(|| {
-                            AppError::field(
-                                "organization",
-                                format!("organization {slug} does not exist"),
-                            )
-                        })?
-                        .id,
-                ),
-                None => None,
-            };
-            let created = tokens::create_token(
-                c,
-                id,
-                name.unwrap_or_default(),
-                body.role,
-                organization_id,
-                hash,
-            )?;
-            let is_new = created.is_new();
-            let issued = created.into_inner();
-            let token = to_api(c, issued.token, issued.secret)?;
-            Ok(if is_new {
-                store::Created::New(token)
-            } else {
-                store::Created::Replayed(token)
-            })
-        })
-        .await?;
+    tokens::check(&body)?;
+    let issued = state.db(move |c| tokens::issue(c, &body)).await?;
     if issued.is_new() {
         tracing::info!(token_id = %issued.get().id, role = ?issued.get().role, by = %who.name, "token created");
     }
@@ -147,14 +49,7 @@ pub async fn create(
 #[tracing::instrument(skip_all, fields(token = %who.token_id))]
 pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
-    let list = state
-        .db(|c| {
-            let rows = tokens::list_tokens(c)?;
-            rows.into_iter()
-                .map(|t| to_api(c, t, None))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
+    let list = state.db(tokens::list).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -168,12 +63,7 @@ pub async fn get(
 ) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let id = id.into_inner();
-    let token = state
-        .db(move |c| {
-            let t = tokens::get_token(c, &id)?;
-            to_api(c, t, None)
-        })
-        .await?;
+    let token = state.db(move |c| tokens::get(c, &id)).await?;
     Ok(HttpResponse::Ok().json(token))
 }
 
@@ -188,12 +78,7 @@ pub async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let id = id.into_inner();
-    let token = state
-        .db(move |c| {
-            let t = tokens::revoke_token(c, &id)?;
-            to_api(c, t, None)
-        })
-        .await?;
+    let token = state.db(move |c| tokens::revoke(c, &id)).await?;
     state.tokens.clear();
     tracing::info!(token_id = %token.id, by = %who.name, "token revoked");
     Ok(HttpResponse::Ok().json(token))

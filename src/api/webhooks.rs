@@ -2,7 +2,7 @@
 //! `report.published`, and their delivery log.
 
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::extract::ApiJson;
@@ -10,10 +10,8 @@ use crate::api::{created, rfc3339};
 use crate::app::auth::Principal;
 use crate::app::error::AppError;
 use crate::app::state::AppState;
-use crate::app::validate::Checker;
-use crate::db::{now_micros, DbConn};
-use crate::store::webhooks::{self as store, WebhookRow, EVENT_TYPES};
-use crate::store::{body_hash, reference, resolve_id, Created};
+use crate::app::webhooks::{self, NewWebhook, Webhook};
+use crate::store::webhooks as store;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/webhooks", web::get().to(list))
@@ -24,54 +22,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/webhooks/{id}/deliveries/{delivery}/redeliver",
             web::post().to(redeliver),
         );
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewWebhook {
-    #[serde(default, skip_serializing)]
-    pub id: Option<uuid::Uuid>,
-    /// http:// or https:// URL that receives a JSON POST.
-    #[schema(
-        example = "https://hooks.example.org/aidflow",
-        min_length = 10,
-        pattern = "^\\s*https?://"
-    )]
-    pub url: String,
-    /// Shared secret for the `X-Aidflow-Signature` HMAC; at least 16 characters.
-    #[schema(min_length = 16)]
-    pub secret: String,
-    /// Any of alert.opened, alert.resolved, report.published.
-    #[schema(min_items = 1)]
-    pub events: Vec<String>,
-    /// Only notifications about this organization's convoys (slug); reports and route
-    /// alerts concern everyone and are not sent to a filtered webhook.
-    #[serde(default)]
-    #[schema(pattern = "^[a-z0-9_-]{1,64}$")]
-    pub organization: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Webhook {
-    pub id: String,
-    pub url: String,
-    pub events: Vec<String>,
-    pub organization: Option<String>,
-    pub created_at: String,
-}
-
-fn to_api(c: &mut DbConn, w: WebhookRow) -> Result<Webhook, AppError> {
-    let organization = match &w.organization_id {
-        Some(id) => Some(reference::get_organization(c, id)?.slug),
-        None => None,
-    };
-    Ok(Webhook {
-        events: w.event_list(),
-        id: w.id,
-        url: w.url,
-        organization,
-        created_at: rfc3339(w.created_at),
-    })
 }
 
 #[utoipa::path(post, path = "/api/v1/webhooks", operation_id = "webhooks_create", tag = "alerts", request_body = NewWebhook,
@@ -85,77 +35,8 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let body = body.0;
-    let mut check = Checker::new();
-    let url = body.url.trim().to_string();
-    if !(url.starts_with("http://") || url.starts_with("https://"))
-        || url.len() < 10
-        || reqwest::Url::parse(&url).is_err()
-    {
-        check.push("url", "give an http:// or https:// URL");
-    }
-    if body.secret.chars().count() < 16 {
-        check.push(
-            "secret",
-            "must be at least 16 characters: it signs every delivery",
-        );
-    }
-    if body.events.is_empty() {
-        check.push(
-            "events",
-            format!("give at least one of {}", EVENT_TYPES.join(", ")),
-        );
-    }
-    for (i, e) in body.events.iter().enumerate() {
-        if !EVENT_TYPES.contains(&e.as_str()) {
-            check.push(
-                format!("events[{i}]"),
-                format!("{e:?} is not an event type; use {}", EVENT_TYPES.join(", ")),
-            );
-        }
-    }
-    check.finish()?;
-    let id = resolve_id(body.id);
-    let hash = body_hash(&body);
-    let by = who.token_id.clone();
-    let result = state
-        .db(move |c| {
-            let organization_id = match &body.organization {
-                Some(slug) => Some(
-                    reference::find_organization(c, slug)?
-                        .ok_or_else(|| {
-                            AppError::field(
-                                "organization",
-                                format!("organization {slug} does not exist"),
-                            )
-                        })?
-                        .id,
-                ),
-                None => None,
-            };
-            let mut events = body.events.clone();
-            events.sort();
-            events.dedup();
-            let row = WebhookRow {
-                id,
-                url,
-                secret: body.secret.clone(),
-                events: events.join(","),
-                organization_id,
-                body_sha256: hash,
-                created_by: by,
-                created_at: now_micros(),
-                deleted_at: None,
-            };
-            let created = store::create_webhook(c, row)?;
-            let is_new = created.is_new();
-            let out = to_api(c, created.into_inner())?;
-            Ok(if is_new {
-                Created::New(out)
-            } else {
-                Created::Replayed(out)
-            })
-        })
-        .await?;
+    webhooks::check(&body)?;
+    let result = state.db(move |c| webhooks::create(c, &who, &body)).await?;
     let location = format!("/api/v1/webhooks/{}/deliveries", result.get().id);
     Ok(created(result, location))
 }
@@ -165,14 +46,7 @@ pub async fn create(
 #[tracing::instrument(skip_all, fields(token = %who.token_id))]
 pub async fn list(state: web::Data<AppState>, who: Principal) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
-    let list = state
-        .db(|c| {
-            let rows = store::list_webhooks(c)?;
-            rows.into_iter()
-                .map(|w| to_api(c, w))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
+    let list = state.db(webhooks::list).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 

@@ -3,6 +3,7 @@
 //! import a file, seed reference data — with their input types and validation. The HTTP
 //! API, the command line and the jobs call these; nothing here knows about HTTP.
 
+pub mod alerts;
 pub mod auth;
 pub mod convoys;
 pub mod demo;
@@ -17,6 +18,8 @@ pub mod seed;
 pub mod shortfalls;
 pub mod state;
 pub mod sync;
+pub mod tokens;
 pub mod validate;
+pub mod webhooks;
 
 pub use error::AppError;
