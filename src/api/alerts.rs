@@ -132,6 +132,26 @@ fn note_of(body: &web::Bytes) -> Result<Option<String>, AppError> {
         .filter(|n| !n.is_empty()))
 }
 
+/// The note of a body; when the body is bad, a token that may not act on the alert is
+/// told that first, whatever else is wrong with the body.
+async fn note_or_refusal(
+    state: &web::Data<AppState>,
+    who: &Principal,
+    id: &str,
+    body: &web::Bytes,
+) -> Result<Option<String>, AppError> {
+    match note_of(body) {
+        Ok(note) => Ok(note),
+        Err(e) => {
+            let (who, id) = (who.clone(), id.to_string());
+            state
+                .db(move |c| alerts::check_may_act(c, &who, &id))
+                .await?;
+            Err(e)
+        }
+    }
+}
+
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", operation_id = "alerts_acknowledge", tag = "alerts", params(("id" = String, Path)),
     request_body(content = Option<AlertNote>, description = "optional: a note for the record; send no body, {} or {\"note\": …}"), responses((status = 200, body = Alert), (status = 403, description = "not your organization's alert"),
     (status = 409, description = "already resolved"), (status = 422, description = "a bad note body")), security(("bearer" = [])))]
@@ -143,7 +163,9 @@ pub async fn acknowledge(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     who.require_writer()?;
-    act(state, who, id.into_inner(), note_of(&body)?, false).await
+    let id = id.into_inner();
+    let note = note_or_refusal(&state, &who, &id, &body).await?;
+    act(state, who, id, note, false).await
 }
 
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", operation_id = "alerts_resolve", tag = "alerts", params(("id" = String, Path)),
@@ -157,5 +179,7 @@ pub async fn resolve(
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     who.require_writer()?;
-    act(state, who, id.into_inner(), note_of(&body)?, true).await
+    let id = id.into_inner();
+    let note = note_or_refusal(&state, &who, &id, &body).await?;
+    act(state, who, id, note, true).await
 }

@@ -8,7 +8,7 @@ use actix_web::{web, FromRequest, HttpRequest, ResponseError};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
-use crate::app::auth::{authenticate, hash_secret, Principal};
+use crate::app::auth::{authenticate, hash_secret, Principal, Role};
 use crate::app::error::AppError;
 use crate::app::state::AppState;
 use crate::domain::text::{forbidden_char, forbidden_message};
@@ -27,9 +27,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
         let body = web::Bytes::from_request(req, payload);
         let req = req.clone();
         Box::pin(async move {
+            let mut read = None;
             let parsed = if content_type_ok {
                 match body.await {
-                    Ok(bytes) => parse_json(&bytes),
+                    Ok(bytes) => {
+                        let parsed = parse_json(&bytes);
+                        read = Some(bytes);
+                        parsed
+                    }
                     Err(e) => Err(body_error(e)),
                 }
             } else {
@@ -39,7 +44,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
             };
             match parsed {
                 Ok(value) => Ok(ApiJson(value)),
-                Err(e) => Err(authorize_before(&req, e).await),
+                Err(e) => Err(authorize_before(&req, read.as_deref(), e).await),
             }
         })
     }
@@ -55,10 +60,16 @@ const EDITOR_WRITES: [&str; 4] = [
 ];
 
 /// The error to answer for a body that cannot be used: a token that may not make this
-/// write learns that first (401 without a valid token, 403 for a viewer, or for an editor
-/// on an admin's path), whatever else is wrong with the body; everyone else gets the
-/// body's own error. Only failed bodies pay this second look at the token (mostly cached).
-pub async fn authorize_before(req: &HttpRequest, body_error: AppError) -> AppError {
+/// write learns that first (401 without a valid token, 403 for a viewer, for an editor on
+/// an admin's path, or for an editor writing for another organization — the convoy or
+/// alert in the path, or the `organization` a convoy body names), whatever else is wrong
+/// with the body; everyone else gets the body's own error. Only failed bodies pay this
+/// second look at the token (mostly cached) and at what the write is about.
+pub async fn authorize_before(
+    req: &HttpRequest,
+    bytes: Option<&[u8]>,
+    body_error: AppError,
+) -> AppError {
     let who = match Principal::from_request(req, &mut Payload::None).await {
         Ok(who) => who,
         Err(e) => return e,
@@ -72,7 +83,58 @@ pub async fn authorize_before(req: &HttpRequest, body_error: AppError) -> AppErr
     } else {
         who.require_admin()
     };
-    allowed.err().unwrap_or(body_error)
+    if let Err(refused) = allowed {
+        return refused;
+    }
+    if who.role != Role::Editor {
+        return body_error;
+    }
+    match organization_check(req, bytes, who).await {
+        Ok(()) => body_error,
+        Err(refused @ AppError::Forbidden(_)) => refused,
+        // Looking the target up failed: the body's own error is still the answer.
+        Err(_) => body_error,
+    }
+}
+
+/// Whether an editor may write what a request is about, as far as the path (a convoy or
+/// an alert) or a convoy body's `organization` tells without parsing the body's types.
+async fn organization_check(
+    req: &HttpRequest,
+    bytes: Option<&[u8]>,
+    who: Principal,
+) -> Result<(), AppError> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(());
+    };
+    let pattern = req.match_pattern().unwrap_or_default();
+    let id = req.match_info().get("id").map(str::to_string);
+    match (pattern.as_str(), id) {
+        ("/api/v1/convoys/{id}/events", Some(id)) => {
+            state
+                .db(move |c| crate::app::convoys::check_may_write_convoy(c, &who, &id))
+                .await
+        }
+        ("/api/v1/alerts/{id}/acknowledge" | "/api/v1/alerts/{id}/resolve", Some(id)) => {
+            state
+                .db(move |c| crate::app::alerts::check_may_act(c, &who, &id))
+                .await
+        }
+        ("/api/v1/convoys", _) => {
+            let slug = bytes
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+                .and_then(|v| v.get("organization")?.as_str().map(str::to_string));
+            match slug {
+                Some(slug) => {
+                    state
+                        .db(move |c| crate::app::convoys::check_may_write_for(c, &who, &slug))
+                        .await
+                }
+                None => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 fn is_json_or_absent(req: &HttpRequest) -> bool {

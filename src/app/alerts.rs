@@ -116,6 +116,15 @@ fn may_act(who: &Principal, row: &store::AlertRow) -> Result<(), AppError> {
     }
 }
 
+/// Refuses `who` if it may not act on alert `id` (an unknown alert passes: its 404 comes
+/// with the request's own answer).
+pub fn check_may_act(c: &mut DbConn, who: &Principal, id: &str) -> Result<(), AppError> {
+    match store::find_alert(c, id)? {
+        Some(row) => may_act(who, &row),
+        None => Ok(()),
+    }
+}
+
 /// Acknowledges an alert (`resolve` false) or resolves it, with an optional note.
 #[tracing::instrument(skip(c, who, note), fields(token = %who.token_id))]
 pub fn act(

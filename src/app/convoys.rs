@@ -157,6 +157,27 @@ pub fn create(
     Ok(created.map(|_| convoy_out(&detail, &names)))
 }
 
+/// Refuses `who` if it may not write for the convoy `id` (an unknown convoy passes: its
+/// 404 comes with the request's own answer).
+pub fn check_may_write_convoy(c: &mut DbConn, who: &Principal, id: &str) -> Result<(), AppError> {
+    match store::find_convoy(c, id)? {
+        Some(row) => who.require_write_for(
+            &row.organization_id,
+            &format!("convoy {} of another organization", row.reference),
+        ),
+        None => Ok(()),
+    }
+}
+
+/// Refuses `who` if it may not create convoys for the organization `slug` (an unknown
+/// organization passes: the body's own error names it).
+pub fn check_may_write_for(c: &mut DbConn, who: &Principal, slug: &str) -> Result<(), AppError> {
+    match reference::find_organization(c, slug)? {
+        Some(org) => who.require_write_for(&org.id, &format!("organization {}", org.slug)),
+        None => Ok(()),
+    }
+}
+
 /// Creates a convoy from a sync batch, where the client id is required.
 #[tracing::instrument(skip_all, fields(convoy = ?body.id, reference = %body.reference))]
 pub fn create_synced(

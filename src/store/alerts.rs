@@ -248,12 +248,15 @@ pub fn apply_findings(
 }
 
 pub fn get_alert(conn: &mut DbConn, id: &str) -> Result<AlertRow, StoreError> {
-    alerts::table
+    find_alert(conn, id)?.ok_or_else(|| StoreError::NotFound(format!("alert {id} does not exist")))
+}
+
+pub fn find_alert(conn: &mut DbConn, id: &str) -> Result<Option<AlertRow>, StoreError> {
+    Ok(alerts::table
         .find(id)
         .select(AlertRow::as_select())
         .first(conn)
-        .optional()?
-        .ok_or_else(|| StoreError::NotFound(format!("alert {id} does not exist")))
+        .optional()?)
 }
 
 #[derive(Debug, Default, Clone)]

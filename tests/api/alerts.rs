@@ -61,7 +61,42 @@ api_test!(
     webhook_retries_after_500s_with_backoff_and_a_hanging_receiver_delays_no_one,
     a_claimed_delivery_is_sent_once_after_the_sender_restarts,
     alert_and_webhook_input_is_validated,
+    another_organizations_editor_with_a_bad_note_is_refused_for_the_token_first,
 );
+
+/// A bad note body on an alert about another organization's convoy: 403 before the 422.
+async fn another_organizations_editor_with_a_bad_note_is_refused_for_the_token_first(app: TestApp) {
+    load_demo(&app).await;
+    let july = aidflow::app::demo::july_convoy_id().to_string();
+    aidflow::jobs::run_once(&app.state, at("2023-08-10T12:00:00+04:00")).await;
+    let open = alerts(&app, "?state=open").await;
+    let held = open
+        .iter()
+        .find(|a| a["rule"] == "convoy_held" && a["subject"] == july)
+        .expect("the demo's held convoy alert");
+    let path = format!(
+        "/api/v1/alerts/{}/acknowledge",
+        held["id"].as_str().unwrap()
+    );
+    let icrc = app.token("editor", Some("icrc")).await;
+    let arm = app.token("editor", Some("arm-gov")).await;
+    let send = |token: &str| {
+        app.client
+            .post(app.url(&path))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(r#"{"note": 5}"#)
+    };
+    let reply = app.send(send(&icrc)).await;
+    reply.problem(403);
+    let reply = app.send(send(&arm)).await;
+    reply.problem(422);
+    let still = alerts(&app, "?state=open").await;
+    assert!(
+        still.iter().any(|a| a["id"] == held["id"]),
+        "the alert stays open: {still:?}"
+    );
+}
 
 async fn demo_inside_the_kornidzor_hold_opens_held_and_coverage_alerts_delivered_once_and_resolved(
     app: TestApp,

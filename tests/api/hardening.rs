@@ -19,6 +19,7 @@ api_test!(
     bearer_scheme_is_case_insensitive_with_any_run_of_blanks,
     a_viewers_write_is_403_whatever_else_is_wrong_with_it,
     an_editors_write_for_another_organization_is_403_before_its_field_errors,
+    an_editors_body_of_the_wrong_shape_for_another_organization_is_403,
     sync_items_and_csv_rows_a_token_may_not_write_are_403,
 );
 
@@ -522,6 +523,52 @@ async fn an_editors_write_for_another_organization_is_403_before_its_field_error
         reply.error_fields(),
         ["route", "planned_departure", "manifest[0].tonnes"]
     );
+}
+
+/// Bodies whose types are wrong (they cannot even be read as an event or a convoy) from an
+/// editor of another organization: the write is refused for the token first.
+async fn an_editors_body_of_the_wrong_shape_for_another_organization_is_403(app: TestApp) {
+    create_convoy(&app).await; // arm-gov's convoy
+    let icrc = app.token("editor", Some("icrc")).await;
+    let arm = app.token("editor", Some("arm-gov")).await;
+    let send = |token: &str, path: &str, body: &str| {
+        app.client
+            .post(app.url(path))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+    };
+    let events = format!("/api/v1/convoys/{CONVOY}/events");
+    let broken_event = r#"{"kind": "departed", "observed_at": 5, "cargo": "flour"}"#;
+    let reply = app.send(send(&icrc, &events, broken_event)).await;
+    let problem = reply.problem(403);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("another organization"),
+        "{}",
+        reply.text
+    );
+    // The convoy's own organization gets the body's error.
+    let reply = app.send(send(&arm, &events, broken_event)).await;
+    reply.problem(422);
+
+    let broken_convoy = r#"{"organization": "arm-gov", "reference": "X-1", "route": "lachin", "planned_departure": "2023-07-26T08:00:00+04:00", "trucks": "nineteen", "manifest": []}"#;
+    let reply = app
+        .send(send(&icrc, "/api/v1/convoys", broken_convoy))
+        .await;
+    let problem = reply.problem(403);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("arm-gov"),
+        "{}",
+        reply.text
+    );
+    let reply = app.send(send(&arm, "/api/v1/convoys", broken_convoy)).await;
+    reply.problem(422);
+    // Nothing was written.
+    let reply = app.get(&events).await;
+    assert_eq!(reply.json().as_array().unwrap().len(), 0, "{}", reply.text);
 }
 
 async fn sync_items_and_csv_rows_a_token_may_not_write_are_403(app: TestApp) {
