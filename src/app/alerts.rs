@@ -5,7 +5,7 @@ use crate::app::error::AppError;
 use crate::db::{now_micros, DbConn};
 use crate::domain::alerts::Rule;
 use crate::store::alerts::{self as store, Alert, AlertFilter};
-use crate::store::reference::{self, Names};
+use crate::store::reference::Names;
 
 /// What an alert list is filtered by, as the client wrote it.
 #[derive(Debug, Default)]
@@ -61,24 +61,10 @@ pub fn check_filter(q: &ListFilter) -> Result<(AlertFilter, i64), AppError> {
 pub fn list(c: &mut DbConn, q: &ListFilter) -> Result<AlertList, AppError> {
     let (mut f, limit) = check_filter(q)?;
     if let Some(code) = &q.route {
-        f.route_id = Some(
-            reference::find_route(c, code)?
-                .ok_or_else(|| AppError::field("route", format!("route {code} does not exist")))?
-                .row
-                .id,
-        );
+        f.route_id = Some(crate::app::reference::route_id(c, code)?);
     }
     if let Some(slug) = &q.organization {
-        f.organization_id = Some(
-            reference::find_organization(c, slug)?
-                .ok_or_else(|| {
-                    AppError::field(
-                        "organization",
-                        format!("organization {slug} does not exist"),
-                    )
-                })?
-                .id,
-        );
+        f.organization_id = Some(crate::app::reference::organization_id(c, slug)?);
     }
     let mut rows = store::list_alerts(c, &f, limit)?;
     let next_cursor = if rows.len() as i64 > limit {

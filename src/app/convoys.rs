@@ -315,24 +315,10 @@ pub fn check_filter(
 pub fn list(c: &mut DbConn, tz: chrono_tz::Tz, q: &ListFilter) -> Result<ConvoyList, AppError> {
     let (mut filter, limit) = check_filter(tz, q)?;
     if let Some(slug) = &q.organization {
-        filter.organization_id = Some(
-            reference::find_organization(c, slug)?
-                .ok_or_else(|| {
-                    AppError::field(
-                        "organization",
-                        format!("organization {slug} does not exist"),
-                    )
-                })?
-                .id,
-        );
+        filter.organization_id = Some(crate::app::reference::organization_id(c, slug)?);
     }
     if let Some(code) = &q.route {
-        filter.route_id = Some(
-            reference::find_route(c, code)?
-                .ok_or_else(|| AppError::field("route", format!("route {code} does not exist")))?
-                .row
-                .id,
-        );
+        filter.route_id = Some(crate::app::reference::route_id(c, code)?);
     }
     let mut rows = store::list_convoys(c, &filter, limit)?;
     let next_cursor = if rows.len() as i64 > limit {

@@ -161,12 +161,7 @@ pub fn list(
     limit: i64,
 ) -> Result<Page<Requirement>, AppError> {
     let route_id = match route {
-        Some(code) => Some(
-            reference::find_route(c, code)?
-                .ok_or_else(|| AppError::field("route", format!("route {code} does not exist")))?
-                .row
-                .id,
-        ),
+        Some(code) => Some(crate::app::reference::route_id(c, code)?),
         None => None,
     };
     let mut rows = reports::list_requirements(c, route_id.as_deref(), cursor, limit + 1)?;

@@ -11,7 +11,7 @@ use crate::app::convoys::{local_midnight, parse_date};
 use crate::app::error::AppError;
 use crate::db::DbConn;
 use crate::domain::quantity::{format_tonnes, Kg};
-use crate::store::reference::{self, Codes, Names};
+use crate::store::reference::{Codes, Names};
 use crate::store::shortfalls;
 
 /// What a summary is asked for, as the client wrote it.
@@ -159,25 +159,11 @@ pub fn check(tz: chrono_tz::Tz, q: &Query) -> Result<Checked, AppError> {
 pub fn summary(c: &mut DbConn, tz: chrono_tz::Tz, q: &Query) -> Result<ShortfallReport, AppError> {
     let Checked { group_by, from, to } = check(tz, q)?;
     let organization_id = match &q.organization {
-        Some(slug) => Some(
-            reference::find_organization(c, slug)?
-                .ok_or_else(|| {
-                    AppError::field(
-                        "organization",
-                        format!("organization {slug} does not exist"),
-                    )
-                })?
-                .id,
-        ),
+        Some(slug) => Some(crate::app::reference::organization_id(c, slug)?),
         None => None,
     };
     let route_id = match &q.route {
-        Some(code) => Some(
-            reference::find_route(c, code)?
-                .ok_or_else(|| AppError::field("route", format!("route {code} does not exist")))?
-                .row
-                .id,
-        ),
+        Some(code) => Some(crate::app::reference::route_id(c, code)?),
         None => None,
     };
     let data = shortfalls::load(c, from, to, organization_id.as_deref(), route_id.as_deref())?;

@@ -87,16 +87,7 @@ pub fn check(body: &NewToken) -> Result<String, AppError> {
 pub fn issue(c: &mut DbConn, body: &NewToken) -> Result<Created<Token>, AppError> {
     let name = check(body)?;
     let organization_id = match &body.organization {
-        Some(slug) => Some(
-            reference::find_organization(c, slug)?
-                .ok_or_else(|| {
-                    AppError::field(
-                        "organization",
-                        format!("organization {slug} does not exist"),
-                    )
-                })?
-                .id,
-        ),
+        Some(slug) => Some(crate::app::reference::organization_id(c, slug)?),
         None => None,
     };
     let created = tokens::create_token(

@@ -103,16 +103,7 @@ pub fn create(
     let url = check(body)?;
     let (id, hash, by) = (resolve_id(body.id), body_hash(body), who.token_id.clone());
     let organization_id = match &body.organization {
-        Some(slug) => Some(
-            reference::find_organization(c, slug)?
-                .ok_or_else(|| {
-                    AppError::field(
-                        "organization",
-                        format!("organization {slug} does not exist"),
-                    )
-                })?
-                .id,
-        ),
+        Some(slug) => Some(crate::app::reference::organization_id(c, slug)?),
         None => None,
     };
     let mut events = body.events.clone();

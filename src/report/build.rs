@@ -20,7 +20,7 @@ use crate::report::model::{
 };
 use crate::report::render;
 use crate::store::convoys::{self as convoys_store, Codes, ConvoyFilter, ConvoyRow};
-use crate::store::reference::{self, Names};
+use crate::store::reference::Names;
 use crate::store::reports::{self, RequirementRow};
 use crate::store::rollups::Sums;
 
@@ -190,24 +190,10 @@ pub fn build(
 fn resolve_scope(c: &mut DbConn, filter: &ScopeFilter) -> Result<reports::Scope, AppError> {
     let mut scope = reports::Scope::default();
     if let Some(code) = &filter.route {
-        scope.route_id = Some(
-            reference::find_route(c, code)?
-                .ok_or_else(|| AppError::field("route", format!("route {code} does not exist")))?
-                .row
-                .id,
-        );
+        scope.route_id = Some(crate::app::reference::route_id(c, code)?);
     }
     if let Some(slug) = &filter.organization {
-        scope.organization_id = Some(
-            reference::find_organization(c, slug)?
-                .ok_or_else(|| {
-                    AppError::field(
-                        "organization",
-                        format!("organization {slug} does not exist"),
-                    )
-                })?
-                .id,
-        );
+        scope.organization_id = Some(crate::app::reference::organization_id(c, slug)?);
     }
     Ok(scope)
 }
