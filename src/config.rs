@@ -26,6 +26,7 @@ pub struct Settings {
     pub alerts: AlertSettings,
     pub webhooks: WebhookSettings,
     pub auth: AuthSettings,
+    pub web: WebSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -65,6 +66,29 @@ pub struct JobSettings {
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub token_cache_seconds: u64,
+}
+
+/// When the browser session cookie carries `Secure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecureCookies {
+    /// When the request came over HTTPS (directly, or `X-Forwarded-Proto: https` from a
+    /// proxy on this machine).
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSettings {
+    /// How long a browser session lasts after sign-in, in hours.
+    pub session_hours: u64,
+    pub secure_cookies: SecureCookies,
+    /// The language of pages when the browser asks for none that aidflow has.
+    pub default_locale: String,
+    /// How often the corridor overview refreshes itself, in seconds.
+    pub overview_refresh_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -167,6 +191,9 @@ impl Settings {
         self.thresholds()?;
         if self.webhooks.max_attempts < 1 || self.webhooks.timeout_seconds == 0 {
             bail!("settings webhooks.max_attempts and webhooks.timeout_seconds must be at least 1");
+        }
+        if self.web.session_hours == 0 || self.web.overview_refresh_seconds == 0 {
+            bail!("settings web.session_hours and web.overview_refresh_seconds must be at least 1");
         }
         if self.jobs.interval_seconds == 0 {
             bail!("setting jobs.interval_seconds (AIDFLOW__JOBS__INTERVAL_SECONDS) must be at least 1");

@@ -182,6 +182,7 @@ fn run(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::R
             .wrap(TracingLogger::default())
             .configure(api::health::configure)
             .configure(api::configure)
+            .configure(crate::web::configure)
             .default_service(web::to(api::methods::unmatched))
     })
     .listen(listener)?;

@@ -66,6 +66,12 @@ pub struct ConvoyListParams {
     /// Expected arrival on or before this local date (YYYY-MM-DD).
     #[param(pattern = "^(199[0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$")]
     pub due_to: Option<String>,
+    /// Part of the reference, in any case (`arm-2023`).
+    #[param(
+        max_length = 64,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
+    pub reference: Option<String>,
     /// Items per page, 1–500 (default 100).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
@@ -95,6 +101,7 @@ pub async fn list(
         status: q.status,
         due_from: q.due_from,
         due_to: q.due_to,
+        reference: q.reference,
         limit: q.limit,
         cursor: q.cursor,
     };

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::app::auth::{authenticate, hash_secret, Principal, Role};
 use crate::app::error::AppError;
+use crate::app::sessions::{self, RequestOrigin};
 use crate::app::state::AppState;
 use crate::domain::text::{forbidden_char, forbidden_message};
 use crate::domain::FieldError;
@@ -335,8 +336,17 @@ impl FromRequest for Principal {
         let cacheable = matches!(*req.method(), Method::GET | Method::HEAD)
             || (req.method() == Method::POST
                 && req.match_pattern().as_deref() == Some("/api/v1/convoys/{id}/events"));
+        let session = if req.headers().contains_key(header::AUTHORIZATION) {
+            None
+        } else {
+            req.cookie(sessions::COOKIE)
+                .map(|c| (c.value().to_string(), browser_write_check(req)))
+        };
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?;
+            if let Some((cookie, write_check)) = session {
+                return session_principal(&state, cookie, write_check).await;
+            }
             let secret = secret?;
             let hash = hash_secret(&secret);
             if let Some(known) = cacheable.then(|| state.tokens.get(&hash)).flatten() {
@@ -353,6 +363,55 @@ impl FromRequest for Principal {
             })
         })
     }
+}
+
+/// What a browser write must show besides its session: that it came from aidflow's own
+/// pages and carries the session's CSRF token (`None` for reads).
+struct WriteCheck {
+    same_origin: bool,
+    csrf: Option<String>,
+}
+
+fn browser_write_check(req: &HttpRequest) -> Option<WriteCheck> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return None;
+    }
+    let info = req.connection_info();
+    let header = |name: &'static str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    Some(WriteCheck {
+        same_origin: sessions::same_origin(RequestOrigin::read(info.host(), header)),
+        csrf: header(sessions::CSRF_HEADER).map(str::to_string),
+    })
+}
+
+/// The principal of a browser session (the field app calls the API with its cookie); a
+/// write must come from the same origin with the session's CSRF token in `X-CSRF-Token`.
+async fn session_principal(
+    state: &AppState,
+    cookie: String,
+    write_check: Option<WriteCheck>,
+) -> Result<Principal, AppError> {
+    let session = state
+        .db(move |c| sessions::find(c, &cookie))
+        .await?
+        .ok_or_else(|| {
+            AppError::Unauthorized(
+                "your browser session has ended (signed out, expired, or its token was revoked); sign in again at /sign-in".into(),
+            )
+        })?;
+    if let Some(check) = write_check {
+        if !check.same_origin {
+            return Err(AppError::Forbidden(
+                "this request came from another site; aidflow accepts browser writes only from its own pages".into(),
+            ));
+        }
+        if !sessions::csrf_matches(&session, check.csrf.as_deref()) {
+            return Err(AppError::Forbidden(
+                "the X-CSRF-Token header is missing or does not match this session; reload the page and try again".into(),
+            ));
+        }
+    }
+    Ok(session.principal)
 }
 
 fn bearer(req: &HttpRequest) -> Result<String, AppError> {

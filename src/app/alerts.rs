@@ -111,6 +111,21 @@ pub fn check_may_act(c: &mut DbConn, who: &Principal, id: &str) -> Result<(), Ap
     }
 }
 
+/// A note for an alert, as people and pages send it: trimmed, empty means none, at most
+/// 2000 characters, no control characters other than tab and line breaks.
+pub fn check_note(note: Option<String>) -> Result<Option<String>, AppError> {
+    let Some(note) = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if note.chars().count() > 2000 {
+        return Err(AppError::field("note", "must be at most 2000 characters"));
+    }
+    if let Some(message) = crate::domain::text::forbidden_message(&note) {
+        return Err(AppError::field("note", message));
+    }
+    Ok(Some(note))
+}
+
 /// Acknowledges an alert (`resolve` false) or resolves it, with an optional note.
 #[tracing::instrument(skip(c, who, note), fields(token = %who.token_id))]
 pub fn act(
@@ -122,6 +137,7 @@ pub fn act(
 ) -> Result<Alert, AppError> {
     let row = store::get_alert(c, id)?;
     may_act(who, &row)?;
+    let note = check_note(note)?;
     let by = who.name.clone();
     let row = if resolve {
         store::resolve(c, id, &by, note, now_micros())?

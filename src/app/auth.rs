@@ -90,14 +90,22 @@ pub fn authenticate(conn: &mut DbConn, secret: &str) -> Result<Option<Principal>
         // The index lookup already matched; the constant-time check guards against any
         // collation or padding surprise turning a near-match into a match.
         let same: bool = row.token_hash.as_bytes().ct_eq(hash.as_bytes()).into();
-        let role = Role::parse(&row.role)?;
-        same.then_some(Principal {
-            token_id: row.id,
-            name: row.name,
-            role,
-            organization_id: row.organization_id,
-        })
+        if same {
+            principal_of(row)
+        } else {
+            None
+        }
     }))
+}
+
+/// The principal a stored token stands for (`None` for a role this build does not know).
+pub fn principal_of(row: tokens::LiveToken) -> Option<Principal> {
+    Some(Principal {
+        role: Role::parse(&row.role)?,
+        token_id: row.id,
+        name: row.name,
+        organization_id: row.organization_id,
+    })
 }
 
 /// Tokens checked recently, by the hash of their secret, so that most requests need no

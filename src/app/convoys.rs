@@ -255,6 +255,8 @@ pub struct ListFilter {
     pub status: Option<String>,
     pub due_from: Option<String>,
     pub due_to: Option<String>,
+    /// Part of the reference to search for, in any case.
+    pub reference: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -298,11 +300,25 @@ pub fn check_filter(
         .transpose()?
         .map(|d| local_midnight(tz, d + Duration::days(1)));
     let after = crate::app::validate::time_cursor(q.cursor.as_deref())?;
+    let reference = q
+        .reference
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if let Some(r) = reference {
+        if r.chars().count() > 64 {
+            return Err(AppError::field(
+                "reference",
+                "search for at most 64 characters of a reference",
+            ));
+        }
+    }
     Ok((
         store::ConvoyFilter {
             status: q.status.clone(),
             due_from,
             due_to,
+            reference: reference.map(str::to_string),
             after,
             ..Default::default()
         },

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod reference;
 pub mod requirements;
 pub mod seed;
+pub mod sessions;
 pub mod shortfalls;
 pub mod state;
 pub mod sync;

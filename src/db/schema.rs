@@ -58,6 +58,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    web_sessions (id_hash) {
+        id_hash -> Text,
+        token_id -> Text,
+        csrf -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     tokens (id) {
         id -> Text,
         name -> Text,
@@ -74,6 +84,7 @@ diesel::table! {
 diesel::joinable!(route_checkpoints -> routes (route_id));
 diesel::joinable!(route_checkpoints -> checkpoints (checkpoint_id));
 diesel::joinable!(tokens -> organizations (organization_id));
+diesel::joinable!(web_sessions -> tokens (token_id));
 
 diesel::table! {
     convoys (id) {
@@ -343,6 +354,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     routes,
     route_checkpoints,
     tokens,
+    web_sessions,
     convoys,
     manifest_lines,
     events,

@@ -350,10 +350,56 @@ pub fn format_tonnes(kg: Kg) -> String {
     format!("{sign}{}.{:03}", abs / per_tonne, abs % per_tonne)
 }
 
+/// Tonnes for people: three decimals and a comma between thousands, `1234500` →
+/// `1,234.500` (the pages show every tonne the API shows, grouped for reading).
+pub fn format_tonnes_grouped(kg: Kg) -> String {
+    let plain = format_tonnes(kg);
+    let (sign, digits) = plain.split_at(usize::from(plain.starts_with('-')));
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, "000"));
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}{grouped}.{frac}")
+}
+
 /// Kilograms as a tonnes `Decimal` with scale 3, for APIs and exports that
 /// carry numbers rather than text; exact because the scale is fixed.
 pub fn kg_to_decimal_tonnes(kg: Kg) -> Decimal {
     Decimal::new(kg, 3)
+}
+
+#[cfg(test)]
+mod grouped_tests {
+    use super::*;
+
+    #[test]
+    fn tonnes_for_people_group_thousands_and_keep_three_decimals() {
+        let cases = [
+            (0, "0.000"),
+            (1, "0.001"),
+            (360_000, "360.000"),
+            (1_234_500, "1,234.500"),
+            (999_999_999, "999,999.999"),
+            (1_000_000_000, "1,000,000.000"),
+            (-92_495, "-92.495"),
+            (-1_234_567_890, "-1,234,567.890"),
+        ];
+        for (kg, shown) in cases {
+            assert_eq!(format_tonnes_grouped(kg), shown, "{kg} kg");
+        }
+        assert!(format_tonnes_grouped(i64::MIN).starts_with("-9,223,372,036,854,775."));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn grouping_only_adds_commas(kg in proptest::num::i64::ANY) {
+            proptest::prop_assert_eq!(format_tonnes_grouped(kg).replace(',', ""), format_tonnes(kg));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -799,9 +799,13 @@ pub struct ConvoyFilter {
     pub status: Option<String>,
     pub due_from: Option<i64>,
     pub due_to: Option<i64>,
+    /// Part of the reference, in any case.
+    pub reference: Option<String>,
     /// (expected_arrival, id) of the last row of the previous page.
     pub after: Option<(i64, String)>,
 }
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// Convoys ordered by expected arrival; one more than `limit` tells there is a next page.
 pub fn list_convoys(
@@ -824,6 +828,21 @@ pub fn list_convoys(
     }
     if let Some(v) = f.due_to {
         q = q.filter(convoys::expected_arrival.lt(v));
+    }
+    if let Some(part) = &f.reference {
+        let escaped: String = part
+            .to_lowercase()
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        q = q.filter(
+            lower(convoys::reference)
+                .like(format!("%{escaped}%"))
+                .escape('\\'),
+        );
     }
     if let Some((at, id)) = &f.after {
         q = q.filter(

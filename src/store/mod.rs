@@ -8,6 +8,7 @@ pub mod reference;
 pub mod reports;
 pub mod rollups;
 pub mod rows;
+pub mod sessions;
 pub mod shortfalls;
 pub mod tokens;
 pub mod webhooks;

@@ -17,7 +17,7 @@ pub fn t(kg: Kg) -> String {
     format_tonnes(kg)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LineOut {
     pub commodity: String,
     #[schema(example = "280.000")]
@@ -29,7 +29,7 @@ pub struct LineOut {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VoidedBy {
     pub event: String,
     pub recorded_by: String,
@@ -37,7 +37,7 @@ pub struct VoidedBy {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Event {
     pub id: String,
     pub convoy: String,

@@ -1,0 +1,323 @@
+//! Weekly reports in the browser: the weeks (`/reports`), and one week's figures with its
+//! 12-week chart, downloads, published revisions and what changed between two of them
+//! (`/reports/weekly/{week}`). The figures are the report's own model.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::app::error::AppError;
+use crate::app::state::AppState;
+use crate::domain::quantity::Kg;
+use crate::domain::week::IsoWeek;
+use crate::report::build::{build, ScopeFilter};
+use crate::report::fetch::parse_week;
+use crate::report::model::WeeklyReport;
+use crate::report::render::history_svg;
+use crate::store::reports::{self, SnapshotHeader};
+use crate::web::format::{local_time, tonnes};
+use crate::web::i18n::Texts;
+use crate::web::page::{ok, Base, Visitor, WebError};
+
+#[derive(Debug, Deserialize)]
+pub struct IndexQuery {
+    week: Option<String>,
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
+pub struct Revision {
+    pub week: String,
+    pub revision: i32,
+    pub sha256: String,
+    pub published_at: String,
+    pub published_by: String,
+}
+
+fn revision(h: &SnapshotHeader, tz: chrono_tz::Tz) -> Revision {
+    Revision {
+        week: h.week.clone(),
+        revision: h.revision,
+        sha256: h.sha256.clone(),
+        published_at: local_time(h.published_at, tz),
+        published_by: h.published_by.clone(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct IndexPage {
+    base: Base,
+    t: &'static Texts,
+    this_week: String,
+    revisions: Vec<Revision>,
+}
+
+/// The weeks: a picker (which goes to the week's page) and every published revision.
+#[tracing::instrument(skip_all)]
+pub async fn index(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    q: web::Query<IndexQuery>,
+) -> Result<HttpResponse, WebError> {
+    let t = visitor.t;
+    let tz = state.tz;
+    if let Some(week) = q.week.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        let week = parse_week(week).map_err(|e| WebError::new(e, t))?;
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, format!("/reports/weekly/{}", week.key())))
+            .finish());
+    }
+    let headers = state
+        .db(|c| Ok(reports::list_snapshots(c)?))
+        .await
+        .map_err(|e| WebError::new(e, t))?;
+    ok(&IndexPage {
+        base: visitor.base("reports"),
+        t,
+        this_week: IsoWeek::containing(chrono::Utc::now(), tz).key(),
+        revisions: headers.iter().map(|h| revision(h, tz)).collect(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WeekQuery {
+    /// Compare revision `from` with revision `to`.
+    from: Option<i32>,
+    to: Option<i32>,
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
+pub struct Line {
+    pub key: String,
+    pub name: String,
+    pub requirement: String,
+    pub planned: String,
+    pub delivered: String,
+    pub shortfall: String,
+    pub denied: String,
+    pub lost: String,
+}
+
+pub struct Change {
+    pub what: String,
+    pub from: String,
+    pub to: String,
+    pub change: String,
+}
+
+#[derive(Template)]
+#[template(path = "week.html")]
+struct WeekPage {
+    base: Base,
+    t: &'static Texts,
+    r: WeeklyReport,
+    headline: Vec<(&'static str, String, String)>,
+    by_route: Vec<Line>,
+    by_commodity: Vec<Line>,
+    by_checkpoint: Vec<(String, String, String, String)>,
+    chart: String,
+    previous: String,
+    next: String,
+    revisions: Vec<Revision>,
+    compare: Option<(i32, i32, Vec<Change>)>,
+}
+
+fn lines(items: &[crate::report::model::Breakdown]) -> Vec<Line> {
+    items
+        .iter()
+        .map(|b| Line {
+            key: b.key.clone(),
+            name: b.name.clone(),
+            requirement: b.requirement.map(tonnes).unwrap_or_default(),
+            planned: tonnes(b.planned),
+            delivered: tonnes(b.delivered_during_week),
+            shortfall: tonnes(b.shortfall),
+            denied: tonnes(b.denied),
+            lost: tonnes(b.lost),
+        })
+        .collect()
+}
+
+fn signed(kg: Kg) -> String {
+    if kg > 0 {
+        format!("+{}", tonnes(kg))
+    } else {
+        tonnes(kg)
+    }
+}
+
+/// What changed between two revisions of a week, in tonnes: each headline figure and
+/// each route's delivered and shortfall that differ.
+fn changes(a: &WeeklyReport, b: &WeeklyReport, t: &Texts) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut push = |what: String, x: Kg, y: Kg| {
+        if x != y {
+            out.push(Change {
+                what,
+                from: tonnes(x),
+                to: tonnes(y),
+                change: signed(y - x),
+            });
+        }
+    };
+    for (key, x, y) in headline_pairs(a, b) {
+        push(t.get(&format!("week.{key}")).to_string(), x, y);
+    }
+    for rb in &b.by_route {
+        let ra = a.by_route.iter().find(|r| r.key == rb.key);
+        let (d, s) = ra.map_or((0, 0), |r| (r.delivered_during_week, r.shortfall));
+        push(
+            format!("{} — {}", rb.name, t.get("week.delivered_during_week")),
+            d,
+            rb.delivered_during_week,
+        );
+        push(
+            format!("{} — {}", rb.name, t.get("week.shortfall_against_plan")),
+            s,
+            rb.shortfall,
+        );
+    }
+    out
+}
+
+fn headline_pairs(a: &WeeklyReport, b: &WeeklyReport) -> Vec<(&'static str, Kg, Kg)> {
+    let (x, y) = (&a.totals, &b.totals);
+    vec![
+        ("requirement", x.requirement, y.requirement),
+        ("planned", x.planned, y.planned),
+        (
+            "delivered_during_week",
+            x.delivered_during_week,
+            y.delivered_during_week,
+        ),
+        (
+            "shortfall_against_requirement",
+            x.shortfall_against_requirement,
+            y.shortfall_against_requirement,
+        ),
+        (
+            "shortfall_against_plan",
+            x.shortfall_against_plan,
+            y.shortfall_against_plan,
+        ),
+        ("denied", x.denied, y.denied),
+        ("lost", x.lost, y.lost),
+        ("outstanding", x.outstanding, y.outstanding),
+    ]
+}
+
+fn model_of(row: &reports::SnapshotRow) -> Result<WeeklyReport, AppError> {
+    serde_json::from_str(&row.model).map_err(|e| {
+        AppError::Internal(anyhow::anyhow!(
+            "revision {} of {} does not parse: {e}",
+            row.revision,
+            row.week
+        ))
+    })
+}
+
+#[tracing::instrument(skip_all, fields(week = %week))]
+pub async fn week(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    week: web::Path<String>,
+    q: web::Query<WeekQuery>,
+) -> Result<HttpResponse, WebError> {
+    let t = visitor.t;
+    let tz = state.tz;
+    let w = parse_week(&week).map_err(|e| WebError::new(e, t))?;
+    let compare = q.from.zip(q.to);
+    let (r, headers, compared) = state
+        .db(move |c| {
+            let r = build(c, tz, w, &ScopeFilter::default())?;
+            let headers: Vec<SnapshotHeader> = reports::list_snapshots(c)?
+                .into_iter()
+                .filter(|h| h.week == w.key())
+                .collect();
+            let compared = match compare {
+                Some((from, to)) => {
+                    let missing = |n: i32| {
+                        AppError::NotFound(format!(
+                            "week {} has no published revision {n}",
+                            w.key()
+                        ))
+                    };
+                    let a = reports::snapshot(c, &w.key(), from)?.ok_or_else(|| missing(from))?;
+                    let b = reports::snapshot(c, &w.key(), to)?.ok_or_else(|| missing(to))?;
+                    Some((from, to, model_of(&a)?, model_of(&b)?))
+                }
+                None => None,
+            };
+            Ok((r, headers, compared))
+        })
+        .await
+        .map_err(|e| WebError::new(e, t))?;
+    let totals = &r.totals;
+    let headline = vec![
+        (
+            "requirement",
+            t.get("week.requirement").to_string(),
+            tonnes(totals.requirement),
+        ),
+        (
+            "planned",
+            t.get("week.planned").to_string(),
+            tonnes(totals.planned),
+        ),
+        (
+            "delivered_during_week",
+            t.get("week.delivered_during_week").to_string(),
+            tonnes(totals.delivered_during_week),
+        ),
+        (
+            "shortfall_against_requirement",
+            t.get("week.shortfall_against_requirement").to_string(),
+            tonnes(totals.shortfall_against_requirement),
+        ),
+        (
+            "shortfall_against_plan",
+            t.get("week.shortfall_against_plan").to_string(),
+            tonnes(totals.shortfall_against_plan),
+        ),
+        (
+            "denied",
+            t.get("week.denied").to_string(),
+            tonnes(totals.denied),
+        ),
+        ("lost", t.get("week.lost").to_string(), tonnes(totals.lost)),
+        (
+            "outstanding",
+            t.get("week.outstanding").to_string(),
+            tonnes(totals.outstanding),
+        ),
+    ];
+    let shift = |days: i64| IsoWeek::of_date(w.monday() + chrono::Duration::days(days)).key();
+    ok(&WeekPage {
+        base: visitor.base("reports"),
+        t,
+        headline,
+        by_route: lines(&r.by_route),
+        by_commodity: lines(&r.by_commodity),
+        by_checkpoint: r
+            .by_checkpoint
+            .iter()
+            .map(|b| {
+                (
+                    b.checkpoint.clone(),
+                    tonnes(b.denied),
+                    tonnes(b.lost_total),
+                    tonnes(b.held_now),
+                )
+            })
+            .collect(),
+        chart: history_svg(&r.history),
+        previous: shift(-7),
+        next: shift(7),
+        revisions: headers.iter().map(|h| revision(h, tz)).collect(),
+        compare: compared.map(|(from, to, a, b)| (from, to, changes(&a, &b, t))),
+        r,
+    })
+}
