@@ -176,6 +176,9 @@ fn run(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::R
             .app_data(web::PayloadConfig::new(body_limit))
             .app_data(api::path_config())
             .wrap(from_fn(crate::api::extract::normalize_path))
+            // Answers are compressed for clients that ask (browsers do; the field app's first
+            // load must stay small on a slow connection).
+            .wrap(actix_web::middleware::Compress::default())
             .wrap(ErrorHandlers::new().default_handler(problem_fallback))
             .wrap(from_fn(crate::api::health::track))
             .wrap(from_fn(echo_request_id))

@@ -203,11 +203,15 @@ fn kg(s: &str) -> Kg {
     parse_tonnes(s).unwrap_or(0)
 }
 
+/// One step of a waterfall before it is drawn: its label, the tonnes there, and what was
+/// taken off at it by reason.
+type Step = (String, Kg, Vec<(String, Kg)>);
+
 /// The waterfall of one commodity: planned → loaded → after each checkpoint it reached →
 /// delivered, each loss drawn where it happened and coloured by its reason.
 fn waterfall(c: &CommodityOut, t: &Texts) -> Waterfall {
     let f = &c.figures;
-    let mut steps: Vec<(String, Kg, Vec<(String, Kg)>)> = vec![
+    let mut steps: Vec<Step> = vec![
         (t.get("convoy.planned").into(), kg(&f.planned), Vec::new()),
         (
             t.get("convoy.loaded").into(),
