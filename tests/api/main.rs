@@ -22,3 +22,4 @@ mod reference;
 mod reports;
 mod startup;
 mod validation;
+mod web;
