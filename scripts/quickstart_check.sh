@@ -2,7 +2,8 @@
 # Runs the README's quick start and demo commands against fresh SQLite databases and checks
 # what they print: a first `serve` prints an admin token that reads the routes; the demo
 # shows the 26 July 2023 convoy held at KORNIDZOR with 360 t outstanding and the 2023-W30
-# report against the 2,800 t requirement. Uses the debug build (cargo run) on loopback
+# report against the 2,800 t requirement; in the browser, / asks to sign in, the printed
+# token signs in, and the overview shows the held convoy. Uses the debug build (cargo run) on loopback
 # ports; stops every server it starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,15 @@ token=$(head -n 1 "$work/token.txt")
 routes=$(curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/routes")
 grep -q '"code":"lachin"' <<<"$routes" || fail "GET /api/v1/routes did not list the lachin route"
 echo "quick start: serve created a database, printed a token, and the token reads the routes"
+# The README's browser step: open / , sign in with the printed token, see the corridor.
+first=$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$port/")
+[[ "$first" == "303 http://127.0.0.1:$port/sign-in?next=%2F" ]] || fail "/ did not send a new visitor to sign in: $first"
+curl -fsS -c "$work/jar" -o /dev/null -H "Origin: http://127.0.0.1:$port" \
+  --data-urlencode "token=$token" --data-urlencode "next=/" "http://127.0.0.1:$port/sign-in"
+page=$(curl -fsS -b "$work/jar" "http://127.0.0.1:$port/")
+grep -q '<h1>The corridor now</h1>' <<<"$page" || fail "signed in, / does not show the corridor"
+grep -q 'data-route="lachin"' <<<"$page" || fail "the corridor page does not draw the lachin route"
+echo "quick start: / asks to sign in; the printed token signs in and shows the corridor"
 
 # 2. The demo in a few commands.
 port=18182
@@ -53,6 +63,19 @@ assert july, "the 26 July 2023 convoy is not among the held convoys"
 c = july[0]
 assert (c["last_checkpoint"], c["planned"], c["delivered"], c["outstanding"], c["trucks"]) == ("KORNIDZOR", "360.000", "0.000", "360.000", 19), c
 print("demo: AM-2023-07-26 held at KORNIDZOR, 19 trucks, 360.000 t outstanding")
+PY
+curl -fsS -c "$work/jar2" -o /dev/null -H "Origin: http://127.0.0.1:$port" \
+  --data-urlencode "token=$TOKEN" --data-urlencode "next=/" "http://127.0.0.1:$port/sign-in"
+overview=$(curl -fsS -b "$work/jar2" "http://127.0.0.1:$port/")
+python3 - "$overview" <<'PY'
+import re, sys
+page = sys.argv[1]
+row = re.search(r'<tr data-convoy="[^"]+" data-status="held">(.*?)</tr>', page, re.S)
+assert row, "the overview lists no held convoy"
+text = re.sub(r"<[^>]+>", " ", row.group(1))
+for shown in ("AM-2023-07-26", "KORNIDZOR", "2023-07-26 11:00 +04:00", "360.000 t"):
+    assert shown in text, f"the overview's held row lacks {shown}: {text}"
+print("demo: the overview shows AM-2023-07-26 held at KORNIDZOR since 2023-07-26 11:00 +04:00 with 360.000 t")
 PY
 csv=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/api/v1/reports/weekly/2023-W30?format=csv" | tr -d "\r")
 grep -qx '2023-W30,total,total,All convoys in scope,,,2800.000,360.000,0.000,0.000,360.000,0.000,0.000' <<<"$csv" \
