@@ -23,6 +23,8 @@ pub struct ListQuery {
 
 pub struct Item {
     pub a: Alert,
+    pub rule_label: String,
+    pub state_label: String,
     pub opened: String,
     pub acknowledged: String,
     pub resolved: String,
@@ -63,6 +65,8 @@ pub async fn list(
         .items
         .into_iter()
         .map(|a| Item {
+            rule_label: t.get(&format!("rule.{}", a.rule)).to_string(),
+            state_label: t.get(&format!("alert_state.{}", a.state)).to_string(),
             opened: local_time_text(&a.opened_at, tz),
             acknowledged: a
                 .acknowledged_at

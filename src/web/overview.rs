@@ -211,11 +211,11 @@ fn live(c: &mut DbConn, state: &AppState, t: &'static Texts) -> Result<Live, App
         .flat_map(|r| r.stops.iter())
         .map(|s| (s.checkpoint.code.as_str(), s.checkpoint.name.as_str()))
         .collect();
-    // Tonnes on board of convoys stopped at a checkpoint (held, or arrived and not yet
-    // cleared), by checkpoint.
+    // Tonnes on board of convoys held at a checkpoint now, by checkpoint. A convoy in
+    // transit is on its way (cleared, or arrived and moving on), not waiting.
     let mut waiting_kg: BTreeMap<String, Kg> = BTreeMap::new();
     let mut waiting_n: BTreeMap<String, usize> = BTreeMap::new();
-    for cv in convoys.iter().filter(|c| c.status != "planned") {
+    for cv in convoys.iter().filter(|c| c.status == "held") {
         if let Some(cp) = &cv.last_checkpoint {
             *waiting_kg.entry(cp.clone()).or_default() += kg_of(&cv.outstanding);
             *waiting_n.entry(cp.clone()).or_default() += 1;
