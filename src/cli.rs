@@ -53,6 +53,43 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
+    /// Form intakes (KoboToolbox, ODK Collect) and their logs.
+    Intake {
+        #[command(subcommand)]
+        action: IntakeCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntakeCommand {
+    /// Create an intake and print its secret, alone on stdout.
+    Create {
+        /// The intake's name in its URLs and as the ODK username, e.g. "kornidzor-kobo".
+        #[arg(long)]
+        name: String,
+        /// The organization whose convoys its submissions are about (slug).
+        #[arg(long)]
+        organization: String,
+        /// A JSON file mapping aidflow fields to the form's field paths (the shipped form
+        /// needs none).
+        #[arg(long)]
+        mapping: Option<std::path::PathBuf>,
+    },
+    /// List intakes (never their secrets).
+    List,
+    /// Show an intake's log, newest first.
+    Log {
+        name: String,
+        /// Only entries in this state: stored or failed.
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Try the failed entries of an intake's log again (or one entry by id).
+    Replay {
+        name: String,
+        /// One entry's id; without it, every failed entry.
+        entry: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,6 +174,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => migrate(&settings),
         Command::Openapi => Ok(()),
         Command::Token { action } => token(&settings, action),
+        Command::Intake { action } => intake(&settings, action),
         Command::Import {
             what: ImportCommand::Events { file },
         } => import_events(&settings, &file),
@@ -254,6 +292,98 @@ fn token(settings: &Settings, action: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::Revoke { id } => {
             let t = tokens::revoke_token(&mut conn, &id)?;
             eprintln!("aidflow: token {} ({}) is revoked", t.id, t.name);
+        }
+    }
+    Ok(())
+}
+
+fn intake(settings: &Settings, action: IntakeCommand) -> anyhow::Result<()> {
+    use crate::app::intake::{admin, receive};
+    let (db, _) = open_command_database(settings, false)?;
+    let mut conn = db.conn;
+    let who = crate::app::auth::Principal::command_line();
+    match action {
+        IntakeCommand::Create {
+            name,
+            organization,
+            mapping,
+        } => {
+            let mapping = match mapping {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    Some(serde_json::from_str(&text).with_context(|| {
+                        format!("{} is not a mapping (a JSON object of aidflow field → form field path)", path.display())
+                    })?)
+                }
+                None => None,
+            };
+            // The same use case as POST /api/v1/intakes.
+            let body = admin::NewIntake {
+                id: None,
+                name,
+                organization,
+                mapping,
+            };
+            let made = admin::create(&mut conn, &who, &body)
+                .context("creating the intake")?
+                .into_inner();
+            let secret = made
+                .secret
+                .ok_or_else(|| anyhow!("the intake was not created"))?;
+            eprintln!(
+                "aidflow: created intake {} for {}; KoboToolbox posts to {}, ODK Collect's server URL is {} (username {}); the secret is shown once:",
+                made.name, made.organization, made.kobo_url, made.odk_url, made.name
+            );
+            println!("{secret}");
+        }
+        IntakeCommand::List => {
+            for i in admin::list(&mut conn)? {
+                println!(
+                    "{}\t{}\t{}\t{}…",
+                    i.id, i.name, i.organization, i.secret_hint
+                );
+            }
+        }
+        IntakeCommand::Log { name, state } => {
+            let page = admin::log(&mut conn, &name, state.as_deref(), Some(500), None)?;
+            for e in page.items {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    e.id,
+                    e.received_at,
+                    e.instance_id,
+                    e.state,
+                    e.event.unwrap_or_default(),
+                    e.reason.unwrap_or_default()
+                );
+            }
+        }
+        IntakeCommand::Replay { name, entry } => {
+            let intake = crate::store::intakes::get_intake(&mut conn, &name)?;
+            let cache = crate::app::events::StateCache::new(0);
+            let ids: Vec<String> = match entry {
+                Some(id) => vec![id],
+                None => admin::log(&mut conn, &name, Some("failed"), Some(500), None)?
+                    .items
+                    .into_iter()
+                    .map(|e| e.id)
+                    .collect(),
+            };
+            let (mut stored, mut kept) = (0, 0);
+            for id in ids {
+                match receive::replay(&mut conn, &cache, &intake, &id)? {
+                    receive::Answer::Stored { event, .. } => {
+                        stored += 1;
+                        eprintln!("aidflow: {id}: stored as event {event}");
+                    }
+                    receive::Answer::Kept { reason, .. } => {
+                        kept += 1;
+                        eprintln!("aidflow: {id}: still failed: {reason}");
+                    }
+                }
+            }
+            eprintln!("aidflow: replayed intake {name}: {stored} stored, {kept} still failed");
         }
     }
     Ok(())

@@ -185,6 +185,7 @@ fn run(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::R
             .wrap(TracingLogger::default())
             .configure(api::health::configure)
             .configure(api::configure)
+            .configure(api::openrosa::configure)
             .configure(crate::web::configure)
             .default_service(web::to(api::methods::unmatched))
     })

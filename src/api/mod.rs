@@ -7,8 +7,10 @@ pub mod convoys;
 pub mod extract;
 pub mod health;
 pub mod imports;
+pub mod intakes;
 pub mod methods;
 pub mod openapi;
+pub mod openrosa;
 pub mod organizations;
 pub mod problem;
 pub mod reports;
@@ -41,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(sync::configure)
             .configure(shortfalls::configure)
             .configure(imports::configure)
+            .configure(intakes::configure)
             .configure(requirements::configure)
             .configure(reports::configure)
             .configure(alerts::configure)

@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api::problem::Problem;
 use crate::api::{
-    alerts, checkpoints, commodities, convoys, health, imports, organizations, reports,
+    alerts, checkpoints, commodities, convoys, health, imports, intakes, organizations, reports,
     requirements, routes, shortfalls, sync, tokens, webhooks,
 };
 use crate::domain::FieldError;
@@ -32,6 +32,7 @@ use crate::domain::FieldError;
         requirements::list, requirements::create, reports::list, reports::get, reports::publish_now,
         alerts::list, alerts::get, alerts::acknowledge, alerts::resolve,
         webhooks::list, webhooks::create, webhooks::delete, webhooks::deliveries, webhooks::redeliver,
+        intakes::create, intakes::list, intakes::get, intakes::log, intakes::replay, intakes::kobo,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth, &CommonResponses),
@@ -43,6 +44,7 @@ use crate::domain::FieldError;
         (name = "reports", description = "Requirements and the weekly shortfall report"),
         (name = "alerts", description = "Stall alerts and webhook notifications"),
         (name = "operations", description = "Health and metrics"),
+        (name = "form intakes", description = "KoboToolbox and ODK Collect submissions: intakes (admin), their logs, and the KoboToolbox push (ODK Collect's OpenRosa endpoints are at /intake/odk/{intake}/)"),
     )
 )]
 pub struct ApiDoc;
@@ -55,6 +57,17 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // Form intakes: the intake's name and secret, or the secret in a header.
+        components.add_security_scheme(
+            "intake_basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+        components.add_security_scheme(
+            "intake_secret",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::new("X-Aidflow-Intake-Secret"),
+            )),
         );
     }
 }

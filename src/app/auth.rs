@@ -25,6 +25,9 @@ pub struct Principal {
 /// no token (and so cannot have one revoked).
 pub const COMMAND_LINE: &str = "aidflow-cli";
 
+/// How events made by a form intake record who made them: `intake:<name>`.
+pub const INTAKE_PREFIX: &str = "intake:";
+
 impl Principal {
     /// The command line's principal, an admin.
     pub fn command_line() -> Principal {
@@ -36,9 +39,21 @@ impl Principal {
         }
     }
 
-    /// Whether this principal stands for a bearer token, whose revocation stops its writes.
+    /// The principal a form intake writes as: an editor of its organization, recorded as
+    /// `intake:<name>`.
+    pub fn intake(name: &str, organization_id: &str) -> Principal {
+        Principal {
+            token_id: format!("{INTAKE_PREFIX}{name}"),
+            name: format!("intake {name}"),
+            role: Role::Editor,
+            organization_id: Some(organization_id.to_string()),
+        }
+    }
+
+    /// Whether this principal stands for a bearer token, whose revocation stops its writes
+    /// (the command line and form intakes hold none).
     pub fn has_token(&self) -> bool {
-        self.token_id != COMMAND_LINE
+        self.token_id != COMMAND_LINE && !self.token_id.starts_with(INTAKE_PREFIX)
     }
 
     pub fn require_admin(&self) -> Result<(), AppError> {

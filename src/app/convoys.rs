@@ -232,7 +232,17 @@ fn replay(c: &mut DbConn, id: &str, body: &NewConvoy) -> Result<Option<Created<C
 #[tracing::instrument(skip(c))]
 pub fn get(c: &mut DbConn, id: &str) -> Result<Convoy, AppError> {
     let names = crate::store::tokens::names(c)?;
-    Ok(convoy_out(&store::load_detail(c, id)?, &names))
+    let mut convoy = convoy_out(&store::load_detail(c, id)?, &names);
+    add_sources(c, &mut convoy.events)?;
+    Ok(convoy)
+}
+
+/// Marks the events a form intake made with their intake and instance id.
+fn add_sources(c: &mut DbConn, events: &mut [Event]) -> Result<(), AppError> {
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    let sources = crate::store::intakes::sources_of(c, &ids)?;
+    crate::views::convoys::with_sources(events, &sources);
+    Ok(())
 }
 
 /// A convoy's events in recording order, voided ones marked.
@@ -241,10 +251,12 @@ pub fn events(c: &mut DbConn, id: &str) -> Result<Vec<Event>, AppError> {
     let stored = store::list_events(c, id)?;
     let codes = store::Codes::load(c)?;
     let names = crate::store::tokens::names(c)?;
-    Ok(stored
+    let mut events: Vec<Event> = stored
         .iter()
         .map(|e| event_out(e, &codes, &names))
-        .collect())
+        .collect();
+    add_sources(c, &mut events)?;
+    Ok(events)
 }
 
 /// What a convoy list is filtered by, as the client wrote it.

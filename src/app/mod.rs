@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod imports;
 pub mod input;
+pub mod intake;
 pub mod metrics;
 pub mod reference;
 pub mod requirements;

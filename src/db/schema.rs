@@ -58,6 +58,41 @@ diesel::table! {
 }
 
 diesel::table! {
+    intakes (id) {
+        id -> Text,
+        name -> Text,
+        organization_id -> Text,
+        secret_hash -> Text,
+        secret_hint -> Text,
+        mapping -> Text,
+        body_sha256 -> Text,
+        created_by -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    intake_submissions (id) {
+        id -> Text,
+        intake_id -> Text,
+        instance_id -> Text,
+        deprecated_id -> Nullable<Text>,
+        channel -> Text,
+        content_type -> Text,
+        payload -> Text,
+        state -> Text,
+        reason -> Nullable<Text>,
+        convoy_id -> Nullable<Text>,
+        event_id -> Nullable<Text>,
+        attempts -> Integer,
+        received_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::joinable!(intake_submissions -> intakes (intake_id));
+
+diesel::table! {
     web_sessions (id_hash) {
         id_hash -> Text,
         token_id -> Text,
@@ -355,6 +390,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     route_checkpoints,
     tokens,
     web_sessions,
+    intakes,
+    intake_submissions,
     convoys,
     manifest_lines,
     events,

@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod convoys;
 pub mod error;
+pub mod intakes;
 pub mod reference;
 pub mod reports;
 pub mod rollups;

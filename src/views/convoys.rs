@@ -37,6 +37,14 @@ pub struct VoidedBy {
     pub note: Option<String>,
 }
 
+/// Where an event came from when a form intake made it: the intake and the submission's
+/// instance id (its entry is in the intake's log).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventSource {
+    pub intake: String,
+    pub instance_id: String,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Event {
     pub id: String,
@@ -56,6 +64,10 @@ pub struct Event {
     /// Voided by a later correction: still shown, no longer counted.
     pub voided: bool,
     pub voided_by: Option<VoidedBy>,
+    /// The form intake and submission that made it (KoboToolbox, ODK Collect); absent for
+    /// events sent to the API directly.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<EventSource>,
 }
 
 pub fn event_out(e: &StoredEvent, codes: &store::Codes, names: &HashMap<String, String>) -> Event {
@@ -93,6 +105,17 @@ pub fn event_out(e: &StoredEvent, codes: &store::Codes, names: &HashMap<String, 
             recorded_at: rfc3339(v.recorded_at),
             note: v.note.clone(),
         }),
+        source: None,
+    }
+}
+
+/// Fills in where each event came from (`sources`: event id → (intake, instance id)).
+pub fn with_sources(events: &mut [Event], sources: &HashMap<String, (String, String)>) {
+    for e in events {
+        e.source = sources.get(&e.id).map(|(intake, instance)| EventSource {
+            intake: intake.clone(),
+            instance_id: instance.clone(),
+        });
     }
 }
 

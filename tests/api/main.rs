@@ -14,6 +14,7 @@ mod faults;
 mod hardening;
 mod health;
 mod ingest;
+mod intakes;
 mod ledger_io;
 mod methods;
 mod openapi;

@@ -1,0 +1,2 @@
+DROP TABLE intake_submissions;
+DROP TABLE intakes;
