@@ -82,7 +82,7 @@ pub fn create(
     let name = check.take("name", validate::lower_code(&body.name));
     let mapping = body.mapping.clone().unwrap_or_default();
     for (field, path) in mapping.paths() {
-        if path.trim().is_empty() || path.len() > 200 {
+        if path.trim().is_empty() || path.chars().count() > 200 {
             check.push(
                 format!("mapping.{field}"),
                 "give the form field's path, 1–200 characters (like group/question)",
