@@ -109,7 +109,7 @@ pub enum ReportCommand {
     Weekly {
         /// ISO week, like 2023-W31.
         week: String,
-        /// json, csv, hxl or html.
+        /// json, csv, hxl, hxl-long or html.
         #[arg(long, default_value = "json")]
         format: String,
         /// Write to this file instead of standard output.
@@ -452,7 +452,7 @@ fn report(settings: &Settings, action: ReportCommand) -> anyhow::Result<()> {
         } => {
             let w = parse_week(&week).map_err(|e| anyhow!("{e}"))?;
             let format = Format::parse(&format).ok_or_else(|| {
-                anyhow!("--format {format:?} is not a format; use json, csv, hxl or html")
+                anyhow!("--format {format:?} is not a format; use {}", Format::NAMES)
             })?;
             let source = match revision {
                 // A revision covers the whole corridor: --route and --organization do not

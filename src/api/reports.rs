@@ -32,7 +32,7 @@ fn negotiate(param: Option<&str>, req: &HttpRequest) -> Result<Format, AppError>
         return Format::parse(p).ok_or_else(|| {
             AppError::field(
                 "format",
-                format!("{p:?} is not a format; use json, csv, hxl or html"),
+                format!("{p:?} is not a format; use {}", Format::NAMES),
             )
         });
     }
@@ -55,8 +55,9 @@ fn negotiate(param: Option<&str>, req: &HttpRequest) -> Result<Format, AppError>
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReportParams {
-    /// json (default), csv, hxl or html; or send an Accept header.
-    #[param(pattern = "^(json|csv|hxl|html)$")]
+    /// json (default), csv, hxl (wide HXL-tagged CSV), hxl-long (the tidy long form: one
+    /// row per route × organization × commodity) or html; or send an Accept header.
+    #[param(pattern = "^(json|csv|hxl|hxl-long|html)$")]
     pub format: Option<String>,
     /// A published revision (frozen); without it, the live figures.
     #[param(minimum = 1)]
@@ -72,7 +73,7 @@ pub struct ReportParams {
 #[utoipa::path(get, path = "/api/v1/reports/weekly/{week}", operation_id = "reports_get", tag = "reports",
     params(("week" = String, Path, description = "ISO week, like 2023-W31", pattern = "^(199[0-9]|20[0-9]{2})-W(0[1-9]|[1-4][0-9]|5[0-2])$"), ReportParams),
     responses((status = 200, description = "the report in the requested format; a snapshot carries X-Aidflow-Revision and X-Aidflow-Sha256"),
-    (status = 404, description = "no such revision"), (status = 422, description = "bad week, format or filter")),
+    (status = 404, description = "no such revision, or no long form of a revision published before reports kept one"), (status = 422, description = "bad week, format or filter")),
     security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -117,9 +118,7 @@ pub async fn get(
                 q.revision.unwrap_or_default()
             ))
         })?;
-    let (content_type, body) = fetched
-        .render(format)
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let (content_type, body) = fetched.render(format)?;
     let mut response = HttpResponse::Ok();
     response.content_type(content_type);
     if let Some((revision, sha256)) = fetched.revision() {

@@ -15,8 +15,8 @@ use crate::db::{from_micros, DbConn};
 use crate::domain::quantity::Kg;
 use crate::domain::week::{self, IsoWeek};
 use crate::report::model::{
-    AlertLine, Breakdown, CheckpointBreakdown, ConvoyLine, Cumulative, HistoryWeek, ReasonKg,
-    Scope, WeekFigures, WeeklyReport,
+    AlertLine, Breakdown, CheckpointBreakdown, ConvoyLine, Cumulative, DetailLine, HistoryWeek,
+    ReasonKg, Scope, WeekFigures, WeeklyReport,
 };
 use crate::report::render;
 use crate::store::convoys::{self as convoys_store, Codes, ConvoyFilter, ConvoyRow};
@@ -128,6 +128,7 @@ pub fn build(
     let by_route = route_breakdown(&names, &reqs, w, &sums.by_route);
     let by_organization = organization_breakdown(&names, &sums.by_organization);
     let by_commodity = commodity_breakdown(&names, &reqs, w, &sums.by_commodity);
+    let by_route_organization_commodity = detail_lines(&names, &sums.lines);
 
     // Cumulative figures since tracking began, and the chart's history.
     let since = tracking_since(c, w, &reqs, &scope)?;
@@ -177,6 +178,7 @@ pub fn build(
         by_organization,
         by_route,
         by_checkpoint,
+        by_route_organization_commodity: Some(by_route_organization_commodity),
         convoys,
         stalled,
         alerts,
@@ -219,6 +221,8 @@ struct RollupSums {
     by_route: BTreeMap<String, Sums>,
     by_organization: BTreeMap<String, Sums>,
     by_commodity: BTreeMap<String, Sums>,
+    /// The report week, per rollup row: (route, organization, commodity) ids.
+    lines: BTreeMap<(String, String, String), Sums>,
     /// Every history week (the report week included), by week key.
     per_week: BTreeMap<String, Sums>,
 }
@@ -238,6 +242,7 @@ impl RollupSums {
             by_route: BTreeMap::new(),
             by_organization: BTreeMap::new(),
             by_commodity: BTreeMap::new(),
+            lines: BTreeMap::new(),
             per_week: BTreeMap::new(),
         };
         for (k, s) in &rows {
@@ -254,6 +259,14 @@ impl RollupSums {
                     .add(s, 1);
                 sums.by_commodity
                     .entry(k.commodity_id.clone())
+                    .or_default()
+                    .add(s, 1);
+                sums.lines
+                    .entry((
+                        k.route_id.clone(),
+                        k.organization_id.clone(),
+                        k.commodity_id.clone(),
+                    ))
                     .or_default()
                     .add(s, 1);
             }
@@ -373,6 +386,41 @@ fn commodity_breakdown(
         })
         .collect();
     rows.sort_by(|a, b| a.key.cmp(&b.key));
+    rows
+}
+
+/// The week by route × organization × commodity, one line per rollup key, sorted by
+/// route code, organization slug and commodity code. The lines are the same sums the
+/// totals and breakdowns add up, so every figure of them is a sum of these lines.
+fn detail_lines(
+    names: &Names,
+    lines: &BTreeMap<(String, String, String), Sums>,
+) -> Vec<DetailLine> {
+    let mut rows: Vec<DetailLine> = lines
+        .iter()
+        .map(|((route_id, org_id, commodity_id), s)| {
+            let (route, route_name, origin, destination) = route_of(names, route_id);
+            DetailLine {
+                route,
+                route_name,
+                origin,
+                destination,
+                organization: named(&names.organizations, org_id),
+                organization_name: named(&names.organization_names, org_id),
+                commodity: named(&names.codes.commodities, commodity_id),
+                commodity_name: named(&names.commodity_names, commodity_id),
+                planned: s.planned_kg,
+                delivered: s.delivered_kg,
+                delivered_during_week: s.delivered_during_kg,
+                shortfall: s.planned_kg - s.delivered_kg,
+                denied: s.denied_kg,
+                lost: s.lost_kg,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (&a.route, &a.organization, &a.commodity).cmp(&(&b.route, &b.organization, &b.commodity))
+    });
     rows
 }
 

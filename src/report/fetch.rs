@@ -66,18 +66,31 @@ impl Fetched {
 
     /// The report in `format`: (content type, body). A revision's JSON is its stored
     /// canonical bytes, so that a client can check them against the published SHA-256;
-    /// its other formats are rendered from the model stored with it. Fails only when
-    /// that stored model does not parse.
-    pub fn render(&self, format: Format) -> Result<(&'static str, String), serde_json::Error> {
-        match self {
-            Fetched::Live(report) => Ok(render_as(report, format)),
+    /// its other formats are rendered from the model stored with it.
+    ///
+    /// Fails when that stored model does not parse (a bug), and with `NotFound` for the
+    /// long form of a revision published before the report kept its route ×
+    /// organization × commodity lines: frozen figures cannot be cut again.
+    pub fn render(&self, format: Format) -> Result<(&'static str, String), AppError> {
+        let rendered = match self {
+            Fetched::Live(report) => render_as(report, format),
             Fetched::Published(snap) if format == Format::Json => {
-                Ok((format.content_type(), snap.body.clone()))
+                Some((format.content_type(), snap.body.clone()))
             }
             Fetched::Published(snap) => {
-                let report: WeeklyReport = serde_json::from_str(&snap.model)?;
-                Ok(render_as(&report, format))
+                let report: WeeklyReport =
+                    serde_json::from_str(&snap.model).map_err(|e| AppError::Internal(e.into()))?;
+                render_as(&report, format)
             }
-        }
+        };
+        rendered.ok_or_else(|| match self {
+            Fetched::Published(snap) => AppError::NotFound(format!(
+                "revision {} of {} was published before reports kept their figures by route, \
+                 organization and commodity, so it has no long form; use format=hxl for this \
+                 revision, or the live report",
+                snap.revision, snap.week
+            )),
+            Fetched::Live(_) => AppError::internal("a live report without its detail lines"),
+        })
     }
 }

@@ -31,6 +31,12 @@ pub struct WeeklyReport {
     pub by_organization: Vec<Breakdown>,
     pub by_route: Vec<Breakdown>,
     pub by_checkpoint: Vec<CheckpointBreakdown>,
+    /// The week by route × organization × commodity, the finest cut of the rollups: the
+    /// totals and the three breakdowns above are sums of these lines. `None` only in the
+    /// models of revisions published before the report kept them (their frozen figures
+    /// cannot be cut again).
+    #[serde(default)]
+    pub by_route_organization_commodity: Option<Vec<DetailLine>>,
     /// Convoys whose expected arrival falls in the week.
     pub convoys: Vec<ConvoyLine>,
     /// Convoys held/stalled at the end of the week (any arrival week).
@@ -95,6 +101,31 @@ pub struct Breakdown {
     /// `None` where requirements are not defined for this dimension
     /// (e.g. organizations).
     pub requirement: Option<Kg>,
+    pub planned: Kg,
+    pub delivered: Kg,
+    pub delivered_during_week: Kg,
+    /// Shortfall against plan (`planned - delivered`).
+    pub shortfall: Kg,
+    pub denied: Kg,
+    pub lost: Kg,
+}
+
+/// One route × organization × commodity of the week, with codes and names, so that a
+/// line reads on its own. Every figure adds up across lines without double counting.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct DetailLine {
+    /// Route code.
+    pub route: String,
+    pub route_name: String,
+    /// The route's first and last checkpoint codes.
+    pub origin: String,
+    pub destination: String,
+    /// Organization slug.
+    pub organization: String,
+    pub organization_name: String,
+    /// Commodity code.
+    pub commodity: String,
+    pub commodity_name: String,
     pub planned: Kg,
     pub delivered: Kg,
     pub delivered_during_week: Kg,

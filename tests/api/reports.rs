@@ -11,6 +11,8 @@ api_test!(
     requirements_are_created_listed_and_validated,
     weekly_report_json_has_exact_figures_for_a_known_week,
     weekly_report_csv_hxl_and_html_carry_the_same_figures,
+    hxl_long_form_has_one_row_per_route_organization_and_commodity,
+    hxl_long_form_of_a_revision_is_frozen_and_old_revisions_say_they_have_none,
     deliveries_count_in_the_local_week_they_were_observed,
     iso_years_with_53_weeks_and_the_week_of_1_january,
     publishing_freezes_a_snapshot_and_late_data_makes_revision_2,
@@ -221,19 +223,30 @@ async fn weekly_report_csv_hxl_and_html_carry_the_same_figures(app: TestApp) {
     assert_eq!(negotiated.text, csv.text);
 
     let hxl = app.get("/api/v1/reports/weekly/2023-W30?format=hxl").await;
+    assert!(hxl.header("content-type").unwrap().starts_with("text/csv"));
+    assert_eq!(
+        hxl.header("content-disposition"),
+        Some("inline; filename=\"aidflow-2023-W30.hxl.csv\"")
+    );
     let lines: Vec<&str> = hxl.text.lines().collect();
+    assert_eq!(lines[0], WIDE_HEADER);
+    assert_eq!(lines[1], WIDE_TAGS);
     let tags: Vec<&str> = lines[1].split(',').collect();
     for wanted in [
-        "#date",
-        "#org",
-        "#loc+origin",
-        "#loc+dest",
+        "#date+start",
+        "#org+name",
+        "#loc+origin+code",
+        "#loc+dest+code",
         "#item+name",
-        "#value+delivered+t",
-        "#value+planned+t",
+        "#indicator+num+delivered+t",
+        "#indicator+num+planned+t",
     ] {
         assert!(tags.contains(&wanted), "{wanted} in {tags:?}");
     }
+    assert!(
+        !tags.iter().any(|t| t.starts_with("#value")),
+        "tonnes are not the monetary #value: {tags:?}"
+    );
     assert!(
         lines[2].contains(",2800.000,460.000,80.000,80.000,380.000,20.000,0.000,2023-07-24,"),
         "{}",
@@ -268,6 +281,188 @@ async fn weekly_report_csv_hxl_and_html_carry_the_same_figures(app: TestApp) {
             "self-contained, but found {external}"
         );
     }
+}
+
+const WIDE_HEADER: &str = "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,date,org,item";
+const WIDE_TAGS: &str = "#meta+week,#meta+dimension,#meta+key,#meta+name,#loc+origin+code,#loc+dest+code,#indicator+num+requirement+t,#indicator+num+planned+t,#indicator+num+delivered+t,#indicator+num+delivered_during_week+t,#indicator+num+shortfall+t,#indicator+num+denied+t,#indicator+num+lost+t,#date+start,#org+name,#item+name";
+const LONG_HEADER: &str = "week,date,route,route_name,origin,destination,organization,organization_name,commodity,commodity_name,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t";
+const LONG_TAGS: &str = "#meta+week,#date+start,#x_route+code,#x_route+name,#loc+origin+code,#loc+dest+code,#org+code,#org+name,#item+code,#item+name,#indicator+num+planned+t,#indicator+num+delivered+t,#indicator+num+delivered_during_week+t,#indicator+num+shortfall+t,#indicator+num+denied+t,#indicator+num+lost+t";
+
+/// The long form of the scenario's week 30: one row per route, organization and
+/// commodity, in code order.
+fn scenario_long_form() -> String {
+    let lachin =
+        "2023-W30,2023-07-24,lachin,Lachin corridor (Goris to Stepanakert),GORIS,STEPANAKERT";
+    let arm = "arm-gov,Government of the Republic of Armenia";
+    let icrc = "icrc,International Committee of the Red Cross";
+    [
+        LONG_HEADER.to_string(),
+        LONG_TAGS.to_string(),
+        format!("{lachin},{arm},flour,Wheat flour,300.000,0.000,0.000,300.000,0.000,0.000"),
+        format!("{lachin},{arm},food,Food parcels (mixed),60.000,0.000,0.000,60.000,0.000,0.000"),
+        format!("{lachin},{icrc},flour,Wheat flour,100.000,80.000,80.000,20.000,20.000,0.000"),
+        String::new(),
+    ]
+    .join("\r\n")
+}
+
+/// The sum of one column of tonnes over the data rows of an HXL body, in kilograms.
+fn column_kg(body: &str, tag: &str, keep: impl Fn(&[&str]) -> bool) -> i64 {
+    let mut lines = body.lines();
+    let _header = lines.next();
+    let tags: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = tags.iter().position(|t| *t == tag).expect(tag);
+    lines
+        .map(|l| l.split(',').collect::<Vec<&str>>())
+        .filter(|cells| keep(cells))
+        .map(|cells| {
+            let text = cells[at].replace('.', "");
+            text.parse::<i64>().unwrap_or(0)
+        })
+        .sum()
+}
+
+async fn hxl_long_form_has_one_row_per_route_organization_and_commodity(app: TestApp) {
+    scenario(&app).await;
+    let long = app
+        .get("/api/v1/reports/weekly/2023-W30?format=hxl-long")
+        .await;
+    assert_eq!(long.status, 200, "{}", long.text);
+    assert!(long.header("content-type").unwrap().starts_with("text/csv"));
+    assert_eq!(
+        long.header("content-disposition"),
+        Some("inline; filename=\"aidflow-2023-W30.long.hxl.csv\"")
+    );
+    assert_eq!(long.text, scenario_long_form());
+
+    // Summing the long form counts nothing twice: every figure adds up to the wide
+    // export's total row.
+    let wide = app
+        .get("/api/v1/reports/weekly/2023-W30?format=hxl")
+        .await
+        .text;
+    let is_total = |cells: &[&str]| cells[1] == "total";
+    for figure in [
+        "planned",
+        "delivered",
+        "delivered_during_week",
+        "shortfall",
+        "denied",
+        "lost",
+    ] {
+        let tag = format!("#indicator+num+{figure}+t");
+        assert_eq!(
+            column_kg(&long.text, &tag, |_| true),
+            column_kg(&wide, &tag, is_total),
+            "{figure}"
+        );
+    }
+    assert_eq!(
+        column_kg(&long.text, "#indicator+num+delivered_during_week+t", |_| {
+            true
+        }),
+        80_000
+    );
+
+    // The filters apply as to every format.
+    let icrc = app
+        .get("/api/v1/reports/weekly/2023-W30?format=hxl-long&organization=icrc")
+        .await
+        .text;
+    let rows: Vec<&str> = icrc.lines().skip(2).collect();
+    assert_eq!(
+        rows,
+        ["2023-W30,2023-07-24,lachin,Lachin corridor (Goris to Stepanakert),GORIS,STEPANAKERT,icrc,International Committee of the Red Cross,flour,Wheat flour,100.000,80.000,80.000,20.000,20.000,0.000"]
+    );
+    // A week without convoys has the header and the hashtags, and no row.
+    let empty = app
+        .get("/api/v1/reports/weekly/2023-W20?format=hxl-long")
+        .await
+        .text;
+    assert_eq!(empty, format!("{LONG_HEADER}\r\n{LONG_TAGS}\r\n"));
+    let bad = app
+        .get("/api/v1/reports/weekly/2023-W30?format=hxl_long")
+        .await;
+    let problem = bad.problem(422);
+    assert_eq!(bad.error_fields(), ["format"]);
+    assert!(
+        problem
+            .to_string()
+            .contains("use json, csv, hxl, hxl-long or html"),
+        "{problem}"
+    );
+}
+
+async fn hxl_long_form_of_a_revision_is_frozen_and_old_revisions_say_they_have_none(app: TestApp) {
+    let (held, _) = scenario(&app).await;
+    let first = app
+        .post("/api/v1/reports/weekly/2023-W30/publish", &json!({}))
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    post_ok(
+        &app,
+        &format!("/api/v1/convoys/{held}/events"),
+        json!({"kind": "delivered", "observed_at": "2023-07-29T18:00:00+04:00"}),
+    )
+    .await;
+    let rev1 = app
+        .get("/api/v1/reports/weekly/2023-W30?revision=1&format=hxl-long")
+        .await;
+    assert_eq!(rev1.status, 200, "{}", rev1.text);
+    assert_eq!(rev1.text, scenario_long_form(), "the figures as published");
+    assert_eq!(
+        rev1.header("content-disposition"),
+        Some("inline; filename=\"aidflow-2023-W30-r1.long.hxl.csv\"")
+    );
+    assert_eq!(rev1.header("x-aidflow-revision"), Some("1"));
+    let live = app
+        .get("/api/v1/reports/weekly/2023-W30?format=hxl-long")
+        .await
+        .text;
+    assert!(
+        live.contains(",arm-gov,Government of the Republic of Armenia,flour,Wheat flour,300.000,300.000,300.000,0.000,0.000,0.000"),
+        "{live}"
+    );
+
+    // A revision published before reports kept their route × organization × commodity
+    // lines: its stored model has no such field.
+    app.state
+        .db(|c| {
+            let snap = aidflow::store::reports::snapshot(c, "2023-W30", 1)?.unwrap();
+            let mut model: Value = serde_json::from_str(&snap.model).unwrap();
+            model
+                .as_object_mut()
+                .unwrap()
+                .remove("by_route_organization_commodity")
+                .unwrap();
+            let sql = format!(
+                "UPDATE report_snapshots SET model = '{}' WHERE week = '2023-W30' AND revision = 1",
+                model.to_string().replace('\'', "''")
+            );
+            use diesel::RunQueryDsl;
+            diesel::sql_query(sql).execute(c).unwrap();
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let old = app
+        .get("/api/v1/reports/weekly/2023-W30?revision=1&format=hxl-long")
+        .await;
+    let problem = old.problem(404);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("revision 1 of 2023-W30 was published before reports kept their figures by route, organization and commodity"),
+        "{problem}"
+    );
+    let wide = app
+        .get("/api/v1/reports/weekly/2023-W30?revision=1&format=hxl")
+        .await;
+    assert_eq!(wide.status, 200, "its other formats still render");
+    assert!(wide
+        .text
+        .contains(",2800.000,460.000,80.000,80.000,380.000,20.000,0.000,2023-07-24,"));
 }
 
 async fn deliveries_count_in_the_local_week_they_were_observed(app: TestApp) {

@@ -297,6 +297,31 @@ fn cli_writes_weekly_reports_and_publishes_them() {
             && total.contains(",2800.000,92.495,92.495,92.495,0.000,"),
         "{out}"
     );
+    let (ok, out, err) = run(aidflow()
+        .args(["report", "weekly", "2023-W38", "--format", "hxl-long"])
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok, "{err}");
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        rows.len(),
+        2 + 4,
+        "flour, salt, sunflower oil and yeast: {out}"
+    );
+    assert!(
+        rows[1].starts_with("#meta+week,#date+start,#x_route+code,"),
+        "{out}"
+    );
+    assert!(
+        rows[2].ends_with(",icrc,International Committee of the Red Cross,flour,Wheat flour,89.000,89.000,89.000,0.000,0.000,0.000"),
+        "{out}"
+    );
+    let (ok, _, err) = run(aidflow()
+        .args(["report", "weekly", "2023-W38", "--format", "xml"])
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(
+        !ok && err.contains("use json, csv, hxl, hxl-long or html"),
+        "{err}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("w30.html");
     let (ok, _, err) = run(aidflow()

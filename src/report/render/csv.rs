@@ -1,10 +1,10 @@
-//! The report as a flat table: CSV, and the same rows as HXL-tagged CSV (the
-//! Humanitarian Exchange Language hashtags under the header, three extra columns).
+//! The report as a flat table: CSV. The HXL exports (`hxl.rs`) write the same rows
+//! with hashtags, and share the row list and the CSV writer here.
 
 use crate::domain::quantity::{format_tonnes, Kg};
 use crate::report::model::{Breakdown, WeeklyReport};
 
-/// The CSV header, shared by [`to_csv`] and [`to_hxl_csv`].
+/// The CSV header, shared by [`to_csv`] and [`super::to_hxl_csv`].
 pub const CSV_HEADER: [&str; 13] = [
     "week",
     "dimension",
@@ -21,34 +21,10 @@ pub const CSV_HEADER: [&str; 13] = [
     "lost_t",
 ];
 
-/// Extra columns of the HXL file, after the CSV columns.
-pub const HXL_EXTRA_HEADER: [&str; 3] = ["date", "org", "item"];
-
-/// The HXL hashtag row: one tag per column of `CSV_HEADER` then
-/// `HXL_EXTRA_HEADER`.
-pub const HXL_TAGS: [&str; 16] = [
-    "#meta+week",
-    "#meta+dimension",
-    "#meta+key",
-    "#meta+name",
-    "#loc+origin",
-    "#loc+dest",
-    "#value+requirement+t",
-    "#value+planned+t",
-    "#value+delivered+t",
-    "#value+delivered_during_week+t",
-    "#value+shortfall+t",
-    "#value+denied+t",
-    "#value+lost+t",
-    "#date",
-    "#org",
-    "#item+name",
-];
-
 /// One row of the flat export. `None` quantities are written as empty cells
 /// (not applicable), never as 0.
 #[derive(Default)]
-struct FlatRow {
+pub(super) struct FlatRow {
     dimension: &'static str,
     key: String,
     name: String,
@@ -62,9 +38,9 @@ struct FlatRow {
     denied: Option<Kg>,
     lost: Option<Kg>,
     /// HXL only: organization name (organization and convoy rows).
-    org: String,
+    pub(super) org: String,
     /// HXL only: commodity name (commodity rows).
-    item: String,
+    pub(super) item: String,
 }
 
 fn breakdown_row(dimension: &'static str, b: &Breakdown) -> FlatRow {
@@ -98,7 +74,7 @@ fn breakdown_row(dimension: &'static str, b: &Breakdown) -> FlatRow {
 ///    planned, delivered and shortfall = planned − delivered.
 ///
 /// Empty cells mean "not applicable" (e.g. requirements by organization).
-fn flat_rows(r: &WeeklyReport) -> Vec<FlatRow> {
+pub(super) fn flat_rows(r: &WeeklyReport) -> Vec<FlatRow> {
     let mut rows = Vec::new();
     let t = &r.totals;
     rows.push(FlatRow {
@@ -148,6 +124,13 @@ fn flat_rows(r: &WeeklyReport) -> Vec<FlatRow> {
         });
     }
     for c in &r.convoys {
+        // The convoy names its organization by slug; HXL's organization column holds
+        // names, as on the organization rows.
+        let org = r
+            .by_organization
+            .iter()
+            .find(|b| b.key == c.organization)
+            .map_or(&c.organization, |b| &b.name);
         rows.push(FlatRow {
             dimension: "convoy",
             key: c.reference.clone(),
@@ -157,18 +140,18 @@ fn flat_rows(r: &WeeklyReport) -> Vec<FlatRow> {
             planned: Some(c.planned),
             delivered: Some(c.delivered),
             shortfall: Some(c.planned - c.delivered),
-            org: c.organization.clone(),
+            org: org.clone(),
             ..FlatRow::default()
         });
     }
     rows
 }
 
-fn cell(kg: Option<Kg>) -> String {
+pub(super) fn cell(kg: Option<Kg>) -> String {
     kg.map(format_tonnes).unwrap_or_default()
 }
 
-fn flat_record(week: &str, row: &FlatRow) -> Vec<String> {
+pub(super) fn flat_record(week: &str, row: &FlatRow) -> Vec<String> {
     vec![
         week.to_string(),
         row.dimension.to_string(),
@@ -201,7 +184,7 @@ fn write_csv(records: &[Vec<String>]) -> Result<String, csv::Error> {
 
 /// Writing to memory cannot fail; should the csv crate report an error
 /// anyway, the result is an empty string rather than a partial file.
-fn csv_or_empty(records: &[Vec<String>]) -> String {
+pub(super) fn csv_or_empty(records: &[Vec<String>]) -> String {
     write_csv(records).unwrap_or_default()
 }
 
@@ -221,29 +204,6 @@ fn csv_or_empty(records: &[Vec<String>]) -> String {
 pub fn to_csv(r: &WeeklyReport) -> String {
     let mut records = vec![CSV_HEADER.iter().map(|s| s.to_string()).collect()];
     records.extend(flat_rows(r).iter().map(|row| flat_record(&r.week, row)));
-    csv_or_empty(&records)
-}
-
-/// The report as HXL-tagged CSV: the rows of [`to_csv`], the same columns
-/// followed by `date` (the week's Monday, `YYYY-MM-DD`), `org` (filled on
-/// organization and convoy rows) and `item` (filled on commodity rows), with
-/// the hashtag row [`HXL_TAGS`] directly under the header.
-pub fn to_hxl_csv(r: &WeeklyReport) -> String {
-    let header: Vec<String> = CSV_HEADER
-        .iter()
-        .chain(HXL_EXTRA_HEADER.iter())
-        .map(|s| s.to_string())
-        .collect();
-    let tags: Vec<String> = HXL_TAGS.iter().map(|s| s.to_string()).collect();
-    let monday = r.starts.format("%Y-%m-%d").to_string();
-    let mut records = vec![header, tags];
-    for row in flat_rows(r) {
-        let mut record = flat_record(&r.week, &row);
-        record.push(monday.clone());
-        record.push(row.org.clone());
-        record.push(row.item.clone());
-        records.push(record);
-    }
     csv_or_empty(&records)
 }
 
@@ -281,45 +241,5 @@ mod tests {
         r.convoys[0].reference = "A,\"B\"\nC".into();
         let csv = to_csv(&r);
         assert!(csv.contains("2023-W31,convoy,\"A,\"\"B\"\"\nC\",Government of Armenia"));
-    }
-
-    #[test]
-    fn hxl_has_tag_row_and_extra_columns() {
-        let hxl = to_hxl_csv(&fixture());
-        let lines: Vec<&str> = hxl.split("\r\n").filter(|l| !l.is_empty()).collect();
-        assert_eq!(
-            lines[0],
-            "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,date,org,item"
-        );
-        assert_eq!(
-            lines[1],
-            "#meta+week,#meta+dimension,#meta+key,#meta+name,#loc+origin,#loc+dest,#value+requirement+t,#value+planned+t,#value+delivered+t,#value+delivered_during_week+t,#value+shortfall+t,#value+denied+t,#value+lost+t,#date,#org,#item+name"
-        );
-        assert_eq!(lines.len(), 2 + 12);
-        assert!(lines.contains(
-            &"2023-W31,organization,icrc,ICRC & partners,,,,24.500,18.005,18.005,6.495,4.995,1.500,2023-07-24,ICRC & partners,"
-        ));
-        assert!(lines.contains(
-            &"2023-W31,commodity,flour,Wheat flour,,,,240.000,0.000,40.000,240.000,0.000,0.000,2023-07-24,,Wheat flour"
-        ));
-        for tag in [
-            "#date",
-            "#org",
-            "#loc+origin",
-            "#loc+dest",
-            "#item+name",
-            "#value",
-        ] {
-            assert!(lines[1].split(',').any(|t| t.starts_with(tag)), "{tag}");
-        }
-        // Every tag is `#name` plus `+attribute`s of lowercase letters,
-        // digits and underscores, as HXL requires.
-        for tag in HXL_TAGS {
-            let mut parts = tag.trim_start_matches('#').split('+');
-            assert!(tag.starts_with('#'));
-            assert!(parts.all(|p| !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')));
-        }
     }
 }

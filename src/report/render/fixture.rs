@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use super::summarize;
 use crate::domain::quantity::Kg;
 use crate::report::model::{
-    AlertLine, Breakdown, CheckpointBreakdown, ConvoyLine, Cumulative, HistoryWeek, ReasonKg,
-    Scope, WeekFigures, WeeklyReport,
+    AlertLine, Breakdown, CheckpointBreakdown, ConvoyLine, Cumulative, DetailLine, HistoryWeek,
+    ReasonKg, Scope, WeekFigures, WeeklyReport,
 };
 
 pub(super) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -47,6 +47,49 @@ fn breakdown(key: &str, name: &str, requirement: Option<Kg>, figures: [Kg; 6]) -
         denied,
         lost,
     }
+}
+
+/// One Lachin line of the week: organization (slug, name), commodity (code, name), then
+/// planned, delivered, delivered during the week, shortfall, denied and lost.
+fn line(org: (&str, &str), commodity: (&str, &str), figures: [Kg; 6]) -> DetailLine {
+    let [planned, delivered, delivered_during_week, shortfall, denied, lost] = figures;
+    DetailLine {
+        route: "lachin".into(),
+        route_name: "Lachin corridor".into(),
+        origin: "GORIS".into(),
+        destination: "STEPANAKERT".into(),
+        organization: org.0.into(),
+        organization_name: org.1.into(),
+        commodity: commodity.0.into(),
+        commodity_name: commodity.1.into(),
+        planned,
+        delivered,
+        delivered_during_week,
+        shortfall,
+        denied,
+        lost,
+    }
+}
+
+/// The week's lines, which add up to its totals and breakdowns.
+fn lines() -> Vec<DetailLine> {
+    let gov = ("gov-am", "Government of Armenia");
+    let icrc = ("icrc", "ICRC & partners");
+    let medical = ("medical", "Medical supplies");
+    vec![
+        line(
+            gov,
+            ("baby_food", "Baby food"),
+            [60_000, 0, 11_490, 60_000, 0, 0],
+        ),
+        line(
+            gov,
+            ("flour", "Wheat flour"),
+            [240_000, 0, 40_000, 240_000, 0, 0],
+        ),
+        line(gov, medical, [60_000, 0, 0, 60_000, 0, 0]),
+        line(icrc, medical, [24_500, 18_005, 18_005, 6_495, 4_995, 1_500]),
+    ]
 }
 
 /// Week 31 of 2023 on the Lachin corridor: the 19-truck, 360 t convoy
@@ -197,6 +240,7 @@ pub(super) fn fixture() -> WeeklyReport {
                 held_now: 0,
             },
         ],
+        by_route_organization_commodity: Some(lines()),
         convoys: vec![convoy_arm(), medical],
         stalled: vec![convoy_arm()],
         alerts: vec![AlertLine {

@@ -1,8 +1,8 @@
 //! Pure renderers for the weekly shortfall report (SPEC §4), one file per format:
 //! `json` (the API's JSON and the canonical bytes a snapshot is hashed over), `csv`
-//! (CSV and HXL-tagged CSV), `html` (the printable page) with its inline SVG `chart`,
-//! and the plain-language `summary` sentence. This file holds only what several of
-//! them share: numbers, dates and escaping for people.
+//! (CSV), `hxl` (HXL-tagged CSV, wide and long), `html` (the printable page) with its
+//! inline SVG `chart`, and the plain-language `summary` sentence. This file holds only
+//! what several of them share: numbers, dates and escaping for people.
 //!
 //! Every function here is pure: same report in, same bytes out. Nothing reads
 //! the clock, the environment or the file system.
@@ -19,12 +19,16 @@ use crate::domain::quantity::Kg;
 mod chart;
 mod csv;
 mod html;
+mod hxl;
 mod json;
 mod summary;
 
 pub use chart::history_svg;
-pub use csv::{to_csv, to_hxl_csv, CSV_HEADER, HXL_EXTRA_HEADER, HXL_TAGS};
+pub use csv::{to_csv, CSV_HEADER};
 pub use html::to_html;
+pub use hxl::{
+    to_hxl_csv, to_hxl_long, HXL_EXTRA_HEADER, HXL_LONG_HEADER, HXL_LONG_TAGS, HXL_TAGS,
+};
 pub use json::{canonical_json, to_json};
 pub use summary::summarize;
 
@@ -254,6 +258,8 @@ mod tests {
         let dir = target_dir();
         std::fs::create_dir_all(&dir).expect("target dir");
         std::fs::write(dir.join("fixture.hxl.csv"), to_hxl_csv(&r)).expect("write hxl");
+        let long = to_hxl_long(&r).expect("the fixture has its lines");
+        std::fs::write(dir.join("fixture.long.hxl.csv"), long).expect("write long hxl");
         std::fs::write(dir.join("fixture.csv"), to_csv(&r)).expect("write csv");
         std::fs::write(dir.join("fixture.html"), to_html(&r)).expect("write html");
         let json = serde_json::to_string_pretty(&to_json(&r)).expect("json");
