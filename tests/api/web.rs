@@ -667,7 +667,13 @@ async fn the_week_page_shows_its_figures_downloads_and_what_changed_between_revi
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(page.text.contains(r#"id="week-figures""#));
     assert!(page.text.contains(&sha1), "the revision's SHA-256");
-    for link in ["format=json", "format=csv", "format=hxl", "format=html"] {
+    for link in [
+        "format=json",
+        "format=csv",
+        "format=hxl",
+        "format=hxl-long",
+        "format=html",
+    ] {
         assert!(
             page.text
                 .contains(&format!("/api/v1/reports/weekly/2023-W30?{link}")),
