@@ -1525,11 +1525,14 @@ fn run_backend(backend: &str, o: &Options) -> anyhow::Result<Figures> {
             c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;")?;
             history_sqlite(&mut c, n - generated, generated)?
         } else {
-            history_pg(
-                &mut PgConnection::establish(&url)?,
-                n - generated,
-                generated,
-            )?
+            let mut c = PgConnection::establish(&url)?;
+            let history = history_pg(&mut c, n - generated, generated)?;
+            // The planner's statistics, as autovacuum keeps them on a server where the
+            // history grew over months (without them PostgreSQL plans a convoy's event
+            // lines as a hash join over all of them; autovacuum may be off, or not have
+            // come round yet, on the benchmark's server).
+            c.batch_execute("ANALYZE")?;
+            history
         };
         generated = n;
         eprintln!(
