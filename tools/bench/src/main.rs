@@ -1780,8 +1780,20 @@ fn print_table(all: &BTreeMap<String, Figures>) {
     row("RSS peak MiB, sync (target ≤ 150)", &["rss_peak_sync_mib"]);
 }
 
+/// The machine's load averages (1, 5 and 15 minutes), from /proc: the machine is shared,
+/// and a run made while others compile is slower throughout.
+fn load_average() -> Vec<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .filter_map(|v| v.parse().ok())
+        .collect()
+}
+
 fn main() -> anyhow::Result<()> {
     let o = options()?;
+    let load_at_start = load_average();
     let mut all = BTreeMap::new();
     for backend in &o.backends {
         all.insert(
@@ -1790,6 +1802,13 @@ fn main() -> anyhow::Result<()> {
         );
     }
     print_table(&all);
+    println!(
+        "\nload average (1, 5, 15 min) at the start {load_at_start:?}, at the end {:?} ({} cores)",
+        load_average(),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
     let json: BTreeMap<&String, &BTreeMap<String, Value>> =
         all.iter().map(|(k, v)| (k, &v.0)).collect();
     // The commit measured, and what in the work tree differed from it.
@@ -1803,7 +1822,7 @@ fn main() -> anyhow::Result<()> {
     let doc = json!({
         "commit": git(&["rev-parse", "--short", "HEAD"]),
         "work_tree_changes": git(&["status", "--porcelain"]).lines().collect::<Vec<_>>(),
-        "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)},
+        "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "load_average_at_start": load_at_start, "load_average_at_end": load_average()},
         "options": {"quick": o.quick, "concurrency": CONCURRENCY, "ingest_seconds": o.ingest_seconds, "sync_events": o.sync_events, "histories": o.histories, "report_requests": o.report_requests, "page_requests": o.page_requests, "phases": o.phases, "import_rows": IMPORT_ROWS, "long_convoy_events": LONG_CONVOY_EVENTS},
         "results": json,
     });
