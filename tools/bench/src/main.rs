@@ -9,6 +9,10 @@
 //! - a long convoy: 1,000 events POSTed one at a time to one fresh convoy, the latency of
 //!   the last 50 against the first 50;
 //! - reports: weekly report latency with N events of generated history vs a raw GROUP BY;
+//! - pages: the browser pages (overview, a typical and the longest convoy, a week) with N
+//!   events of history, signed in with a session cookie, p99 against the 50 ms target;
+//! - field: the field app's first load (its page and assets), gzip bytes on the wire
+//!   against the 150 KB target;
 //! - memory: the server's RSS when idle and at its peak in each phase.
 //!
 //! It prints a table and writes the figures as JSON. Run it through `scripts/bench`.
@@ -22,6 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix_web::web::Bytes;
 use anyhow::{anyhow, bail, Context};
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::connection::SimpleConnection;
@@ -31,10 +36,10 @@ use serde_json::{json, Value};
 
 use aidflow::db::schema::{
     checkpoints, commodities, convoy_figures, convoys, deliveries, event_lines, events,
-    organizations, rollup_state, routes, week_rollups,
+    manifest_lines, organizations, rollup_state, routes, week_rollups,
 };
 use aidflow::domain::week::IsoWeek;
-use aidflow::store::convoys::{ConvoyRow, EventLineRow, EventRow, FiguresRow};
+use aidflow::store::convoys::{ConvoyRow, EventLineRow, EventRow, FiguresRow, ManifestLineRow};
 use aidflow::store::rollups::DeliveryRow;
 
 const CONCURRENCY: usize = 64;
@@ -43,6 +48,28 @@ const IMPORT_ROWS: usize = 3000;
 /// Events POSTed one at a time to one convoy, and how many at each end are compared.
 const LONG_CONVOY_EVENTS: usize = 1000;
 const LONG_CONVOY_WINDOW: usize = 50;
+/// The target for each browser page: server time p99 ≤ 50 ms at 1 million events.
+const PAGE_TARGET_P99_MS: f64 = 50.0;
+/// The field app's first load, compressed, in KB (1 KB = 1000 bytes).
+const FIELD_TARGET_KB: f64 = 150.0;
+/// The field app's first load: its page, its stylesheets and script, its service worker.
+const FIELD_FILES: [&str; 5] = [
+    "/field/",
+    "/static/app.css",
+    "/static/field.css",
+    "/static/field.js",
+    "/field/sw.js",
+];
+/// The phases, in the order they run; `--phases` picks some of them.
+const PHASES: [&str; 7] = [
+    "ingest",
+    "sync",
+    "import",
+    "long-convoy",
+    "reports",
+    "pages",
+    "field",
+];
 
 struct Options {
     quick: bool,
@@ -50,6 +77,8 @@ struct Options {
     sync_events: usize,
     histories: Vec<usize>,
     report_requests: usize,
+    page_requests: usize,
+    phases: Vec<String>,
     backends: Vec<String>,
     out: String,
     pg_admin: String,
@@ -69,6 +98,8 @@ fn options() -> anyhow::Result<Options> {
             vec![1_000_000, 10_000_000]
         },
         report_requests: 100,
+        page_requests: if quick { 50 } else { 200 },
+        phases: PHASES.iter().map(|p| p.to_string()).collect(),
         backends: vec!["sqlite".into(), "postgres".into()],
         out: "bench-results/bench.json".into(),
         pg_admin: std::env::var("AIDFLOW_BENCH_PG")
@@ -91,6 +122,13 @@ fn options() -> anyhow::Result<Options> {
                     .collect::<Result<_, _>>()?;
             }
             "--report-requests" => o.report_requests = value.parse()?,
+            "--page-requests" => o.page_requests = value.parse()?,
+            "--phases" => {
+                o.phases = value.split(',').map(str::to_string).collect();
+                if let Some(p) = o.phases.iter().find(|p| !PHASES.contains(&p.as_str())) {
+                    bail!("unknown phase {p}; the phases are {}", PHASES.join(","));
+                }
+            }
             "--backends" => o.backends = value.split(',').map(str::to_string).collect(),
             "--out" => o.out = value,
             other => bail!("unknown option {other}; see scripts/bench --help"),
@@ -98,6 +136,12 @@ fn options() -> anyhow::Result<Options> {
         i += 2;
     }
     Ok(o)
+}
+
+impl Options {
+    fn runs(&self, phase: &str) -> bool {
+        self.phases.iter().any(|p| p == phase)
+    }
 }
 
 // ------------------------------------------------------------------ the server
@@ -436,6 +480,299 @@ async fn report_latency(s: &Server, weeks: &[IsoWeek], requests: usize) -> anyho
     })
 }
 
+// ------------------------------------------------------------------ browser pages
+
+/// The browser's client: it does not follow redirects (the sign-in's 303 carries the
+/// session cookie), and reqwest is built without its gzip feature, so a compressed body
+/// is received as it came over the wire. Like a browser it keeps its connection open
+/// between requests; `fresh` opens a new connection for each request instead.
+fn browser(fresh: bool) -> reqwest::Client {
+    let b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+    let b = if fresh {
+        b.pool_max_idle_per_host(0)
+    } else {
+        b
+    };
+    b.build().unwrap_or_default()
+}
+
+/// `value` for an `application/x-www-form-urlencoded` body.
+fn form_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Signs in with the admin token as the sign-in form does: the session cookie, as
+/// `name=value` for a `Cookie` header.
+async fn sign_in(c: &reqwest::Client, s: &Server) -> anyhow::Result<String> {
+    let res = c
+        .post(format!("{}/sign-in", s.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("token={}&next=/", form_encode(&s.token)))
+        .send()
+        .await?;
+    let status = res.status().as_u16();
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("aidflow_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string);
+    match (status, cookie) {
+        (303, Some(cookie)) => Ok(cookie),
+        (status, _) => bail!("signing in answered {status} without a session cookie"),
+    }
+}
+
+/// One answer as received: status, `Content-Encoding` and the body's bytes on the wire.
+struct Answer {
+    status: u16,
+    encoding: Option<String>,
+    wire: reqwest::Result<Bytes>,
+}
+
+async fn get_as_browser(
+    c: &reqwest::Client,
+    s: &Server,
+    path: &str,
+    cookie: &str,
+    gzip: bool,
+) -> anyhow::Result<Answer> {
+    let mut req = c.get(format!("{}{path}", s.base)).header("Cookie", cookie);
+    if gzip {
+        req = req.header("Accept-Encoding", "gzip");
+    }
+    let res = req.send().await?;
+    let status = res.status().as_u16();
+    let encoding = res
+        .headers()
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let wire = res.bytes().await;
+    Ok(Answer {
+        status,
+        encoding,
+        wire,
+    })
+}
+
+/// The body of a gzip answer, decompressed with actix's own decoder (the benchmark adds
+/// no dependency for it).
+async fn gunzip(wire: Bytes) -> anyhow::Result<Bytes> {
+    let payload: actix_web::dev::Payload = actix_web::dev::Payload::from(wire);
+    let decoder =
+        actix_web::dev::Decompress::new(payload, actix_web::http::header::ContentEncoding::Gzip);
+    actix_web::body::to_bytes(actix_web::body::BodyStream::new(decoder))
+        .await
+        .map_err(|e| anyhow!("the gzip body does not decompress: {e}"))
+}
+
+/// A browser page to measure: where it is, what its answer must contain, and what else
+/// to count in it.
+struct Page {
+    key: &'static str,
+    path: String,
+    marker: &'static str,
+    /// `(what, pattern, expected count)`: e.g. the convoy's events on its timeline.
+    count: Option<(&'static str, &'static str, Option<usize>)>,
+}
+
+struct PageRate {
+    rate: Rate,
+    wire_bytes: usize,
+    html_bytes: usize,
+    counted: Option<(&'static str, usize)>,
+}
+
+/// Checks one answer of `page`: 200, gzip, and the page's marker in its HTML.
+async fn checked(page: &Page, a: Answer) -> anyhow::Result<(usize, Bytes)> {
+    let wire = a.wire?;
+    if a.status != 200 {
+        bail!("{} answered {}", page.path, a.status);
+    }
+    if a.encoding.as_deref() != Some("gzip") {
+        bail!(
+            "{} came back with Content-Encoding {:?}, not gzip",
+            page.path,
+            a.encoding
+        );
+    }
+    let html = gunzip(wire.clone()).await?;
+    if !String::from_utf8_lossy(&html).contains(page.marker) {
+        bail!("{} answered 200 without {}", page.path, page.marker);
+    }
+    Ok((wire.len(), html))
+}
+
+/// `requests` GETs of `page`, one after another, as a signed-in browser asking for gzip;
+/// the latency of each until its last byte. One request before them warms the caches and
+/// is not counted. Every answer is checked (200, gzip, the page's marker).
+async fn page_latency(
+    c: &reqwest::Client,
+    s: &Server,
+    cookie: &str,
+    page: &Page,
+    requests: usize,
+) -> anyhow::Result<PageRate> {
+    let first = get_as_browser(c, s, &page.path, cookie, true).await?;
+    let (wire_bytes, html) = checked(page, first).await?;
+    let counted = match page.count {
+        Some((what, pattern, expected)) => {
+            let n = String::from_utf8_lossy(&html).matches(pattern).count();
+            if let Some(e) = expected.filter(|e| *e != n) {
+                bail!("{} shows {n} {what}, not {e}", page.path);
+            }
+            Some((what, n))
+        }
+        None => None,
+    };
+    let mut lat = Vec::with_capacity(requests);
+    for _ in 0..requests {
+        let t = Instant::now();
+        let a = get_as_browser(c, s, &page.path, cookie, true).await?;
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        checked(page, a).await?;
+        lat.push(ms);
+    }
+    let total: f64 = lat.iter().sum::<f64>() / 1000.0;
+    let lat = sorted(lat);
+    Ok(PageRate {
+        rate: Rate {
+            per_second: requests as f64 / total.max(1e-9),
+            p50_ms: percentile(&lat, 50.0),
+            p99_ms: percentile(&lat, 99.0),
+            count: requests,
+        },
+        wire_bytes,
+        html_bytes: html.len(),
+        counted,
+    })
+}
+
+/// The pages measured with a history: the overview, a typical convoy of the history, the
+/// longest convoy of the run (if there is one) and the week of the typical convoy. Each
+/// is measured as a browser asks for it (one connection kept open), then again with a
+/// new connection for each request: a gap between the two is the connection's, not the
+/// server's work (the gzip answer's last segment held back by Nagle's algorithm until
+/// the client's delayed ACK, 40 ms on Linux, when the server does not set TCP_NODELAY).
+async fn pages(
+    s: &Server,
+    history: &History,
+    longest: Option<&(String, usize)>,
+    requests: usize,
+) -> anyhow::Result<BTreeMap<String, Value>> {
+    let (c, fresh_c) = (browser(false), browser(true));
+    let cookie = sign_in(&c, s).await?;
+    let (typical, week) = history
+        .typical
+        .clone()
+        .ok_or_else(|| anyhow!("the history has no convoy"))?;
+    let mut list = vec![
+        Page {
+            key: "overview",
+            path: "/".into(),
+            marker: "id=\"live\"",
+            count: Some(("convoys", "<tr data-convoy=", None)),
+        },
+        Page {
+            key: "convoy_typical",
+            path: format!("/convoys/{typical}"),
+            marker: "id=\"timeline\"",
+            count: Some(("events", "<li data-event=", Some(HISTORY_CONVOY_EVENTS))),
+        },
+    ];
+    if let Some((id, events)) = longest {
+        list.push(Page {
+            key: "convoy_longest",
+            path: format!("/convoys/{id}"),
+            marker: "id=\"timeline\"",
+            count: Some(("events", "<li data-event=", Some(*events))),
+        });
+    }
+    list.push(Page {
+        key: "week",
+        path: format!("/reports/weekly/{}", week.key()),
+        marker: "id=\"week-figures\"",
+        count: None,
+    });
+    let mut out = BTreeMap::new();
+    for page in &list {
+        let r = page_latency(&c, s, &cookie, page, requests).await?;
+        let fresh = page_latency(&fresh_c, s, &cookie, page, requests).await?;
+        let mut v = rate_json(&r.rate);
+        v["new_connection_p50_ms"] = json!((fresh.rate.p50_ms * 100.0).round() / 100.0);
+        v["new_connection_p99_ms"] = json!((fresh.rate.p99_ms * 100.0).round() / 100.0);
+        v["path"] = json!(page.path);
+        v["p99_to_target"] =
+            json!(((r.rate.p99_ms / PAGE_TARGET_P99_MS) * 1000.0).round() / 1000.0);
+        v["wire_bytes"] = json!(r.wire_bytes);
+        v["html_bytes"] = json!(r.html_bytes);
+        if let Some((what, n)) = r.counted {
+            v[what] = json!(n);
+        }
+        out.insert(page.key.to_string(), v);
+    }
+    Ok(out)
+}
+
+/// The field app's first load: each of its files GET with `Accept-Encoding: gzip` (the
+/// body's bytes as received, before any decompression) and again without (its size).
+async fn field_first_load(s: &Server) -> anyhow::Result<Value> {
+    let c = browser(false);
+    let cookie = sign_in(&c, s).await?;
+    let (mut wire_total, mut plain_total) = (0, 0);
+    let mut files = Vec::new();
+    for path in FIELD_FILES {
+        let a = get_as_browser(&c, s, path, &cookie, true).await?;
+        let wire = a.wire?;
+        if a.status != 200 {
+            bail!("{path} answered {}", a.status);
+        }
+        if a.encoding.as_deref() != Some("gzip") {
+            bail!(
+                "{path} came back with Content-Encoding {:?}, not gzip",
+                a.encoding
+            );
+        }
+        let unpacked = gunzip(wire.clone()).await?;
+        let p = get_as_browser(&c, s, path, &cookie, false).await?;
+        let plain = p.wire?;
+        if p.status != 200 || p.encoding.is_some() {
+            bail!(
+                "{path} without Accept-Encoding answered {} with Content-Encoding {:?}",
+                p.status,
+                p.encoding
+            );
+        }
+        // The page carries the session's CSRF token, so only the assets must match byte
+        // for byte.
+        if path != "/field/" && unpacked != plain {
+            bail!("{path}: the gzip body does not decompress to the plain one");
+        }
+        wire_total += wire.len();
+        plain_total += plain.len();
+        files.push(json!({"path": path, "wire_bytes": wire.len(), "bytes": plain.len()}));
+    }
+    let kb = |b: usize| (b as f64 / 10.0).round() / 100.0;
+    Ok(json!({
+        "files": files,
+        "wire_kb": kb(wire_total),
+        "uncompressed_kb": kb(plain_total),
+        "target_kb": FIELD_TARGET_KB,
+        "wire_to_target": ((wire_total as f64 / 1000.0 / FIELD_TARGET_KB) * 1000.0).round() / 1000.0,
+    }))
+}
+
 // ------------------------------------------------------------------ one long convoy
 
 /// The `n`-th event of a long-running convoy: departed at the origin with the manifest
@@ -502,6 +839,7 @@ struct Import {
     rows: usize,
     events: usize,
     seconds: f64,
+    convoy: String,
 }
 
 /// One CSV file of `IMPORT_ROWS` rows for one fresh convoy, in one
@@ -545,12 +883,14 @@ async fn csv_import(s: &Server) -> anyhow::Result<Import> {
         rows: rows.len() - 1,
         events,
         seconds,
+        convoy,
     })
 }
 
 struct LongConvoy {
     first_ms: f64,
     last_ms: f64,
+    convoy: String,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -593,6 +933,7 @@ async fn long_convoy(s: &Server) -> anyhow::Result<LongConvoy> {
     Ok(LongConvoy {
         first_ms: median(first),
         last_ms: median(last),
+        convoy,
     })
 }
 
@@ -707,15 +1048,22 @@ fn raw_batched<C: Connection>(conn: &mut C, batches: usize) -> anyhow::Result<f6
 
 // ------------------------------------------------------------------ history
 
+/// Events of each generated convoy: departed, arrived and cleared at the three
+/// checkpoints on the way, arrived and delivered.
+const HISTORY_CONVOY_EVENTS: usize = 9;
+
 /// What the generated history covers.
 struct History {
     weeks: Vec<IsoWeek>,
+    /// A convoy from the middle of it (9 events, like every generated convoy) and the
+    /// week it arrived in.
+    typical: Option<(String, IsoWeek)>,
 }
 
-/// Writes `n_events` of history straight into the database: convoys of 10 events each
-/// (departed with 2 cargo lines, arrivals and clearances at each checkpoint, delivered
-/// with 2 lines), over three years, with their figures, receipts and weekly rollups, as
-/// the service itself would have stored them. One body for both connection types.
+/// Writes `n_events` of history straight into the database: convoys of 9 events each
+/// (a manifest of 2 lines, departed with both, arrivals and clearances at each
+/// checkpoint, delivered with both), over three years, with their figures, receipts and
+/// weekly rollups, as the service itself would have stored them (so their pages show). One body for both connection types.
 macro_rules! history_for {
     ($name:ident, $conn:ty) => {
         fn $name(conn: &mut $conn, n_events: usize, generation: usize) -> anyhow::Result<History> {
@@ -745,7 +1093,7 @@ macro_rules! history_for {
                 .unwrap_or(chrono_tz::Asia::Yerevan);
             let stops = ["GORIS", "KORNIDZOR", "HAKARI", "SHUSHA", "STEPANAKERT"];
             let (flour, food) = (cos["flour"].clone(), cos["food"].clone());
-            let n_convoys = (n_events / 10).max(1);
+            let n_convoys = (n_events / HISTORY_CONVOY_EVENTS).max(1);
             let start: DateTime<Utc> = Utc
                 .with_ymd_and_hms(2021, 1, 4, 4, 0, 0)
                 .single()
@@ -754,12 +1102,19 @@ macro_rules! history_for {
             let span_minutes: i64 = 155 * 7 * 24 * 60;
             let mut rollups: BTreeMap<(String, String, String), [i64; 3]> = BTreeMap::new();
             let mut weeks = std::collections::BTreeSet::new();
+            let mut typical = None;
             let chunk = 2000;
             let mut i = 0;
             while i < n_convoys {
                 let end = (i + chunk).min(n_convoys);
-                let (mut cv, mut ev, mut lines, mut figs, mut dels) =
-                    (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                let (mut cv, mut ev, mut lines, mut figs, mut dels, mut manifest) = (
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
+                    Vec::new(),
+                );
                 for k in i..end {
                     let id = uuid::Uuid::new_v4().to_string();
                     let org = orgs[k % orgs.len()].clone();
@@ -769,6 +1124,9 @@ macro_rules! history_for {
                     let (fkg, okg) = (20_000 + (k % 7) as i64 * 1000, 5_000);
                     let week = IsoWeek::containing(arrive, tz);
                     weeks.insert(week);
+                    if k == n_convoys / 2 {
+                        typical = Some((id.clone(), week));
+                    }
                     cv.push(ConvoyRow {
                         id: id.clone(),
                         organization_id: org.clone(),
@@ -797,6 +1155,22 @@ macro_rules! history_for {
                         created_by: "bench".into(),
                         created_at: depart.timestamp_micros(),
                         updated_at: arrive.timestamp_micros(),
+                    });
+                    manifest.push(ManifestLineRow {
+                        convoy_id: id.clone(),
+                        line_no: 0,
+                        commodity_id: flour.clone(),
+                        kg: fkg,
+                        quantity: (fkg / 1000).to_string(),
+                        unit: "t".into(),
+                    });
+                    manifest.push(ManifestLineRow {
+                        convoy_id: id.clone(),
+                        line_no: 1,
+                        commodity_id: food.clone(),
+                        kg: okg,
+                        quantity: okg.to_string(),
+                        unit: "kg".into(),
                     });
                     let mut seq = 0;
                     let mut event = |kind: &str, cp: &str, at: DateTime<Utc>| {
@@ -893,6 +1267,11 @@ macro_rules! history_for {
                             .values(part)
                             .execute(c)?;
                     }
+                    for part in manifest.chunks(1000) {
+                        diesel::insert_into(manifest_lines::table)
+                            .values(part)
+                            .execute(c)?;
+                    }
                     for part in ev.chunks(1000) {
                         diesel::insert_into(events::table).values(part).execute(c)?;
                     }
@@ -954,6 +1333,7 @@ macro_rules! history_for {
             }
             Ok(History {
                 weeks: weeks.into_iter().collect(),
+                typical,
             })
         }
     };
@@ -1035,86 +1415,108 @@ fn run_backend(backend: &str, o: &Options) -> anyhow::Result<Figures> {
     std::thread::sleep(Duration::from_millis(500));
     f.set("rss_idle_mib", json!(rss_mib(server.pid())));
 
-    eprintln!(
-        "[{backend}] ingest: {} s of event POSTs from {CONCURRENCY} connections",
-        o.ingest_seconds
-    );
-    let sampler = Sampler::start(server.pid());
-    let ingest = actix_web::rt::System::new().block_on(ingest(&server, o.ingest_seconds))?;
-    f.set("rss_peak_ingest_mib", json!(sampler.finish()));
-    let per_commit = actix_web::rt::System::new().block_on(events_per_commit(&server))?;
-    f.set(
-        "ingest_events_per_commit",
-        json!((per_commit * 10.0).round() / 10.0),
-    );
-    let raw = if backend == "sqlite" {
-        raw_sqlite_single(&raw_url, o.ingest_seconds)?
-    } else {
-        raw_pg_single(&raw_url, o.ingest_seconds)?
-    };
-    f.set("ingest", rate_json(&ingest));
-    f.set("raw_single_insert_per_second", json!(raw.round()));
-    f.set(
-        "ingest_ratio",
-        json!(((ingest.per_second / raw) * 1000.0).round() / 1000.0),
-    );
+    if o.runs("ingest") {
+        eprintln!(
+            "[{backend}] ingest: {} s of event POSTs from {CONCURRENCY} connections",
+            o.ingest_seconds
+        );
+        let sampler = Sampler::start(server.pid());
+        let ingest = actix_web::rt::System::new().block_on(ingest(&server, o.ingest_seconds))?;
+        f.set("rss_peak_ingest_mib", json!(sampler.finish()));
+        let per_commit = actix_web::rt::System::new().block_on(events_per_commit(&server))?;
+        f.set(
+            "ingest_events_per_commit",
+            json!((per_commit * 10.0).round() / 10.0),
+        );
+        let raw = if backend == "sqlite" {
+            raw_sqlite_single(&raw_url, o.ingest_seconds)?
+        } else {
+            raw_pg_single(&raw_url, o.ingest_seconds)?
+        };
+        f.set("ingest", rate_json(&ingest));
+        f.set("raw_single_insert_per_second", json!(raw.round()));
+        f.set(
+            "ingest_ratio",
+            json!(((ingest.per_second / raw) * 1000.0).round() / 1000.0),
+        );
+    }
 
-    eprintln!(
-        "[{backend}] sync: {} events in batches of 1000",
-        o.sync_events
-    );
-    let sampler = Sampler::start(server.pid());
-    let sync = actix_web::rt::System::new().block_on(sync(&server, o.sync_events))?;
-    f.set("rss_peak_sync_mib", json!(sampler.finish()));
-    let raw_batched_rate = if backend == "sqlite" {
-        raw_batched(&mut SqliteConnection::establish(&raw_url)?, 100)?
-    } else {
-        raw_batched(&mut PgConnection::establish(&raw_url)?, 100)?
-    };
-    f.set("sync", rate_json(&sync));
-    f.set(
-        "raw_batched_insert_per_second",
-        json!(raw_batched_rate.round()),
-    );
-    f.set(
-        "sync_ratio",
-        json!(((sync.per_second / raw_batched_rate) * 1000.0).round() / 1000.0),
-    );
+    let mut sync_p50_ms = None;
+    if o.runs("sync") {
+        eprintln!(
+            "[{backend}] sync: {} events in batches of 1000",
+            o.sync_events
+        );
+        let sampler = Sampler::start(server.pid());
+        let sync = actix_web::rt::System::new().block_on(sync(&server, o.sync_events))?;
+        f.set("rss_peak_sync_mib", json!(sampler.finish()));
+        let raw_batched_rate = if backend == "sqlite" {
+            raw_batched(&mut SqliteConnection::establish(&raw_url)?, 100)?
+        } else {
+            raw_batched(&mut PgConnection::establish(&raw_url)?, 100)?
+        };
+        f.set("sync", rate_json(&sync));
+        f.set(
+            "raw_batched_insert_per_second",
+            json!(raw_batched_rate.round()),
+        );
+        f.set(
+            "sync_ratio",
+            json!(((sync.per_second / raw_batched_rate) * 1000.0).round() / 1000.0),
+        );
+        sync_p50_ms = Some(sync.p50_ms);
+    }
 
-    eprintln!("[{backend}] CSV import: {IMPORT_ROWS} rows for one convoy in one request");
-    let import = actix_web::rt::System::new().block_on(csv_import(&server))?;
-    let import_us = import.seconds * 1e6 / import.events.max(1) as f64;
-    // A sync batch's cost per event: the median batch of 1000 events, in µs per event.
-    let sync_us = sync.p50_ms * 1000.0 / 1000.0;
-    f.set(
-        "csv_import",
-        json!({
+    // The convoy with the most events so far, for the pages phase: the CSV import's.
+    let mut longest: Option<(String, usize)> = None;
+    if o.runs("import") {
+        eprintln!("[{backend}] CSV import: {IMPORT_ROWS} rows for one convoy in one request");
+        let import = actix_web::rt::System::new().block_on(csv_import(&server))?;
+        let import_us = import.seconds * 1e6 / import.events.max(1) as f64;
+        let mut figures = json!({
             "rows": import.rows,
             "events": import.events,
             "seconds": (import.seconds * 1000.0).round() / 1000.0,
             "us_per_event": (import_us * 10.0).round() / 10.0,
-            "sync_us_per_event": (sync_us * 10.0).round() / 10.0,
-            "ratio_to_sync": ((import_us / sync_us.max(0.001)) * 100.0).round() / 100.0,
-        }),
-    );
+        });
+        // A sync batch's cost per event: the median batch of 1000 events, in µs per event.
+        if let Some(p50) = sync_p50_ms {
+            let sync_us = p50 * 1000.0 / 1000.0;
+            figures["sync_us_per_event"] = json!((sync_us * 10.0).round() / 10.0);
+            figures["ratio_to_sync"] =
+                json!(((import_us / sync_us.max(0.001)) * 100.0).round() / 100.0);
+        }
+        f.set("csv_import", figures);
+        longest = Some((import.convoy, import.events));
+    }
 
-    eprintln!(
-        "[{backend}] long convoy: {LONG_CONVOY_EVENTS} events POSTed one at a time to one convoy"
-    );
-    let long = actix_web::rt::System::new().block_on(long_convoy(&server))?;
-    f.set(
-        "long_convoy",
-        json!({
-            "events": LONG_CONVOY_EVENTS,
-            "window": LONG_CONVOY_WINDOW,
-            "first_median_ms": (long.first_ms * 100.0).round() / 100.0,
-            "last_median_ms": (long.last_ms * 100.0).round() / 100.0,
-            "ratio": ((long.last_ms / long.first_ms.max(0.001)) * 100.0).round() / 100.0,
-        }),
-    );
+    if o.runs("long-convoy") {
+        eprintln!(
+            "[{backend}] long convoy: {LONG_CONVOY_EVENTS} events POSTed one at a time to one convoy"
+        );
+        let long = actix_web::rt::System::new().block_on(long_convoy(&server))?;
+        f.set(
+            "long_convoy",
+            json!({
+                "events": LONG_CONVOY_EVENTS,
+                "window": LONG_CONVOY_WINDOW,
+                "first_median_ms": (long.first_ms * 100.0).round() / 100.0,
+                "last_median_ms": (long.last_ms * 100.0).round() / 100.0,
+                "ratio": ((long.last_ms / long.first_ms.max(0.001)) * 100.0).round() / 100.0,
+            }),
+        );
+        if longest
+            .as_ref()
+            .is_none_or(|(_, n)| *n < LONG_CONVOY_EVENTS)
+        {
+            longest = Some((long.convoy, LONG_CONVOY_EVENTS));
+        }
+    }
 
     let mut generated = 0;
-    for &n in &o.histories {
+    let with_history = o.runs("reports") || o.runs("pages");
+    let histories: &[usize] = if with_history { &o.histories } else { &[] };
+    for &n in histories {
         eprintln!("[{backend}] history: generating up to {n} events");
         let t = Instant::now();
         let history = if backend == "sqlite" {
@@ -1123,43 +1525,77 @@ fn run_backend(backend: &str, o: &Options) -> anyhow::Result<Figures> {
             c.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;")?;
             history_sqlite(&mut c, n - generated, generated)?
         } else {
-            history_pg(
-                &mut PgConnection::establish(&url)?,
-                n - generated,
-                generated,
-            )?
+            let mut c = PgConnection::establish(&url)?;
+            let history = history_pg(&mut c, n - generated, generated)?;
+            // The planner's statistics, as autovacuum keeps them on a server where the
+            // history grew over months (without them PostgreSQL plans a convoy's event
+            // lines as a hash join over all of them; autovacuum may be off, or not have
+            // come round yet, on the benchmark's server).
+            c.batch_execute("ANALYZE")?;
+            history
         };
         generated = n;
         eprintln!(
-            "[{backend}]   generated in {:.0} s; measuring reports",
+            "[{backend}]   generated in {:.0} s",
             t.elapsed().as_secs_f64()
         );
-        let sampler = Sampler::start(server.pid());
-        let reports = actix_web::rt::System::new().block_on(report_latency(
-            &server,
-            &history.weeks,
-            o.report_requests,
-        ))?;
-        let peak = sampler.finish();
-        let raw = if backend == "sqlite" {
-            raw_group_by_ms(
-                &mut SqliteConnection::establish(url.trim_start_matches("sqlite://"))?,
+        if o.runs("reports") {
+            eprintln!("[{backend}]   measuring reports");
+            let sampler = Sampler::start(server.pid());
+            let reports = actix_web::rt::System::new().block_on(report_latency(
+                &server,
                 &history.weeks,
-                5,
-            )?
-        } else {
-            raw_group_by_ms(&mut PgConnection::establish(&url)?, &history.weeks, 5)?
-        };
-        let key = format!("reports_{n}");
-        f.set(
-            &key,
-            json!({
-                "report": rate_json(&reports),
-                "raw_group_by": rate_json(&raw),
-                "speedup_p50": ((raw.p50_ms / reports.p50_ms.max(0.001)) * 10.0).round() / 10.0,
-                "rss_peak_mib": peak,
-            }),
-        );
+                o.report_requests,
+            ))?;
+            let peak = sampler.finish();
+            let raw = if backend == "sqlite" {
+                raw_group_by_ms(
+                    &mut SqliteConnection::establish(url.trim_start_matches("sqlite://"))?,
+                    &history.weeks,
+                    5,
+                )?
+            } else {
+                raw_group_by_ms(&mut PgConnection::establish(&url)?, &history.weeks, 5)?
+            };
+            let key = format!("reports_{n}");
+            f.set(
+                &key,
+                json!({
+                    "report": rate_json(&reports),
+                    "raw_group_by": rate_json(&raw),
+                    "speedup_p50": ((raw.p50_ms / reports.p50_ms.max(0.001)) * 10.0).round() / 10.0,
+                    "rss_peak_mib": peak,
+                }),
+            );
+        }
+        if o.runs("pages") {
+            // Without the import and long-convoy phases, one import gives the run its
+            // long convoy (2,000 events).
+            if longest.is_none() {
+                let import = actix_web::rt::System::new().block_on(csv_import(&server))?;
+                longest = Some((import.convoy, import.events));
+            }
+            eprintln!(
+                "[{backend}]   measuring pages: {} GETs of each, one after another",
+                o.page_requests
+            );
+            let sampler = Sampler::start(server.pid());
+            let figures = actix_web::rt::System::new().block_on(pages(
+                &server,
+                &history,
+                longest.as_ref(),
+                o.page_requests,
+            ))?;
+            let mut v = json!(figures);
+            v["rss_peak_mib"] = json!(sampler.finish());
+            v["target_p99_ms"] = json!(PAGE_TARGET_P99_MS);
+            f.set(&format!("pages_{n}"), v);
+        }
+    }
+    if o.runs("field") {
+        eprintln!("[{backend}] field app: first load with Accept-Encoding: gzip");
+        let field = actix_web::rt::System::new().block_on(field_first_load(&server))?;
+        f.set("field_first_load", field);
     }
     f.set("rss_end_mib", json!(rss_mib(server.pid())));
     drop(server);
@@ -1277,6 +1713,65 @@ fn print_table(all: &BTreeMap<String, Figures>) {
             &[&k, "rss_peak_mib"],
         );
     }
+    let keys: Vec<String> =
+        s.0.keys()
+            .chain(p.0.keys())
+            .filter(|k| k.starts_with("pages_"))
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+    for k in keys {
+        let n = k.trim_start_matches("pages_");
+        for (page, label) in [
+            ("overview", "overview /"),
+            ("convoy_typical", "convoy page, typical"),
+            ("convoy_longest", "convoy page, longest"),
+            ("week", "week page"),
+        ] {
+            row(
+                &format!("{label}: p50 ms, {n} events"),
+                &[&k, page, "p50_ms"],
+            );
+            row(
+                &format!("{label}: p99 ms, {n} events"),
+                &[&k, page, "p99_ms"],
+            );
+            row(
+                &format!("{label}: p99 / 50 ms (target ≤ 1 at 1 M)"),
+                &[&k, page, "p99_to_target"],
+            );
+            row(
+                &format!("{label}: p50 ms, new connection each"),
+                &[&k, page, "new_connection_p50_ms"],
+            );
+            row(
+                &format!("{label}: p99 ms, new connection each"),
+                &[&k, page, "new_connection_p99_ms"],
+            );
+        }
+        row("overview: convoys listed", &[&k, "overview", "convoys"]);
+        row(
+            "convoy page, longest: events on its timeline",
+            &[&k, "convoy_longest", "events"],
+        );
+        row(
+            &format!("RSS peak MiB, pages at {n}"),
+            &[&k, "rss_peak_mib"],
+        );
+    }
+    row(
+        "field app first load, KB gzip (target ≤ 150)",
+        &["field_first_load", "wire_kb"],
+    );
+    row(
+        "field app first load, KB uncompressed",
+        &["field_first_load", "uncompressed_kb"],
+    );
+    row(
+        "field app first load, gzip KB / 150",
+        &["field_first_load", "wire_to_target"],
+    );
     row("RSS idle MiB (target ≤ 40)", &["rss_idle_mib"]);
     row(
         "RSS peak MiB, ingest (target ≤ 150)",
@@ -1285,8 +1780,20 @@ fn print_table(all: &BTreeMap<String, Figures>) {
     row("RSS peak MiB, sync (target ≤ 150)", &["rss_peak_sync_mib"]);
 }
 
+/// The machine's load averages (1, 5 and 15 minutes), from /proc: the machine is shared,
+/// and a run made while others compile is slower throughout.
+fn load_average() -> Vec<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .filter_map(|v| v.parse().ok())
+        .collect()
+}
+
 fn main() -> anyhow::Result<()> {
     let o = options()?;
+    let load_at_start = load_average();
     let mut all = BTreeMap::new();
     for backend in &o.backends {
         all.insert(
@@ -1295,11 +1802,28 @@ fn main() -> anyhow::Result<()> {
         );
     }
     print_table(&all);
+    println!(
+        "\nload average (1, 5, 15 min) at the start {load_at_start:?}, at the end {:?} ({} cores)",
+        load_average(),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
     let json: BTreeMap<&String, &BTreeMap<String, Value>> =
         all.iter().map(|(k, v)| (k, &v.0)).collect();
+    // The commit measured, and what in the work tree differed from it.
+    let git = |args: &[&str]| -> String {
+        Command::new("git")
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
     let doc = json!({
-        "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)},
-        "options": {"quick": o.quick, "concurrency": CONCURRENCY, "ingest_seconds": o.ingest_seconds, "sync_events": o.sync_events, "histories": o.histories, "report_requests": o.report_requests, "import_rows": IMPORT_ROWS, "long_convoy_events": LONG_CONVOY_EVENTS},
+        "commit": git(&["rev-parse", "--short", "HEAD"]),
+        "work_tree_changes": git(&["status", "--porcelain"]).lines().collect::<Vec<_>>(),
+        "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "load_average_at_start": load_at_start, "load_average_at_end": load_average()},
+        "options": {"quick": o.quick, "concurrency": CONCURRENCY, "ingest_seconds": o.ingest_seconds, "sync_events": o.sync_events, "histories": o.histories, "report_requests": o.report_requests, "page_requests": o.page_requests, "phases": o.phases, "import_rows": IMPORT_ROWS, "long_convoy_events": LONG_CONVOY_EVENTS},
         "results": json,
     });
     if let Some(parent) = std::path::Path::new(&o.out).parent() {
