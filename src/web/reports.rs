@@ -255,45 +255,11 @@ pub async fn week(
         })
         .await
         .map_err(|e| WebError::new(e, t))?;
-    let totals = &r.totals;
-    let headline = vec![
-        (
-            "requirement",
-            t.get("week.requirement").to_string(),
-            tonnes(totals.requirement),
-        ),
-        (
-            "planned",
-            t.get("week.planned").to_string(),
-            tonnes(totals.planned),
-        ),
-        (
-            "delivered_during_week",
-            t.get("week.delivered_during_week").to_string(),
-            tonnes(totals.delivered_during_week),
-        ),
-        (
-            "shortfall_against_requirement",
-            t.get("week.shortfall_against_requirement").to_string(),
-            tonnes(totals.shortfall_against_requirement),
-        ),
-        (
-            "shortfall_against_plan",
-            t.get("week.shortfall_against_plan").to_string(),
-            tonnes(totals.shortfall_against_plan),
-        ),
-        (
-            "denied",
-            t.get("week.denied").to_string(),
-            tonnes(totals.denied),
-        ),
-        ("lost", t.get("week.lost").to_string(), tonnes(totals.lost)),
-        (
-            "outstanding",
-            t.get("week.outstanding").to_string(),
-            tonnes(totals.outstanding),
-        ),
-    ];
+    // The headline figures are the ones compared between revisions, in the same order.
+    let headline = headline_pairs(&r, &r)
+        .into_iter()
+        .map(|(key, kg, _)| (key, t.get(&format!("week.{key}")).to_string(), tonnes(kg)))
+        .collect();
     let shift = |days: i64| IsoWeek::of_date(w.monday() + chrono::Duration::days(days)).key();
     ok(&WeekPage {
         base: visitor.base("reports"),
