@@ -132,15 +132,20 @@ pub fn receive(
     if !new {
         tracing::info!(instance = %instance, state = %entry.state, "a submission was received again");
     }
-    if entry.state == "stored" {
-        return Ok(Answer::Stored {
-            entry: entry.id,
-            convoy: entry.convoy_id.unwrap_or_default(),
-            event: entry.event_id.unwrap_or_default(),
-            replayed: true,
-        });
+    if let Some(done) = already_stored(&entry) {
+        return Ok(done);
     }
     process(c, cache, intake, &entry, r.flat)
+}
+
+/// The answer for an entry that became an event before: a replay of that event.
+fn already_stored(entry: &SubmissionRow) -> Option<Answer> {
+    (entry.state == "stored").then(|| Answer::Stored {
+        entry: entry.id.clone(),
+        convoy: entry.convoy_id.clone().unwrap_or_default(),
+        event: entry.event_id.clone().unwrap_or_default(),
+        replayed: true,
+    })
 }
 
 /// Tries again to turn a kept submission into an event (after the form, the mapping or
@@ -153,13 +158,8 @@ pub fn replay(
     entry_id: &str,
 ) -> Result<Answer, AppError> {
     let entry = intakes::get_submission(c, &intake.id, entry_id)?;
-    if entry.state == "stored" {
-        return Ok(Answer::Stored {
-            entry: entry.id,
-            convoy: entry.convoy_id.unwrap_or_default(),
-            event: entry.event_id.unwrap_or_default(),
-            replayed: true,
-        });
+    if let Some(done) = already_stored(&entry) {
+        return Ok(done);
     }
     let flat = match flat_of(&entry) {
         Ok(flat) => flat,
