@@ -665,6 +665,9 @@ async fn page_latency(
 /// new connection for each request: a gap between the two is the connection's, not the
 /// server's work (the gzip answer's last segment held back by Nagle's algorithm until
 /// the client's delayed ACK, 40 ms on Linux, when the server does not set TCP_NODELAY).
+/// The events one page of a convoy's timeline shows (`TIMELINE_PAGE` in src/web/convoys.rs).
+const TIMELINE_PAGE: usize = 100;
+
 async fn pages(
     s: &Server,
     history: &History,
@@ -692,11 +695,18 @@ async fn pages(
         },
     ];
     if let Some((id, events)) = longest {
+        // A long timeline is shown a page at a time: its latest events, then the earliest.
         list.push(Page {
             key: "convoy_longest",
             path: format!("/convoys/{id}"),
             marker: "id=\"timeline\"",
-            count: Some(("events", "<li data-event=", Some(*events))),
+            count: Some(("events", "<li data-event=", Some((*events).min(TIMELINE_PAGE)))),
+        });
+        list.push(Page {
+            key: "convoy_longest_earliest",
+            path: format!("/convoys/{id}?before={}", TIMELINE_PAGE + 1),
+            marker: "id=\"timeline\"",
+            count: Some(("events", "<li data-event=", Some((*events).min(TIMELINE_PAGE)))),
         });
     }
     list.push(Page {
@@ -1726,7 +1736,8 @@ fn print_table(all: &BTreeMap<String, Figures>) {
         for (page, label) in [
             ("overview", "overview /"),
             ("convoy_typical", "convoy page, typical"),
-            ("convoy_longest", "convoy page, longest"),
+            ("convoy_longest", "convoy page, longest (latest events)"),
+            ("convoy_longest_earliest", "convoy page, longest (earliest events)"),
             ("week", "week page"),
         ] {
             row(
@@ -1752,8 +1763,12 @@ fn print_table(all: &BTreeMap<String, Figures>) {
         }
         row("overview: convoys listed", &[&k, "overview", "convoys"]);
         row(
-            "convoy page, longest: events on its timeline",
+            "convoy page, longest: events on its timeline page",
             &[&k, "convoy_longest", "events"],
+        );
+        row(
+            "overview: HTML bytes",
+            &[&k, "overview", "html_bytes"],
         );
         row(
             &format!("RSS peak MiB, pages at {n}"),
