@@ -288,13 +288,17 @@ fn export_ledger(settings: &Settings, output: Option<&std::path::Path>) -> anyho
         }
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let counts = export::export(&mut conn, &mut out, &instance)
-                .context("exporting the ledger")?;
+            let counts =
+                export::export(&mut conn, &mut out, &instance).context("exporting the ledger")?;
             out.flush()?;
             counts
         }
     };
-    tracing::debug!(convoys = counts.convoys, events = counts.events, "ledger exported");
+    tracing::debug!(
+        convoys = counts.convoys,
+        events = counts.events,
+        "ledger exported"
+    );
     Ok(())
 }
 

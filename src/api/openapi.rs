@@ -10,8 +10,7 @@ use utoipa::{Modify, OpenApi};
 use crate::api::problem::Problem;
 use crate::api::{
     alerts, checkpoints, commodities, convoys, health, imports, intakes, ledger, organizations,
-    reports,
-    requirements, routes, shortfalls, sync, tokens, webhooks,
+    reports, requirements, routes, shortfalls, sync, tokens, webhooks,
 };
 use crate::domain::FieldError;
 

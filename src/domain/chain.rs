@@ -312,8 +312,7 @@ impl Walk {
             });
         }
         self.recomputed_prev = link(&self.recomputed_prev, &canonical);
-        self.recomputed
-            .push((e.seq, self.recomputed_prev.clone()));
+        self.recomputed.push((e.seq, self.recomputed_prev.clone()));
         self.stored_prev = stored.map_or(against_stored, str::to_string);
         self.next_seq = e.seq.max(self.next_seq) + 1;
     }
@@ -337,7 +336,9 @@ impl Walk {
     pub fn recomputed_head(&self) -> (i64, &str) {
         self.recomputed
             .last()
-            .map_or((0, self.recomputed_prev.as_str()), |(s, h)| (*s, h.as_str()))
+            .map_or((0, self.recomputed_prev.as_str()), |(s, h)| {
+                (*s, h.as_str())
+            })
     }
 
     /// The recomputed link at `seq`, if the chain has one.
@@ -514,7 +515,7 @@ mod tests {
         let events: Vec<EventRecord> = (1..=4).map(event).collect();
         let stored = chain(&events);
         assert!(walk(&events, &stored).faults.is_empty());
-        let mut tampered = events.clone();
+        let mut tampered = events;
         tampered[1].lines[0].kg = 1;
         let w = walk(&tampered, &stored);
         assert_eq!(w.faults.len(), 1, "{:?}", w.faults);
@@ -531,10 +532,14 @@ mod tests {
             &[events[0].clone(), events[2].clone()],
             &[stored[0].clone(), stored[2].clone()],
         );
-        assert!(w
-            .faults
-            .iter()
-            .any(|f| matches!(f, Fault::Sequence { seq: 3, expected_seq: 2, .. })));
+        assert!(w.faults.iter().any(|f| matches!(
+            f,
+            Fault::Sequence {
+                seq: 3,
+                expected_seq: 2,
+                ..
+            }
+        )));
     }
 
     proptest! {
@@ -552,7 +557,7 @@ mod tests {
             let stored = chain(&events);
             prop_assert!(walk(&events, &stored).faults.is_empty());
             let i = which.index(events.len());
-            let mut tampered = events.clone();
+            let mut tampered = events;
             tampered[i].lines[0].kg += delta;
             let w = walk(&tampered, &stored);
             prop_assert_eq!(w.faults.len(), 1);

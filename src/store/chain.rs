@@ -108,7 +108,10 @@ pub fn load_chains(conn: &mut DbConn, ids: &[String]) -> Result<Vec<ConvoyChain>
         let mut manifests: HashMap<String, Vec<ManifestLineRow>> = HashMap::new();
         for l in manifest_lines::table
             .filter(manifest_lines::convoy_id.eq_any(chunk))
-            .order((manifest_lines::convoy_id.asc(), manifest_lines::line_no.asc()))
+            .order((
+                manifest_lines::convoy_id.asc(),
+                manifest_lines::line_no.asc(),
+            ))
             .select(ManifestLineRow::as_select())
             .load::<ManifestLineRow>(conn)?
         {
@@ -132,7 +135,10 @@ pub fn load_chains(conn: &mut DbConn, ids: &[String]) -> Result<Vec<ConvoyChain>
         let mut by_convoy: HashMap<String, Vec<(EventRow, Vec<EventLineRow>)>> = HashMap::new();
         for e in event_rows {
             let l = lines.remove(&e.id).unwrap_or_default();
-            by_convoy.entry(e.convoy_id.clone()).or_default().push((e, l));
+            by_convoy
+                .entry(e.convoy_id.clone())
+                .or_default()
+                .push((e, l));
         }
         for convoy in rows {
             out.push(ConvoyChain {

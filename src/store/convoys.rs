@@ -16,8 +16,8 @@ use crate::db::schema::{
 use crate::db::{from_micros, insert_many, load_for_update, now_micros, DbConn};
 use crate::domain::ledger::{self, EventKind, Ledger, LedgerEvent, Reason};
 use crate::domain::quantity::Kg;
-pub use crate::store::reference::Codes;
 use crate::store::chain;
+pub use crate::store::reference::Codes;
 use crate::store::rollups::{self, DeliveryRow};
 use crate::store::StoreError;
 use crate::store::{create_once, Created};

@@ -286,7 +286,10 @@ pub struct RecordedHeads {
 pub fn recorded_heads(conn: &mut DbConn) -> Result<Vec<RecordedHeads>, StoreError> {
     Ok(report_snapshots::table
         .filter(report_snapshots::chain_heads.is_not_null())
-        .order((report_snapshots::week.asc(), report_snapshots::revision.asc()))
+        .order((
+            report_snapshots::week.asc(),
+            report_snapshots::revision.asc(),
+        ))
         .select((
             report_snapshots::week,
             report_snapshots::revision,

@@ -147,8 +147,16 @@ async fn a_whole_chain_rewritten_consistently_is_caught_by_a_published_revision(
         .post("/api/v1/reports/weekly/2023-W30/publish", &json!({}))
         .await;
     assert_eq!(published.status, 201, "{}", published.text);
-    let head_b = stored(&app, format!("SELECT chain_head AS v FROM convoys WHERE id = '{b}'")).await;
-    let head_a = stored(&app, format!("SELECT chain_head AS v FROM convoys WHERE id = '{a}'")).await;
+    let head_b = stored(
+        &app,
+        format!("SELECT chain_head AS v FROM convoys WHERE id = '{b}'"),
+    )
+    .await;
+    let head_a = stored(
+        &app,
+        format!("SELECT chain_head AS v FROM convoys WHERE id = '{a}'"),
+    )
+    .await;
     let p = published.json();
     assert_eq!(
         p["chain_heads"],
@@ -179,7 +187,10 @@ async fn a_whole_chain_rewritten_consistently_is_caught_by_a_published_revision(
         .unwrap();
     assert_eq!((filled.convoys, filled.events), (1, 2));
     let v = verify(&app).await;
-    assert_eq!(v["mismatch_count"], 0, "the chains agree with themselves: {v}");
+    assert_eq!(
+        v["mismatch_count"], 0,
+        "the chains agree with themselves: {v}"
+    );
     assert_eq!(v["ok"], false, "{v}");
     let snaps = v["snapshots"].as_array().unwrap();
     assert_eq!(snaps.len(), 1, "{v}");
@@ -196,7 +207,11 @@ async fn a_whole_chain_rewritten_consistently_is_caught_by_a_published_revision(
 
 async fn existing_databases_get_their_chains_computed_when_started(app: TestApp) {
     let (_, b, _) = scenario(&app).await;
-    let head = stored(&app, format!("SELECT chain_head AS v FROM convoys WHERE id = '{b}'")).await;
+    let head = stored(
+        &app,
+        format!("SELECT chain_head AS v FROM convoys WHERE id = '{b}'"),
+    )
+    .await;
     // A database as migration 2026-12-02-000010_event_chain leaves it, before the chains
     // are computed.
     sql(
@@ -214,15 +229,25 @@ async fn existing_databases_get_their_chains_computed_when_started(app: TestApp)
     let second = app.second_instance();
     let v = verify(&second).await;
     assert_eq!(v["ok"], true, "{v}");
-    assert_eq!((v["convoys_checked"].clone(), v["events_checked"].clone()), (json!(2), json!(4)));
-    let again = stored(&app, format!("SELECT chain_head AS v FROM convoys WHERE id = '{b}'")).await;
+    assert_eq!(
+        (v["convoys_checked"].clone(), v["events_checked"].clone()),
+        (json!(2), json!(4))
+    );
+    let again = stored(
+        &app,
+        format!("SELECT chain_head AS v FROM convoys WHERE id = '{b}'"),
+    )
+    .await;
     assert_eq!(again, head, "the same content gives the same chain");
     // And the chain goes on from there.
     post_ok(&second, "/api/v1/convoys", json!({"organization": "icrc", "reference": "ICRC-2", "route": "lachin",
         "planned_departure": "2023-07-27T08:00:00+04:00", "expected_arrival": "2023-07-27T16:00:00+04:00",
         "manifest": [{"commodity": "flour", "tonnes": "10"}]})).await;
     let v = verify(&app).await;
-    assert_eq!((v["ok"].clone(), v["convoys_checked"].clone()), (json!(true), json!(3)));
+    assert_eq!(
+        (v["ok"].clone(), v["convoys_checked"].clone()),
+        (json!(true), json!(3))
+    );
 }
 
 fn verify_text(text: &str) -> aidflow::views::evidence::Verification {
@@ -241,12 +266,15 @@ async fn the_export_re_verifies_on_its_own_and_an_edited_line_is_named(app: Test
     assert!(reply
         .header("content-disposition")
         .is_some_and(|d| d.starts_with("attachment; filename=\"aidflow-ledger-")));
-    let text = reply.text.clone();
+    let text = reply.text;
     let records: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let kinds: Vec<&str> = records.iter().map(|r| r["type"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = records
+        .iter()
+        .map(|r| r["type"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds[0], "header");
     assert_eq!(records[0]["format"], "aidflow-ledger");
     assert_eq!(records[0]["version"], 1);
@@ -293,7 +321,11 @@ async fn the_export_re_verifies_on_its_own_and_an_edited_line_is_named(app: Test
     assert_eq!(first.kind, "event");
     assert_eq!(first.line, Some(at as u64 + 1), "{first:?}");
     assert_eq!(first.event_id.as_deref(), Some(cleared.as_str()));
-    assert!(first.message.starts_with(&format!("line {}: ", at + 1)), "{}", first.message);
+    assert!(
+        first.message.starts_with(&format!("line {}: ", at + 1)),
+        "{}",
+        first.message
+    );
     // Its figures no longer add up to those stated, and the revision's heads differ.
     assert!(v.mismatches.iter().any(|m| m.kind == "figures"), "{v:?}");
     assert_eq!(v.snapshots.len(), 1);

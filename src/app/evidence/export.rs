@@ -148,7 +148,11 @@ const PAGE: i64 = 200;
 
 /// Writes the whole ledger to `out` as JSON Lines.
 #[tracing::instrument(skip_all)]
-pub fn export(c: &mut DbConn, out: &mut dyn Write, instance: &Instance) -> Result<Counts, AppError> {
+pub fn export(
+    c: &mut DbConn,
+    out: &mut dyn Write,
+    instance: &Instance,
+) -> Result<Counts, AppError> {
     read_snapshot(c, |c| {
         let mut counts = Counts::default();
         line(

@@ -112,13 +112,16 @@ pub fn verify_file(input: impl BufRead) -> std::io::Result<Verification> {
 impl Reader {
     fn record(&mut self, n: u64, v: &Value) {
         if let Some((end, _)) = self.end {
-            self.v
-                .add(record(n, format!("a record after the end record of line {end}")));
+            self.v.add(record(
+                n,
+                format!("a record after the end record of line {end}"),
+            ));
             return;
         }
         let kind = v.get("type").and_then(Value::as_str).unwrap_or("");
         if !self.header && kind != "header" {
-            self.v.add(record(n, "the first record is not the header".into()));
+            self.v
+                .add(record(n, "the first record is not the header".into()));
             self.header = true;
         }
         match kind {
@@ -133,7 +136,9 @@ impl Reader {
                     (Some(id), Some(stops)) => {
                         self.routes.insert(id, stops);
                     }
-                    _ => self.v.add(record(n, "a route without id or checkpoints".into())),
+                    _ => self
+                        .v
+                        .add(record(n, "a route without id or checkpoints".into())),
                 }
             }
             "snapshot" => self.snapshot(n, v),
@@ -143,12 +148,15 @@ impl Reader {
                 self.close_convoy();
                 match serde_json::from_value::<Counts>(v.clone()) {
                     Ok(c) => self.end = Some((n, c)),
-                    Err(e) => self.v.add(record(n, format!("an end record without counts ({e})"))),
+                    Err(e) => self
+                        .v
+                        .add(record(n, format!("an end record without counts ({e})"))),
                 }
             }
-            other => self
-                .v
-                .add(record(n, format!("{other:?} is not a record type of this format"))),
+            other => self.v.add(record(
+                n,
+                format!("{other:?} is not a record type of this format"),
+            )),
         }
     }
 
@@ -176,7 +184,11 @@ impl Reader {
             .get("chain_heads")
             .cloned()
             .map(serde_json::from_value::<BTreeMap<String, Head>>);
-        match (text(v, "week"), v.get("revision").and_then(Value::as_i64), heads) {
+        match (
+            text(v, "week"),
+            v.get("revision").and_then(Value::as_i64),
+            heads,
+        ) {
             (Some(week), Some(revision), Some(Ok(heads))) => {
                 self.counts.snapshots += 1;
                 self.recorded.push(Recorded {
@@ -187,9 +199,10 @@ impl Reader {
                     heads,
                 });
             }
-            _ => self
-                .v
-                .add(record(n, "a snapshot without week, revision or chain heads".into())),
+            _ => self.v.add(record(
+                n,
+                "a snapshot without week, revision or chain heads".into(),
+            )),
         }
     }
 
@@ -202,7 +215,10 @@ impl Reader {
         let record_of = serde_json::from_value::<ConvoyRecord>(v.clone());
         let Ok(rec) = record_of else {
             let e = record_of.err().map(|e| e.to_string()).unwrap_or_default();
-            self.v.add(record(n, format!("a convoy record that cannot be read ({e})")));
+            self.v.add(record(
+                n,
+                format!("a convoy record that cannot be read ({e})"),
+            ));
             return;
         };
         let genesis = text(v, "chain_genesis");
@@ -230,8 +246,10 @@ impl Reader {
         let e = match parsed {
             Ok(e) => e,
             Err(err) => {
-                self.v
-                    .add(record(n, format!("an event record that cannot be read ({err})")));
+                self.v.add(record(
+                    n,
+                    format!("an event record that cannot be read ({err})"),
+                ));
                 return;
             }
         };
@@ -246,7 +264,8 @@ impl Reader {
             return;
         }
         let (stored, prev) = (text(v, "chain_sha256"), text(v, "prev_sha256"));
-        cur.walk.step(&e, stored.as_deref(), Some(prev.as_deref().unwrap_or("")));
+        cur.walk
+            .step(&e, stored.as_deref(), Some(prev.as_deref().unwrap_or("")));
         cur.lines.insert(e.id.clone(), n);
         cur.events.push(e);
     }
@@ -292,7 +311,9 @@ impl Reader {
                             .unwrap_or_else(|| "none".into()),
                         serde_json::to_string(&r).unwrap_or_default()
                     ),
-                    Err(e) => format!("line {line}: convoy {id}: its figures cannot be recomputed: {e}"),
+                    Err(e) => {
+                        format!("line {line}: convoy {id}: its figures cannot be recomputed: {e}")
+                    }
                 },
             }),
         }
@@ -317,7 +338,10 @@ fn figures(
             .map(|l| (l.commodity_id.clone(), l.kg))
             .collect(),
     );
-    let voided: HashSet<&str> = events.iter().filter_map(|e| e.corrects.as_deref()).collect();
+    let voided: HashSet<&str> = events
+        .iter()
+        .filter_map(|e| e.corrects.as_deref())
+        .collect();
     let reason = |r: &Option<String>| -> Result<Option<Reason>, String> {
         r.as_deref()
             .map(|s| Reason::parse(s).ok_or_else(|| format!("{s:?} is not a reason")))

@@ -142,7 +142,10 @@ impl SnapshotCheck {
     fn differ(&mut self, i: usize, convoy_id: &str, head: Head, now: Option<String>) {
         if let Some(f) = self.found.get_mut(i) {
             f.differing += 1;
-            let earlier = f.first.as_ref().is_some_and(|(c, ..)| c.as_str() < convoy_id);
+            let earlier = f
+                .first
+                .as_ref()
+                .is_some_and(|(c, ..)| c.as_str() < convoy_id);
             if !earlier {
                 f.first = Some((convoy_id.to_string(), head.seq, head.sha256, now));
             }
@@ -204,8 +207,8 @@ fn recorded(c: &mut DbConn) -> Result<Vec<Recorded>, AppError> {
     reports::recorded_heads(c)?
         .into_iter()
         .map(|r| {
-            let heads = serde_json::from_str(r.chain_heads.as_deref().unwrap_or("{}"))
-                .map_err(|e| {
+            let heads =
+                serde_json::from_str(r.chain_heads.as_deref().unwrap_or("{}")).map_err(|e| {
                     AppError::Internal(anyhow::anyhow!(
                         "the chain heads of {} revision {}: {e}",
                         r.week,
@@ -250,11 +253,7 @@ pub fn verify(c: &mut DbConn) -> Result<Verification, AppError> {
                 let record = convoy_record(&cc.convoy, &cc.manifest);
                 let mut walk = Walk::start(&record, cc.convoy.chain_genesis.as_deref());
                 for (row, lines) in &cc.events {
-                    walk.step(
-                        &event_record(row, lines),
-                        row.chain_sha256.as_deref(),
-                        None,
-                    );
+                    walk.step(&event_record(row, lines), row.chain_sha256.as_deref(), None);
                 }
                 let walk = walk.finish(Some(cc.convoy.chain_head.as_deref()));
                 v.convoys_checked += 1;
