@@ -391,3 +391,36 @@ pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate, AppError> {
     crate::domain::time::check_date(date).map_err(|e| AppError::field(field, e))?;
     Ok(date)
 }
+
+/// How many convoys of some statuses stand at one place, with the tonnes they still carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    /// The route's code.
+    pub route: String,
+    /// The code of the last checkpoint passed or reached; none before departure.
+    pub checkpoint: Option<String>,
+    pub status: String,
+    pub convoys: i64,
+    pub outstanding_kg: crate::domain::quantity::Kg,
+}
+
+/// The convoys of these statuses counted by route, last checkpoint and status: one grouped
+/// read, however many convoys there are (the overview's counts and tonnes waiting).
+#[tracing::instrument(skip(c))]
+pub fn standing(c: &mut DbConn, statuses: &[&str]) -> Result<Vec<Standing>, AppError> {
+    let rows = store::standing(c, statuses)?;
+    let names = reference::Names::load(c)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Standing {
+            route: name_of(&names.routes, &r.route_id),
+            checkpoint: r
+                .last_checkpoint_id
+                .as_ref()
+                .map(|id| name_of(&names.codes.checkpoints, id)),
+            status: r.status,
+            convoys: r.convoys,
+            outstanding_kg: r.outstanding_kg,
+        })
+        .collect())
+}

@@ -110,6 +110,21 @@ fn route_label(code: &str) -> String {
     format!("the {first}{} route", chars.as_str())
 }
 
+/// The headline figures of week `w` alone, for the whole corridor: the requirement and
+/// the week's rollup totals, without the breakdowns, history or convoy lists of
+/// [`build`] (the overview shows these figures on every refresh). The same figures as
+/// `build(…).totals`.
+pub fn week_totals(c: &mut DbConn, w: IsoWeek) -> Result<WeekFigures, AppError> {
+    let scope = resolve_scope(c, &ScopeFilter::default())?;
+    let reqs = requirements_in_scope(c, &scope)?;
+    let rows = reports::rollup_rows(c, &[w.key()], &scope)?;
+    let mut totals = Sums::default();
+    for (_, s) in &rows {
+        totals.add(s, 1);
+    }
+    Ok(week_figures(&reqs, w, &totals))
+}
+
 /// Builds the report of week `w` in time zone `tz`.
 pub fn build(
     c: &mut DbConn,

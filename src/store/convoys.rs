@@ -947,3 +947,41 @@ pub fn delivered_on_route_between(
         .select(deliveries::kg)
         .load(conn)?)
 }
+
+/// How many convoys of some statuses stand at each place, with the tonnes they still
+/// carry: per route, last checkpoint (none before departure) and status.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct StandingCount {
+    pub route_id: String,
+    pub last_checkpoint_id: Option<String>,
+    pub status: String,
+    pub convoys: i64,
+    pub outstanding_kg: Kg,
+}
+
+/// Counts the convoys of these statuses by route, last checkpoint and status: one grouped
+/// read, whatever the number of convoys.
+pub fn standing(conn: &mut DbConn, statuses: &[&str]) -> Result<Vec<StandingCount>, StoreError> {
+    use diesel::dsl::{count_star, sql};
+    use diesel::sql_types::BigInt;
+    Ok(convoys::table
+        .filter(convoys::status.eq_any(statuses.iter().map(|s| s.to_string())))
+        .group_by((
+            convoys::route_id,
+            convoys::last_checkpoint_id,
+            convoys::status,
+        ))
+        .select((
+            convoys::route_id,
+            convoys::last_checkpoint_id,
+            convoys::status,
+            count_star(),
+            sql::<BigInt>("CAST(COALESCE(SUM(outstanding_kg), 0) AS BIGINT)"),
+        ))
+        .order((
+            convoys::route_id.asc(),
+            convoys::last_checkpoint_id.asc(),
+            convoys::status.asc(),
+        ))
+        .load(conn)?)
+}

@@ -323,6 +323,64 @@ pub struct TimelineEvent {
     pub corrects_seq: Option<i64>,
 }
 
+/// Events on one page of a convoy's timeline: the latest ones first shown, earlier ones a
+/// link away, so a convoy with thousands of events stays a page to read.
+const TIMELINE_PAGE: usize = 100;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    /// Show the events recorded before this one (its `seq`); the latest without it.
+    before: Option<String>,
+    #[allow(dead_code)]
+    lang: Option<String>,
+}
+
+/// A link to another part of a long timeline.
+pub struct TimelineLink {
+    /// The `before` parameter, none for the latest events.
+    pub before: Option<i64>,
+    pub text: String,
+}
+
+/// Which events of `events` (in `seq` order) one page shows, and the links to the earlier
+/// and later ones: the `TIMELINE_PAGE` events recorded before `before` (the latest events
+/// when it is none or past the end).
+fn timeline_window(
+    events: &[Event],
+    before: Option<i64>,
+    t: &Texts,
+) -> (
+    std::ops::Range<usize>,
+    Option<TimelineLink>,
+    Option<TimelineLink>,
+) {
+    let end = before
+        .map(|b| events.partition_point(|e| e.seq < b))
+        .unwrap_or(events.len());
+    let start = end.saturating_sub(TIMELINE_PAGE);
+    let earlier = (start > 0).then(|| TimelineLink {
+        before: Some(events[start].seq),
+        text: t.fill(
+            "convoy.earlier_events",
+            &[(
+                "count",
+                &crate::report::render::group_thousands(start as u64),
+            )],
+        ),
+    });
+    let later = (end < events.len()).then(|| TimelineLink {
+        before: events.get(end + TIMELINE_PAGE).map(|e| e.seq),
+        text: t.fill(
+            "convoy.later_events",
+            &[(
+                "count",
+                &crate::report::render::group_thousands((events.len() - end) as u64),
+            )],
+        ),
+    });
+    (start..end, earlier, later)
+}
+
 #[derive(Template)]
 #[template(path = "convoy.html")]
 struct ConvoyPage {
@@ -335,6 +393,8 @@ struct ConvoyPage {
     totals: Vec<Figure>,
     charts: Vec<Waterfall>,
     timeline: Vec<TimelineEvent>,
+    earlier: Option<TimelineLink>,
+    later: Option<TimelineLink>,
     manifest: Vec<(String, String, String)>,
 }
 
@@ -343,17 +403,23 @@ pub async fn page(
     state: web::Data<AppState>,
     visitor: Visitor,
     id: web::Path<String>,
+    q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, WebError> {
     let t = visitor.t;
     let tz = state.tz;
     let id = id.into_inner();
+    // A `before` that is not a number (an edited link) shows the latest events.
+    let before = q
+        .before
+        .as_deref()
+        .and_then(|b| b.trim().parse::<i64>().ok());
     let c = state
         .db(move |c| convoys::get(c, &id))
         .await
         .map_err(|e| WebError::new(e, t))?;
     let seq_of = |id: &str| c.events.iter().find(|e| e.id == id).map(|e| e.seq);
-    let timeline = c
-        .events
+    let (shown, earlier, later) = timeline_window(&c.events, before, t);
+    let timeline = c.events[shown]
         .iter()
         .map(|e| TimelineEvent {
             kind_label: t.get(&format!("kind.{}", e.kind)).to_string(),
@@ -400,6 +466,8 @@ pub async fn page(
             })
             .collect(),
         timeline,
+        earlier,
+        later,
         c,
     })
 }

@@ -9,13 +9,14 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::app::alerts;
-use crate::app::convoys::{self, ListFilter};
+use crate::app::convoys::{self, ListFilter, Standing};
 use crate::app::error::AppError;
 use crate::app::state::AppState;
 use crate::db::{now_micros, DbConn};
 use crate::domain::quantity::Kg;
 use crate::domain::week::IsoWeek;
-use crate::report::build::{build, ScopeFilter};
+use crate::report::build::week_totals;
+use crate::report::render::group_thousands;
 use crate::store::alerts::Alert;
 use crate::store::reference;
 use crate::views::convoys::ConvoySummary;
@@ -36,6 +37,8 @@ pub struct Stop {
     pub x: i64,
     pub label_y: i64,
     pub waiting: Option<String>,
+    /// How many convoys stand here beyond the ones drawn.
+    pub more: Option<String>,
 }
 
 pub struct Marker {
@@ -75,7 +78,12 @@ pub struct Waiting {
     pub checkpoint: String,
     pub name: String,
     pub tonnes: String,
-    pub convoys: usize,
+    pub convoys: i64,
+}
+
+pub struct MoreConvoys {
+    pub status: String,
+    pub text: String,
 }
 
 pub struct WeekNow {
@@ -93,6 +101,8 @@ pub struct Live {
     pub updated: String,
     pub routes: Vec<RouteLine>,
     pub convoys: Vec<ConvoyNow>,
+    /// Per status, how many convoys the list leaves out.
+    pub more: Vec<MoreConvoys>,
     pub waiting: Vec<Waiting>,
     pub week: WeekNow,
     /// Each open alert with its rule's name.
@@ -114,12 +124,19 @@ struct LivePart {
     live: Live,
 }
 
-fn active_convoys(c: &mut DbConn, tz: chrono_tz::Tz) -> Result<Vec<ConvoySummary>, AppError> {
+/// Each status's convoys listed on the page, due first; the rest are counted, with a link
+/// to the full list, so the page stays small however many convoys are on the road.
+const LISTED_PER_STATUS: i64 = 20;
+
+/// Convoys drawn at one stop at most; the others are counted beside them.
+const MARKERS_PER_STOP: i64 = 4;
+
+fn listed_convoys(c: &mut DbConn, tz: chrono_tz::Tz) -> Result<Vec<ConvoySummary>, AppError> {
     let mut all = Vec::new();
     for status in ACTIVE {
         let filter = ListFilter {
             status: Some(status.into()),
-            limit: Some(500),
+            limit: Some(LISTED_PER_STATUS),
             ..Default::default()
         };
         all.extend(convoys::list(c, tz, &filter)?.items);
@@ -127,30 +144,35 @@ fn active_convoys(c: &mut DbConn, tz: chrono_tz::Tz) -> Result<Vec<ConvoySummary
     Ok(all)
 }
 
-fn kg_of(api_tonnes: &str) -> Kg {
-    crate::domain::quantity::parse_tonnes(api_tonnes).unwrap_or(0)
-}
-
 /// Lays out one route: its stops spaced evenly, each convoy at its last checkpoint (at the
 /// start when it has not left), convoys at one stop stacked above the line.
 fn route_line(
     route: &reference::Route,
     convoys: &[&ConvoySummary],
+    standing: &[&Standing],
     waiting: &BTreeMap<String, Kg>,
     t: &Texts,
 ) -> RouteLine {
     let n = route.stops.len().max(2) as i64;
     let step = (WIDTH - 2 * MARGIN) / (n - 1);
     let x_of = |i: usize| MARGIN + step * i as i64;
+    let stop_of = |checkpoint: Option<&str>| {
+        checkpoint
+            .and_then(|cp| route.stops.iter().position(|s| s.checkpoint.code == cp))
+            .unwrap_or(0)
+    };
+    let mut on_road: BTreeMap<usize, i64> = BTreeMap::new();
+    for s in standing {
+        *on_road.entry(stop_of(s.checkpoint.as_deref())).or_default() += s.convoys;
+    }
     let mut per_stop: BTreeMap<usize, i64> = BTreeMap::new();
     let mut markers = Vec::new();
     for cv in convoys {
-        let at = cv
-            .last_checkpoint
-            .as_deref()
-            .and_then(|cp| route.stops.iter().position(|s| s.checkpoint.code == cp))
-            .unwrap_or(0);
+        let at = stop_of(cv.last_checkpoint.as_deref());
         let slot = per_stop.entry(at).or_insert(0);
+        if *slot >= MARKERS_PER_STOP {
+            continue;
+        }
         markers.push(Marker {
             id: cv.id.clone(),
             reference: cv.reference.clone(),
@@ -186,6 +208,16 @@ fn route_line(
                 .get(&s.checkpoint.code)
                 .filter(|kg| **kg > 0)
                 .map(|kg| tonnes(*kg)),
+            more: {
+                let drawn = per_stop.get(&i).copied().unwrap_or(0);
+                let there = on_road.get(&i).copied().unwrap_or(0);
+                (there > drawn).then(|| {
+                    t.fill(
+                        "overview.more_at_stop",
+                        &[("convoys", &group_thousands((there - drawn).unsigned_abs()))],
+                    )
+                })
+            },
         })
         .collect();
     RouteLine {
@@ -204,7 +236,8 @@ fn route_line(
 fn live(c: &mut DbConn, state: &AppState, t: &'static Texts) -> Result<Live, AppError> {
     let tz = state.tz;
     let now = now_micros();
-    let convoys = active_convoys(c, tz)?;
+    let convoys = listed_convoys(c, tz)?;
+    let standing = convoys::standing(c, &ACTIVE)?;
     let routes = reference::list_routes(c, None, 500)?.items;
     let checkpoint_names: BTreeMap<&str, &str> = routes
         .iter()
@@ -214,19 +247,44 @@ fn live(c: &mut DbConn, state: &AppState, t: &'static Texts) -> Result<Live, App
     // Tonnes on board of convoys held at a checkpoint now, by checkpoint. A convoy in
     // transit is on its way (cleared, or arrived and moving on), not waiting.
     let mut waiting_kg: BTreeMap<String, Kg> = BTreeMap::new();
-    let mut waiting_n: BTreeMap<String, usize> = BTreeMap::new();
-    for cv in convoys.iter().filter(|c| c.status == "held") {
-        if let Some(cp) = &cv.last_checkpoint {
-            *waiting_kg.entry(cp.clone()).or_default() += kg_of(&cv.outstanding);
-            *waiting_n.entry(cp.clone()).or_default() += 1;
+    let mut waiting_n: BTreeMap<String, i64> = BTreeMap::new();
+    for s in standing.iter().filter(|s| s.status == "held") {
+        if let Some(cp) = &s.checkpoint {
+            *waiting_kg.entry(cp.clone()).or_default() += s.outstanding_kg;
+            *waiting_n.entry(cp.clone()).or_default() += s.convoys;
         }
     }
+    // Each status's convoys beyond the ones listed, with a link to all of them.
+    let more = ACTIVE
+        .iter()
+        .filter_map(|status| {
+            let total: i64 = standing
+                .iter()
+                .filter(|s| s.status == *status)
+                .map(|s| s.convoys)
+                .sum();
+            let shown = convoys.iter().filter(|c| c.status == *status).count() as i64;
+            (total > shown).then(|| MoreConvoys {
+                status: status.to_string(),
+                text: t.fill(
+                    "overview.more_convoys",
+                    &[
+                        ("shown", &group_thousands(shown.unsigned_abs())),
+                        ("total", &group_thousands(total.unsigned_abs())),
+                        ("status", t.get(&format!("status.{status}"))),
+                    ],
+                ),
+            })
+        })
+        .collect();
     let lines = routes
         .iter()
         .map(|r| {
             let on: Vec<&ConvoySummary> =
                 convoys.iter().filter(|c| c.route == r.row.code).collect();
-            route_line(r, &on, &waiting_kg, t)
+            let counts: Vec<&Standing> =
+                standing.iter().filter(|s| s.route == r.row.code).collect();
+            route_line(r, &on, &counts, &waiting_kg, t)
         })
         .collect();
     let rows = convoys
@@ -267,8 +325,7 @@ fn live(c: &mut DbConn, state: &AppState, t: &'static Texts) -> Result<Live, App
         })
         .collect();
     let week = IsoWeek::containing(chrono::Utc::now(), tz);
-    let report = build(c, tz, week, &ScopeFilter::default())?;
-    let totals = &report.totals;
+    let totals = week_totals(c, week)?;
     let open = alerts::list(
         c,
         &alerts::ListFilter {
@@ -282,10 +339,11 @@ fn live(c: &mut DbConn, state: &AppState, t: &'static Texts) -> Result<Live, App
         updated: crate::web::format::local_time(now, tz),
         routes: lines,
         convoys: rows,
+        more,
         waiting,
         week: WeekNow {
-            week: report.week.clone(),
-            heading: t.fill("overview.this_week", &[("week", &report.week)]),
+            week: week.key(),
+            heading: t.fill("overview.this_week", &[("week", &week.key())]),
             requirement: tonnes(totals.requirement),
             delivered: tonnes(totals.delivered_during_week),
             coverage: totals

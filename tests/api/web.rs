@@ -130,7 +130,9 @@ api_test!(
     an_editor_acts_only_on_its_own_organizations_alerts,
     the_api_takes_the_session_cookie_and_needs_the_csrf_header_for_writes,
     the_overview_shows_the_held_convoy_and_changes_when_an_event_is_logged,
+    the_overview_lists_twenty_convoys_a_status_and_counts_the_rest,
     the_convoy_page_shows_exact_figures_and_voided_events_struck_through,
+    a_long_timeline_shows_its_latest_hundred_events_and_links_to_the_rest,
     the_convoy_list_filters_and_searches_by_reference,
     the_week_page_shows_its_figures_downloads_and_what_changed_between_revisions,
     pages_speak_the_browsers_language_and_the_pseudo_locale_shows_every_string_translated,
@@ -526,6 +528,154 @@ async fn the_overview_shows_the_held_convoy_and_changes_when_an_event_is_logged(
         "{}",
         live.text
     );
+}
+
+async fn the_overview_lists_twenty_convoys_a_status_and_counts_the_rest(app: TestApp) {
+    // 23 convoys of 10 t held at KORNIDZOR, and one of 5 t delivered now.
+    for i in 0..24 {
+        let id = uuid::Uuid::new_v4().to_string();
+        let made = app
+            .post(
+                "/api/v1/convoys",
+                &json!({"id": id, "organization": "icrc", "reference": format!("ICRC-MANY-{i:02}"), "route": "lachin",
+                    "planned_departure": "2023-07-01T08:00:00+04:00", "expected_arrival": format!("2023-07-{:02}T14:00:00+04:00", i + 1),
+                    "manifest": [{"commodity": "food", "tonnes": if i == 23 { "5" } else { "10" }}]}),
+            )
+            .await;
+        assert_eq!(made.status, 201, "{}", made.text);
+        let event = if i == 23 {
+            json!({"kind": "delivered", "checkpoint": "STEPANAKERT", "observed_at": chrono::Utc::now().to_rfc3339()})
+        } else {
+            json!({"kind": "held", "checkpoint": "KORNIDZOR", "observed_at": "2023-07-26T11:00:00+04:00"})
+        };
+        let logged = app
+            .post(&format!("/api/v1/convoys/{id}/events"), &event)
+            .await;
+        assert_eq!(logged.status, 201, "{}", logged.text);
+    }
+    let browser = sign_in(&app, &app.admin_token).await;
+    let page = browser.get("/").await;
+    assert_eq!(page.status, 200);
+    let rows = page.text.matches(r#"data-status="held">"#).count();
+    assert_eq!(rows, 20 + 4, "20 rows and 4 markers: {}", page.text);
+    assert_eq!(
+        page.text.matches(r#"<tr data-convoy="#).count(),
+        20,
+        "only the first 20 held convoys are listed"
+    );
+    assert!(page.text.contains("ICRC-MANY-00") && page.text.contains("ICRC-MANY-19"));
+    assert!(!page.text.contains("ICRC-MANY-20"), "due last, not listed");
+    assert!(
+        page.text.contains(
+            r#"<p class="more" data-more="held"><a href="/convoys?status=held">Listed: 20 of the 23 convoys held. See all of them</a></p>"#
+        ),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text.contains(">+19 more here</text>"),
+        "23 held at KORNIDZOR, 4 drawn"
+    );
+    assert!(
+        page.text.contains(
+            r#"<tr data-checkpoint="KORNIDZOR"><td>KORNIDZOR <small>Kornidzor</small></td><td class="num">23</td><td class="num">230.000 t</td></tr>"#
+        ),
+        "every held convoy counts in the tonnes waiting: {}",
+        page.text
+    );
+    // The week's figures are the weekly report's.
+    let week_at = page.text.find(r#"<a href="/reports/weekly/"#).unwrap() + 25;
+    let week = &page.text[week_at..week_at + 8];
+    let report = app.get(&format!("/api/v1/reports/weekly/{week}")).await;
+    assert_eq!(report.status, 200, "{}", report.text);
+    let totals = &report.json()["totals"];
+    assert_eq!(totals["delivered_during_week"], "5.000");
+    assert!(page
+        .text
+        .contains(r#"<dd data-figure="delivered">5.000 t</dd>"#));
+    assert!(page.text.contains(&format!(
+        r#"<dd data-figure="requirement">{} t</dd>"#,
+        totals["requirement"].as_str().unwrap()
+    )));
+}
+
+async fn a_long_timeline_shows_its_latest_hundred_events_and_links_to_the_rest(app: TestApp) {
+    let convoy = uuid::Uuid::new_v4().to_string();
+    let made = app
+        .post(
+            "/api/v1/convoys",
+            &json!({"id": convoy, "organization": "icrc", "reference": "ICRC-LONG-1", "route": "lachin",
+                "planned_departure": "2023-07-01T08:00:00+04:00", "expected_arrival": "2023-07-30T14:00:00+04:00",
+                "manifest": [{"commodity": "food", "tonnes": "10"}]}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    let events: Vec<Value> = (0..130)
+        .map(|i| {
+            json!({"id": uuid::Uuid::new_v4().to_string(), "convoy": convoy, "kind": "held", "checkpoint": "KORNIDZOR",
+                "observed_at": format!("2023-07-{:02}T{:02}:00:00+04:00", 2 + i / 24, i % 24)})
+        })
+        .collect();
+    let synced = app.post("/api/v1/sync", &json!({ "events": events })).await;
+    assert_eq!(synced.status, 200, "{}", synced.text);
+    let created = synced.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"] == "created")
+        .count();
+    assert_eq!(
+        created,
+        130,
+        "{}",
+        &synced.text[..synced.text.len().min(600)]
+    );
+    let browser = sign_in(&app, &app.admin_token).await;
+    let shown = |text: &str| -> Vec<i64> {
+        text.split("<strong>#")
+            .skip(1)
+            .map(|s| s.split(' ').next().unwrap().parse().unwrap())
+            .collect()
+    };
+
+    let latest = browser.get(&format!("/convoys/{convoy}")).await;
+    assert_eq!(latest.status, 200);
+    assert_eq!(shown(&latest.text), (31..=130).collect::<Vec<i64>>());
+    assert!(latest.text.contains(&format!(
+        r##"<a rel="prev" href="/convoys/{convoy}?before=31#timeline">Show earlier events (30 before these)</a>"##
+    )));
+    assert!(
+        !latest.text.contains(r#"rel="next""#),
+        "nothing after the latest"
+    );
+    // The figures are the whole ledger's, whichever events are shown.
+    assert!(latest
+        .text
+        .contains(r#"<dd data-figure="outstanding">10.000 t</dd>"#));
+
+    let earliest = browser.get(&format!("/convoys/{convoy}?before=31")).await;
+    assert_eq!(earliest.status, 200);
+    assert_eq!(shown(&earliest.text), (1..=30).collect::<Vec<i64>>());
+    assert!(!earliest.text.contains(r#"rel="prev""#));
+    assert!(earliest.text.contains(&format!(
+        r##"<a rel="next" href="/convoys/{convoy}#timeline">Show later events (100 after these)</a>"##
+    )));
+    assert!(earliest
+        .text
+        .contains(r#"<dd data-figure="outstanding">10.000 t</dd>"#));
+
+    let middle = browser.get(&format!("/convoys/{convoy}?before=120")).await;
+    assert_eq!(shown(&middle.text), (20..=119).collect::<Vec<i64>>());
+    assert!(middle.text.contains(&format!(
+        r##"href="/convoys/{convoy}?before=20#timeline">Show earlier events (19 before these)"##
+    )));
+    assert!(middle.text.contains(&format!(
+        r##"<a rel="next" href="/convoys/{convoy}#timeline">Show later events (11 after these)"##
+    )));
+    // A `before` that is not a number shows the latest events.
+    let edited = browser.get(&format!("/convoys/{convoy}?before=soon")).await;
+    assert_eq!(edited.status, 200);
+    assert_eq!(shown(&edited.text), (31..=130).collect::<Vec<i64>>());
 }
 
 async fn the_convoy_page_shows_exact_figures_and_voided_events_struck_through(app: TestApp) {

@@ -36,7 +36,7 @@ pub use summary::summarize;
 // the JSON that is not a tonnage (percentages).
 
 /// Groups the digits of a non-negative integer with commas: `2800` → `2,800`.
-fn group_thousands(n: u64) -> String {
+pub fn group_thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, ch) in digits.chars().enumerate() {

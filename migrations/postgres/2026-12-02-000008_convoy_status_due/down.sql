@@ -1,0 +1,2 @@
+DROP INDEX convoys_status_due;
+CREATE INDEX convoys_status ON convoys (status);
