@@ -58,6 +58,34 @@ pub enum Command {
         #[command(subcommand)]
         action: IntakeCommand,
     },
+    /// Recompute every convoy's hash chain and compare the chain heads published
+    /// revisions recorded (or check an export file on its own); exits with status 1 when
+    /// anything no longer matches.
+    Verify {
+        /// An export file (`aidflow export ledger`) to verify from its own records alone,
+        /// without the database.
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+        /// Print the whole answer as JSON (as GET /api/v1/ledger/verify gives it).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evidence exports.
+    Export {
+        #[command(subcommand)]
+        what: ExportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// The whole ledger as JSON Lines: reference data, published revisions' chain heads,
+    /// every convoy and event with its hashes (the same file as GET /api/v1/ledger/export).
+    Ledger {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -183,7 +211,95 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Alerts {
             action: AlertCommand::Evaluate { now },
         } => evaluate_alerts(&settings, now.as_deref()),
+        Command::Verify { file, json } => verify(&settings, file.as_deref(), json),
+        Command::Export {
+            what: ExportCommand::Ledger { output },
+        } => export_ledger(&settings, output.as_deref()),
     }
+}
+
+/// `aidflow verify`: the database's chains, or an export file's.
+fn verify(settings: &Settings, file: Option<&std::path::Path>, json: bool) -> anyhow::Result<()> {
+    use crate::app::evidence;
+    let v = match file {
+        Some(path) => {
+            let f = std::fs::File::open(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            evidence::file::verify_file(std::io::BufReader::new(f))
+                .with_context(|| format!("reading {}", path.display()))?
+        }
+        None => {
+            // Migrations only: computing missing chains first (as a start does) would
+            // hide that they are missing.
+            let (mut conn, _) = db::open_connection(&settings.database.url, |c| {
+                db::run_migrations(c).map(|_| ())
+            })?;
+            evidence::verify(&mut conn).context("verifying the ledger")?
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    }
+    let mut err = std::io::stderr().lock();
+    for line in v.summary() {
+        let _ = writeln!(err, "aidflow: {line}");
+    }
+    if v.ok {
+        Ok(())
+    } else {
+        let what = match file {
+            Some(path) => path.display().to_string(),
+            None => "the ledger".into(),
+        };
+        Err(anyhow!(
+            "{what} does not match its chains: {}",
+            v.first_mismatch
+                .as_ref()
+                .map(|m| m.message.clone())
+                .or_else(|| v.snapshots.first().map(|s| s.message.clone()))
+                .unwrap_or_default()
+        ))
+    }
+}
+
+/// `aidflow export ledger`: the evidence export, to a file or standard output.
+fn export_ledger(settings: &Settings, output: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use crate::app::evidence::export;
+    let (db, _) = open_command_database(settings, false)?;
+    let (mut conn, tz) = (db.conn, db.tz);
+    let instance = export::Instance::new(conn.backend().as_str(), tz.name());
+    let counts = match output {
+        Some(path) => {
+            let f = std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(f);
+            let counts = export::export(&mut conn, &mut out, &instance)
+                .with_context(|| format!("exporting the ledger to {}", path.display()))?;
+            out.flush()
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!(
+                "aidflow: exported {} convoy(s), {} event(s) and {} published revision(s) to {}",
+                counts.convoys,
+                counts.events,
+                counts.snapshots,
+                path.display()
+            );
+            counts
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let counts =
+                export::export(&mut conn, &mut out, &instance).context("exporting the ledger")?;
+            out.flush()?;
+            counts
+        }
+    };
+    tracing::debug!(
+        convoys = counts.convoys,
+        events = counts.events,
+        "ledger exported"
+    );
+    Ok(())
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
@@ -228,7 +344,7 @@ fn announce_first_token(token: &str, port: u16) {
 fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let url = db::DatabaseUrl::parse(&settings.database.url)?;
     let mut conn = url.connect()?;
-    let applied = db::with_startup_lock(&mut conn, db::run_migrations)?;
+    let applied = db::with_startup_lock(&mut conn, crate::startup::migrate)?;
     if applied.is_empty() {
         eprintln!("aidflow: {} is up to date", url.display);
     } else {

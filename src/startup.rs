@@ -57,6 +57,24 @@ pub fn open_command_database(
     Ok((CommandDb { conn, tz }, first_token))
 }
 
+/// Applies the pending migrations, then computes the ledger chains that migration
+/// `2026-12-02-000010_event_chain` leaves to Rust (SQLite has no SHA-256 in SQL): every
+/// convoy without a whole chain gets one, in batches (`store::chain::fill_missing`).
+/// Returns the names of the migrations applied.
+pub fn migrate(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
+    let applied = db::run_migrations(conn)?;
+    let filled = crate::store::chain::fill_missing(conn)
+        .map_err(|e| anyhow::anyhow!("computing the ledger chains: {e}"))?;
+    if filled.convoys > 0 {
+        tracing::info!(
+            convoys = filled.convoys,
+            events = filled.events,
+            "computed the ledger chains of existing convoys"
+        );
+    }
+    Ok(applied)
+}
+
 /// What every start does under the start-up lock: migrations, the seed, the rollups' time
 /// zone (rebuilt only by the server), the first admin token when `bootstrap` is set.
 fn prepare(
@@ -66,7 +84,7 @@ fn prepare(
 ) -> impl FnOnce(&mut DbConn) -> anyhow::Result<Option<String>> {
     let seed = settings.seed.clone();
     move |conn: &mut DbConn| {
-        let applied = db::run_migrations(conn)?;
+        let applied = migrate(conn)?;
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "applied database migrations");
         }

@@ -8,6 +8,7 @@ pub mod extract;
 pub mod health;
 pub mod imports;
 pub mod intakes;
+pub mod ledger;
 pub mod methods;
 pub mod openapi;
 pub mod openrosa;
@@ -47,7 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(requirements::configure)
             .configure(reports::configure)
             .configure(alerts::configure)
-            .configure(webhooks::configure),
+            .configure(webhooks::configure)
+            .configure(ledger::configure),
     );
 }
 

@@ -9,8 +9,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api::problem::Problem;
 use crate::api::{
-    alerts, checkpoints, commodities, convoys, health, imports, intakes, organizations, reports,
-    requirements, routes, shortfalls, sync, tokens, webhooks,
+    alerts, checkpoints, commodities, convoys, health, imports, intakes, ledger, organizations,
+    reports, requirements, routes, shortfalls, sync, tokens, webhooks,
 };
 use crate::domain::FieldError;
 
@@ -33,6 +33,7 @@ use crate::domain::FieldError;
         alerts::list, alerts::get, alerts::acknowledge, alerts::resolve,
         webhooks::list, webhooks::create, webhooks::delete, webhooks::deliveries, webhooks::redeliver,
         intakes::create, intakes::list, intakes::get, intakes::log, intakes::replay, intakes::kobo,
+        ledger::verify, ledger::export_ledger,
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth, &CommonResponses),
@@ -44,6 +45,7 @@ use crate::domain::FieldError;
         (name = "reports", description = "Requirements and the weekly shortfall report"),
         (name = "alerts", description = "Stall alerts and webhook notifications"),
         (name = "operations", description = "Health and metrics"),
+        (name = "ledger", description = "The tamper-evident ledger (admin): verifying every convoy's hash chain, and the evidence export"),
         (name = "form intakes", description = "KoboToolbox and ODK Collect submissions: intakes (admin), their logs, and the KoboToolbox push (ODK Collect's OpenRosa endpoints are at /intake/odk/{intake}/)"),
     )
 )]

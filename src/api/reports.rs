@@ -1,6 +1,8 @@
 //! `/api/v1/reports/weekly`: the weekly shortfall report, live or as a published
 //! snapshot, in JSON, CSV, HXL-tagged CSV or printable HTML.
 
+use std::collections::BTreeMap;
+
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -15,6 +17,7 @@ use crate::report::build::ScopeFilter;
 use crate::report::fetch::{fetch, parse_week, Source};
 use crate::report::format::Format;
 use crate::report::publish;
+use crate::store::chain::Head;
 use crate::store::reports;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -142,6 +145,16 @@ pub struct Revision {
     pub published_at: String,
     pub published_by: String,
     pub url: String,
+    /// The root digest over `chain_heads` (`null` for revisions published before chains).
+    pub chain_root: Option<String>,
+    /// The chain head of each convoy the week's figures count, by convoy id, as they
+    /// were when this revision was published: `GET /api/v1/ledger/verify` checks them.
+    pub chain_heads: Option<BTreeMap<String, Head>>,
+}
+
+/// The recorded heads of a revision, as stored.
+fn heads_of(stored: Option<&str>) -> Option<BTreeMap<String, Head>> {
+    stored.and_then(|s| serde_json::from_str(s).ok())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -173,6 +186,8 @@ pub async fn list(state: web::Data<AppState>, _who: Principal) -> Result<HttpRes
             published_at: rfc3339(published_at),
             published_by,
             url,
+            chain_heads: heads_of(h.chain_heads.as_deref()),
+            chain_root: h.chain_root,
         };
         match weeks.last_mut().filter(|w| w.week == week) {
             Some(w) => w.revisions.push(entry),
@@ -207,6 +222,8 @@ pub async fn publish_now(
         sha256: s.sha256,
         published_at: rfc3339(s.published_at),
         published_by: s.published_by,
+        chain_heads: heads_of(s.chain_heads.as_deref()),
+        chain_root: s.chain_root,
     };
     Ok(if p.new_revision {
         HttpResponse::Created().json(body)

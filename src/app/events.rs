@@ -27,7 +27,9 @@ use crate::app::input::{
 };
 use crate::app::metrics::Metrics;
 use crate::db::{now_micros, write_tx, DbConn, Pool};
+use crate::domain::chain;
 use crate::domain::ledger::{self, Ledger};
+use crate::store::chain::event_record;
 use crate::store::convoys::{self as store, Codes, ConvoyState, Rewrite, StoredEvent};
 use crate::store::reference;
 use crate::store::{body_hash, replay_conflict, resolve_id, tokens, Created};
@@ -370,13 +372,19 @@ fn apply_group(
         let Some(ledger) = ledger else {
             continue;
         };
-        let added = &state.events[before..];
-        for e in added {
+        // The chain goes on from the head read under the convoy's lock (a cached state
+        // carries that row too), in seq order, computed here: no query of its own.
+        let mut head = state.row.chain_head.clone();
+        let added = &mut state.events[before..];
+        for e in added.iter_mut() {
+            head = head.map(|prev| chain::event_link(&prev, &event_record(&e.row, &e.lines)));
+            e.row.chain_sha256 = head.clone();
             new_rows.push(e.row.clone());
             new_lines.extend(e.lines.iter().cloned());
         }
         let mut after = store::with_ledger(&state.row, &ledger, codes);
         after.ledger_version += added.len() as i64;
+        after.chain_head = head;
         let new = store::derived_rows(convoy_id, &ledger, codes)?;
         rewrites.push(Rewrite {
             new: new.clone(),

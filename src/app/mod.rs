@@ -9,6 +9,7 @@ pub mod convoys;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod evidence;
 pub mod imports;
 pub mod input;
 pub mod intake;

@@ -304,6 +304,24 @@ where
     }
 }
 
+/// Runs `f` in a read-only transaction that sees one consistent state of the database
+/// from its first read to its last, whatever commits meanwhile: PostgreSQL's `REPEATABLE
+/// READ`, and on SQLite (WAL) a deferred transaction, whose reads all see the database as
+/// it was at the first. For passes over the whole ledger (verify, export) that must not
+/// see half of a group commit.
+pub fn read_snapshot<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|c| {
+        if let DbConn::Pg(pg) = c {
+            pg.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        f(c)
+    })
+}
+
 /// A write that changes nothing (the rollup time zone set to itself), in a write
 /// transaction: whether the storage accepts writes again after refusing one.
 pub fn probe_write(conn: &mut DbConn) -> diesel::QueryResult<()> {

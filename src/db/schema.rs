@@ -150,6 +150,8 @@ diesel::table! {
         created_by -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        chain_genesis -> Nullable<Text>,
+        chain_head -> Nullable<Text>,
     }
 }
 
@@ -179,6 +181,7 @@ diesel::table! {
         note -> Nullable<Text>,
         corrects -> Nullable<Text>,
         body_sha256 -> Text,
+        chain_sha256 -> Nullable<Text>,
     }
 }
 
@@ -297,6 +300,8 @@ diesel::table! {
         model -> Text,
         published_at -> BigInt,
         published_by -> Text,
+        chain_heads -> Nullable<Text>,
+        chain_root -> Nullable<Text>,
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod alerts;
+pub mod chain;
 pub mod field;
 pub mod ledger;
 pub mod quantity;

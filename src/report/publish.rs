@@ -11,6 +11,7 @@ use crate::db::{now_micros, write_tx, DbConn};
 use crate::domain::week::{self, IsoWeek};
 use crate::report::build::{build, ScopeFilter};
 use crate::report::render;
+use crate::store::chain;
 use crate::store::reports::{self, SnapshotRow};
 
 /// The outcome of a publication request.
@@ -36,6 +37,13 @@ pub fn publish(c: &mut DbConn, tz: Tz, w: IsoWeek, by: &str) -> Result<Published
             });
         }
         let model = serde_json::to_string(&report).map_err(|e| AppError::Internal(e.into()))?;
+        // The chains the figures were computed from, so that a later rewrite of any of
+        // them shows (`aidflow verify`).
+        let (start, end) = w.bounds(tz);
+        let heads = chain::week_heads(c, start.timestamp_micros(), end.timestamp_micros())?;
+        let chain_root = chain::root_of(&heads);
+        let chain_heads =
+            serde_json::to_string(&heads).map_err(|e| AppError::Internal(e.into()))?;
         let row = SnapshotRow {
             week: key.clone(),
             revision: latest.map(|l| l.revision + 1).unwrap_or(1),
@@ -45,10 +53,13 @@ pub fn publish(c: &mut DbConn, tz: Tz, w: IsoWeek, by: &str) -> Result<Published
             model,
             published_at: now_micros(),
             published_by: by.to_string(),
+            chain_heads: Some(chain_heads),
+            chain_root: Some(chain_root),
         };
         reports::insert_snapshot(c, &row)?;
         let data = serde_json::json!({
             "week": row.week, "revision": row.revision, "sha256": row.sha256,
+            "chain_root": row.chain_root,
             "summary": report.summary,
             "url": format!("/api/v1/reports/weekly/{}?revision={}", row.week, row.revision),
         });

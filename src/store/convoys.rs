@@ -16,6 +16,7 @@ use crate::db::schema::{
 use crate::db::{from_micros, insert_many, load_for_update, now_micros, DbConn};
 use crate::domain::ledger::{self, EventKind, Ledger, LedgerEvent, Reason};
 use crate::domain::quantity::Kg;
+use crate::store::chain;
 pub use crate::store::reference::Codes;
 use crate::store::rollups::{self, DeliveryRow};
 use crate::store::StoreError;
@@ -625,7 +626,7 @@ fn update_convoy_rows(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), Stor
             .iter()
             .map(|Rewrite { after: r, .. }| {
                 format!(
-                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
                     sql_text(&r.id),
                     sql_text(&r.status),
                     r.last_checkpoint_id
@@ -643,6 +644,7 @@ fn update_convoy_rows(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), Stor
                     r.cancelled_kg,
                     r.ledger_version,
                     r.updated_at,
+                    r.chain_head.as_deref().map_or("NULL".into(), sql_text),
                 )
             })
             .collect();
@@ -724,20 +726,35 @@ fn insert_convoy(conn: &mut DbConn, new: &NewConvoy) -> Result<ConvoyRow, StoreE
         created_by: new.created_by.clone(),
         created_at: now,
         updated_at: now,
+        chain_genesis: None,
+        chain_head: None,
+    };
+    let manifest_rows: Vec<ManifestLineRow> = new
+        .manifest
+        .iter()
+        .enumerate()
+        .map(|(i, line)| ManifestLineRow {
+            convoy_id: row.id.clone(),
+            line_no: i as i32,
+            commodity_id: line.commodity_id.clone(),
+            kg: line.kg,
+            quantity: line.quantity.clone(),
+            unit: line.unit.clone(),
+        })
+        .collect();
+    // The chain starts here, over the convoy and its manifest; events extend it.
+    let genesis = crate::domain::chain::genesis(&chain::convoy_record(&row, &manifest_rows));
+    let row = ConvoyRow {
+        chain_genesis: Some(genesis.clone()),
+        chain_head: Some(genesis),
+        ..row
     };
     diesel::insert_into(convoys::table)
         .values(&row)
         .execute(conn)?;
-    for (i, line) in new.manifest.iter().enumerate() {
+    for line in manifest_rows {
         diesel::insert_into(manifest_lines::table)
-            .values(ManifestLineRow {
-                convoy_id: row.id.clone(),
-                line_no: i as i32,
-                commodity_id: line.commodity_id.clone(),
-                kg: line.kg,
-                quantity: line.quantity.clone(),
-                unit: line.unit.clone(),
-            })
+            .values(line)
             .execute(conn)?;
     }
     let codes = Codes::load(conn)?;
@@ -773,6 +790,8 @@ pub fn event_rows(new: &NewEvent, seq: i64, recorded_at: i64) -> (EventRow, Vec<
         note: new.note.clone(),
         corrects: new.corrects.clone(),
         body_sha256: new.body_sha256.clone(),
+        // Linked once the event is accepted (`app::events`), after the convoy's head.
+        chain_sha256: None,
     };
     let lines = new
         .lines

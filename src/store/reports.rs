@@ -191,6 +191,11 @@ pub struct SnapshotRow {
     pub model: String,
     pub published_at: i64,
     pub published_by: String,
+    /// The chain heads it was computed from: JSON, convoy id → `store::chain::Head`
+    /// (`None` for revisions published before chains).
+    pub chain_heads: Option<String>,
+    /// `domain::chain::root_digest` over those heads.
+    pub chain_root: Option<String>,
 }
 
 pub fn latest_snapshot(conn: &mut DbConn, week: &str) -> Result<Option<SnapshotRow>, StoreError> {
@@ -223,6 +228,8 @@ pub struct SnapshotHeader {
     pub sha256: String,
     pub published_at: i64,
     pub published_by: String,
+    pub chain_heads: Option<String>,
+    pub chain_root: Option<String>,
 }
 
 /// Every snapshot's header (without bodies), newest week first.
@@ -239,6 +246,8 @@ pub fn list_snapshots(conn: &mut DbConn) -> Result<Vec<SnapshotHeader>, StoreErr
             report_snapshots::sha256,
             report_snapshots::published_at,
             report_snapshots::published_by,
+            report_snapshots::chain_heads,
+            report_snapshots::chain_root,
         ))
         .load(conn)?)
 }
@@ -260,4 +269,33 @@ pub fn dirty_weeks(conn: &mut DbConn) -> Result<Vec<String>, StoreError> {
 pub fn clear_dirty(conn: &mut DbConn, week: &str) -> Result<(), StoreError> {
     diesel::delete(report_dirty::table.find(week)).execute(conn)?;
     Ok(())
+}
+
+/// A published revision's recorded chain heads.
+#[derive(Debug, Clone, Queryable)]
+pub struct RecordedHeads {
+    pub week: String,
+    pub revision: i32,
+    pub sha256: String,
+    pub chain_heads: Option<String>,
+    pub chain_root: Option<String>,
+}
+
+/// The chain heads every revision recorded (those published since chains), in week and
+/// revision order.
+pub fn recorded_heads(conn: &mut DbConn) -> Result<Vec<RecordedHeads>, StoreError> {
+    Ok(report_snapshots::table
+        .filter(report_snapshots::chain_heads.is_not_null())
+        .order((
+            report_snapshots::week.asc(),
+            report_snapshots::revision.asc(),
+        ))
+        .select((
+            report_snapshots::week,
+            report_snapshots::revision,
+            report_snapshots::sha256,
+            report_snapshots::chain_heads,
+            report_snapshots::chain_root,
+        ))
+        .load(conn)?)
 }

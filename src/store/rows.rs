@@ -37,6 +37,10 @@ pub struct ConvoyRow {
     pub created_by: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The first link of the convoy's chain (`domain::chain::genesis`).
+    pub chain_genesis: Option<String>,
+    /// The link of its last event (the genesis before any); `None` until computed.
+    pub chain_head: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -66,6 +70,8 @@ pub struct EventRow {
     pub note: Option<String>,
     pub corrects: Option<String>,
     pub body_sha256: String,
+    /// SHA-256 of the link before and the event's canonical content (`domain::chain`).
+    pub chain_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

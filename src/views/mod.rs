@@ -2,6 +2,7 @@
 //! event, its figures and times look in every answer.
 
 pub mod convoys;
+pub mod evidence;
 
 use std::collections::HashMap;
 

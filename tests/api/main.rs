@@ -15,6 +15,7 @@ mod hardening;
 mod health;
 mod ingest;
 mod intakes;
+mod ledger_chain;
 mod ledger_io;
 mod methods;
 mod openapi;

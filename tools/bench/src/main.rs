@@ -1165,6 +1165,9 @@ macro_rules! history_for {
                         created_by: "bench".into(),
                         created_at: depart.timestamp_micros(),
                         updated_at: arrive.timestamp_micros(),
+                        // Computed below, once the manifest and events are made.
+                        chain_genesis: None,
+                        chain_head: None,
                     });
                     manifest.push(ManifestLineRow {
                         convoy_id: id.clone(),
@@ -1200,6 +1203,7 @@ macro_rules! history_for {
                             note: None,
                             corrects: None,
                             body_sha256: "bench".into(),
+                            chain_sha256: None,
                         });
                         eid
                     };
@@ -1241,6 +1245,29 @@ macro_rules! history_for {
                             unit: "kg".into(),
                             reason: None,
                         });
+                    }
+                    // The convoy's chain, as the server computes it (domain::chain).
+                    if let Some(row) = cv.last_mut() {
+                        let convoy_manifest = &manifest[manifest.len() - 2..];
+                        let mut head = aidflow::domain::chain::genesis(
+                            &aidflow::store::chain::convoy_record(row, convoy_manifest),
+                        );
+                        row.chain_genesis = Some(head.clone());
+                        let first = ev.len() - seq as usize;
+                        for e in &mut ev[first..] {
+                            // This convoy's four lines are the last ones made.
+                            let own: Vec<EventLineRow> = lines[lines.len() - 4..]
+                                .iter()
+                                .filter(|l| l.event_id == e.id)
+                                .cloned()
+                                .collect();
+                            head = aidflow::domain::chain::event_link(
+                                &head,
+                                &aidflow::store::chain::event_record(e, &own),
+                            );
+                            e.chain_sha256 = Some(head.clone());
+                        }
+                        row.chain_head = Some(head);
                     }
                     for (co, kg) in [(&flour, fkg), (&food, okg)] {
                         figs.push(FiguresRow {
