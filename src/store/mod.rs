@@ -2,6 +2,7 @@
 //! `Result<_, StoreError>`; handlers run them through `AppState::db`.
 
 pub mod alerts;
+pub mod claims;
 pub mod convoys;
 pub mod error;
 pub mod intakes;

@@ -267,7 +267,7 @@ fn live(c: &mut DbConn, state: &AppState, t: &'static Texts) -> Result<Live, App
         })
         .collect();
     let week = IsoWeek::containing(chrono::Utc::now(), tz);
-    let report = build(c, tz, week, &ScopeFilter::default())?;
+    let report = build(c, tz, state.dispute, week, &ScopeFilter::default())?;
     let totals = &report.totals;
     let open = alerts::list(
         c,
