@@ -9,8 +9,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api::problem::Problem;
 use crate::api::{
-    alerts, checkpoints, claims, commodities, convoys, health, imports, intakes, organizations, reports,
-    requirements, routes, shortfalls, sync, tokens, webhooks,
+    alerts, checkpoints, claims, commodities, convoys, health, imports, intakes, organizations,
+    reports, requirements, routes, shortfalls, sync, tokens, webhooks,
 };
 use crate::domain::FieldError;
 

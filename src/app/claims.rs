@@ -35,7 +35,11 @@ pub struct NewClaim {
     /// Where it was published: an http:// or https:// URL of at most 2000 characters, or
     /// null when there is no link.
     #[serde(default)]
-    #[schema(example = "https://example.org/news/2023-07-26", max_length = 2000, pattern = "^https?://[^\\s]+$")]
+    #[schema(
+        example = "https://example.org/news/2023-07-26",
+        max_length = 2000,
+        pattern = "^https?://[^\\s]+$"
+    )]
     pub url: Option<String>,
     /// When it was published, RFC 3339 with offset.
     #[schema(
@@ -109,7 +113,11 @@ fn build(
             check.push("trucks", "must be between 0 and 1000");
         }
     }
-    let quote = body.quote.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let quote = body
+        .quote
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty());
     if quote.is_some_and(|q| q.chars().count() > MAX_QUOTE) {
         check.push("quote", format!("must be at most {MAX_QUOTE} characters"));
     }

@@ -35,11 +35,15 @@ impl Share {
     /// at most two decimals, parsed exactly.
     pub fn parse_percent(s: &str) -> Result<Share, String> {
         let refuse = || {
-            format!("{s:?} is not a percentage from 0 to 1000 with at most two decimals, like 2 or 2.5")
+            format!(
+                "{s:?} is not a percentage from 0 to 1000 with at most two decimals, like 2 or 2.5"
+            )
         };
         let d = Decimal::from_str_exact(s.trim()).map_err(|_| refuse())?;
         let bp = d * Decimal::from(100);
-        if d.is_sign_negative() || bp.fract() != Decimal::ZERO || bp > Decimal::from(MAX_BASIS_POINTS)
+        if d.is_sign_negative()
+            || bp.fract() != Decimal::ZERO
+            || bp > Decimal::from(MAX_BASIS_POINTS)
         {
             return Err(refuse());
         }
@@ -100,7 +104,11 @@ pub fn discrepancy(logged: Kg, claims: &[Kg], threshold: Share) -> Option<Discre
     if claims.is_empty() {
         return None;
     }
-    let figures = || std::iter::once(logged).chain(claims.iter().copied()).map(|k| k.max(0));
+    let figures = || {
+        std::iter::once(logged)
+            .chain(claims.iter().copied())
+            .map(|k| k.max(0))
+    };
     let lowest = figures().min().unwrap_or(0);
     let highest = figures().max().unwrap_or(0);
     let gap = i128::from(highest - lowest);
@@ -123,7 +131,10 @@ pub fn discrepancy(logged: Kg, claims: &[Kg], threshold: Share) -> Option<Discre
 
 /// A spread as the answers write it: one decimal (`"11.1"`).
 pub fn format_percent(p: Decimal) -> String {
-    format!("{:.1}", p.round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero))
+    format!(
+        "{:.1}",
+        p.round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
+    )
 }
 
 #[cfg(test)]
@@ -138,25 +149,89 @@ mod tests {
         // (logged, claims, threshold bp, lowest, highest, spread, disputed)
         let cases: &[(Kg, &[Kg], u32, Kg, Kg, Option<&str>, bool)] = &[
             // The Armenian government convoy of 26 July 2023: 360, 400 and 361 t.
-            (360 * T, &[360 * T, 400 * T, 361 * T], 200, 360 * T, 400 * T, Some("11.1"), true),
+            (
+                360 * T,
+                &[360 * T, 400 * T, 361 * T],
+                200,
+                360 * T,
+                400 * T,
+                Some("11.1"),
+                true,
+            ),
             // The claims alone disagree, even where one matches the ledger.
-            (400 * T, &[400 * T, 360 * T], 200, 360 * T, 400 * T, Some("11.1"), true),
+            (
+                400 * T,
+                &[400 * T, 360 * T],
+                200,
+                360 * T,
+                400 * T,
+                Some("11.1"),
+                true,
+            ),
             // All agree.
-            (360 * T, &[360 * T, 360 * T], 200, 360 * T, 360 * T, Some("0.0"), false),
+            (
+                360 * T,
+                &[360 * T, 360 * T],
+                200,
+                360 * T,
+                360 * T,
+                Some("0.0"),
+                false,
+            ),
             // Exactly at the threshold is not more than it.
-            (100 * T, &[102 * T], 200, 100 * T, 102 * T, Some("2.0"), false),
-            (100 * T, &[102 * T + 1], 200, 100 * T, 102 * T + 1, Some("2.0"), true),
+            (
+                100 * T,
+                &[102 * T],
+                200,
+                100 * T,
+                102 * T,
+                Some("2.0"),
+                false,
+            ),
+            (
+                100 * T,
+                &[102 * T + 1],
+                200,
+                100 * T,
+                102 * T + 1,
+                Some("2.0"),
+                true,
+            ),
             // Within 2 %: 360 and 361 t are 0.3 % apart.
-            (360 * T, &[361 * T], 200, 360 * T, 361 * T, Some("0.3"), false),
+            (
+                360 * T,
+                &[361 * T],
+                200,
+                360 * T,
+                361 * T,
+                Some("0.3"),
+                false,
+            ),
             // A zero threshold flags any difference, even 1 kg.
-            (360 * T, &[360 * T + 1], 0, 360 * T, 360 * T + 1, Some("0.0"), true),
+            (
+                360 * T,
+                &[360 * T + 1],
+                0,
+                360 * T,
+                360 * T + 1,
+                Some("0.0"),
+                true,
+            ),
             // Nothing logged yet (lowest 0): any claimed tonnes are a dispute, spread undefined.
             (0, &[20 * T], 200, 0, 20 * T, None, true),
             (0, &[0], 200, 0, 0, Some("0.0"), false),
             // A claim of 0 t against a loaded convoy.
             (23 * T, &[0], 200, 0, 23 * T, None, true),
             // A wide threshold tolerates the Lachin figures.
-            (360 * T, &[400 * T], 1200, 360 * T, 400 * T, Some("11.1"), false),
+            (
+                360 * T,
+                &[400 * T],
+                1200,
+                360 * T,
+                400 * T,
+                Some("11.1"),
+                false,
+            ),
             // Half away from zero: 1/8 = 12.5 %, 1/16 = 6.25 % → 6.3.
             (800, &[900], 200, 800, 900, Some("12.5"), true),
             (1600, &[1700], 200, 1600, 1700, Some("6.3"), true),
@@ -166,7 +241,11 @@ mod tests {
                 .expect("claims give a discrepancy");
             let case = format!("{logged} {claims:?} at {bp} bp");
             assert_eq!((d.lowest, d.highest), (*lowest, *highest), "{case}");
-            assert_eq!(d.spread_percent.map(format_percent).as_deref(), *spread, "{case}");
+            assert_eq!(
+                d.spread_percent.map(format_percent).as_deref(),
+                *spread,
+                "{case}"
+            );
             assert_eq!(d.disputed, *disputed, "{case}");
         }
     }
@@ -193,8 +272,19 @@ mod tests {
 
     #[test]
     fn thresholds_parse_exactly() {
-        for (text, bp) in [("2", 200), ("2.5", 250), ("0.25", 25), ("0", 0), (" 10 ", 1000), ("1000", 100_000)] {
-            assert_eq!(Share::parse_percent(text).map(Share::basis_points), Ok(bp), "{text}");
+        for (text, bp) in [
+            ("2", 200),
+            ("2.5", 250),
+            ("0.25", 25),
+            ("0", 0),
+            (" 10 ", 1000),
+            ("1000", 100_000),
+        ] {
+            assert_eq!(
+                Share::parse_percent(text).map(Share::basis_points),
+                Ok(bp),
+                "{text}"
+            );
         }
         for bad in ["", "-1", "2.005", "1000.01", "two", "1e2", "NaN"] {
             assert!(Share::parse_percent(bad).is_err(), "{bad}");

@@ -35,7 +35,10 @@ pub async fn run_once(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
             return;
         }
     };
-    match state.db(move |c| publish::tick(c, tz, share, now, schedule)).await {
+    match state
+        .db(move |c| publish::tick(c, tz, share, now, schedule))
+        .await
+    {
         Ok(made) if !made.is_empty() => {
             tracing::info!(revisions = ?made, "report publisher made new revisions");
         }

@@ -684,7 +684,10 @@ fn disputed_convoys(
         .collect();
     let mut by_convoy: HashMap<String, Vec<crate::store::claims::ClaimRow>> = HashMap::new();
     for claim in crate::store::claims::claims_of(c, &ids)? {
-        by_convoy.entry(claim.convoy_id.clone()).or_default().push(claim);
+        by_convoy
+            .entry(claim.convoy_id.clone())
+            .or_default()
+            .push(claim);
     }
     let mut lines = Vec::new();
     for r in week_convoys.iter().take(MAX_LISTED as usize) {

@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use crate::domain::ledger::Figures;
 use crate::domain::quantity::{format_tonnes, Kg};
 use crate::domain::time::{format_time, rfc3339};
-use crate::views::claims::ConvoyClaims;
 use crate::store::convoys::{self as store, ConvoyDetail, ConvoyRow, StoredEvent};
+use crate::views::claims::ConvoyClaims;
 use crate::views::name_of;
 
 /// Tonnes as a decimal string with three decimals.

@@ -172,7 +172,10 @@ pub(super) fn flat_rows(r: &WeeklyReport) -> Vec<FlatRow> {
             key: d.reference.clone(),
             name: d.organization.clone(),
             logged: Some(d.logged),
-            spread: d.spread_percent.map(super::percent_string).unwrap_or_default(),
+            spread: d
+                .spread_percent
+                .map(super::percent_string)
+                .unwrap_or_default(),
             org: d.organization_name.clone(),
             ..FlatRow::default()
         });

@@ -32,7 +32,11 @@ fn disputed_arm() -> DisputedConvoy {
         logged_figure: "loaded".into(),
         logged: 360_000,
         claims: vec![
-            claim("Prime minister, via ArmRadio", "2023-07-26T13:00:00+04:00", 360_000),
+            claim(
+                "Prime minister, via ArmRadio",
+                "2023-07-26T13:00:00+04:00",
+                360_000,
+            ),
             claim("ArmRadio", "2023-07-26T15:00:00+04:00", 400_000),
             claim("Hetq <b>", "2023-07-27T09:00:00+04:00", 361_000),
         ],
