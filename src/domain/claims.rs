@@ -144,10 +144,12 @@ mod tests {
 
     const T: Kg = 1_000;
 
+    /// (logged, claims, threshold bp, lowest, highest, spread, disputed)
+    type Case = (Kg, &'static [Kg], u32, Kg, Kg, Option<&'static str>, bool);
+
     #[test]
     fn discrepancies_table() {
-        // (logged, claims, threshold bp, lowest, highest, spread, disputed)
-        let cases: &[(Kg, &[Kg], u32, Kg, Kg, Option<&str>, bool)] = &[
+        let cases: &[Case] = &[
             // The Armenian government convoy of 26 July 2023: 360, 400 and 361 t.
             (
                 360 * T,
@@ -327,7 +329,7 @@ mod tests {
         fn another_claim_never_narrows_the_spread(logged in arb_kg(), claims in prop::collection::vec(arb_kg(), 1..6), extra in arb_kg(), bp in 0u32..5_000) {
             let share = Share::from_basis_points(bp);
             let before = discrepancy(logged, &claims, share).unwrap();
-            let mut more = claims.clone();
+            let mut more = claims;
             more.push(extra);
             let after = discrepancy(logged, &more, share).unwrap();
             prop_assert!(after.highest - after.lowest >= before.highest - before.lowest);

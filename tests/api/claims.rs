@@ -371,6 +371,21 @@ async fn the_threshold_is_a_setting(app: TestApp) {
     );
     let report = wide.get("/api/v1/reports/weekly/2023-W30").await.json();
     assert_eq!(report["disputed"], json!([]));
+    // A threshold that is not a percentage with at most two decimals stops start-up.
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config");
+    for bad in ["2.005", "-1", "1001", "two"] {
+        let err = aidflow::config::Settings::load_from(
+            &dir,
+            Some("test"),
+            &[("claims.dispute_percent", bad)],
+        )
+        .unwrap_err();
+        assert!(
+            format!("{err:#}")
+                .contains("setting claims.dispute_percent (AIDFLOW__CLAIMS__DISPUTE_PERCENT)"),
+            "{bad}: {err:#}"
+        );
+    }
 }
 
 /// The convoy's answer without its claims, the week's report without its disputed list,
