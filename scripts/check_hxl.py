@@ -11,9 +11,13 @@ Language library:
 4. the long form's rows add up to the wide export's total row in every figure, and,
    grouped by route, organization or commodity, to the wide export's rows of that
    dimension: summing and pivoting the long form counts nothing twice;
-5. the week's total delivered during the week is the expected figure.
+5. the week's total delivered during the week is the expected figure;
+6. the rows of disputed convoys and their claims carry no cargo figure (only the logged
+   figure, the claimed tonnes and the spread), so they add nothing to any cargo column,
+   and each claim follows its convoy's disputed row; with DISPUTED given, exactly those
+   convoy references are disputed.
 
-usage: check_hxl.py WIDE.hxl.csv LONG.hxl.csv EXPECTED_DELIVERED_DURING_WEEK_TONNES
+usage: check_hxl.py WIDE.hxl.csv LONG.hxl.csv EXPECTED_DELIVERED_DURING_WEEK_TONNES [DISPUTED,…]
 """
 import sys
 from decimal import Decimal
@@ -30,6 +34,8 @@ WIDE_TAGS = [
     "#meta+week", "#meta+dimension", "#meta+key", "#meta+name",
     "#loc+origin+code", "#loc+dest+code", "#indicator+num+requirement+t",
     *[f"#indicator+num+{f}+t" for f in FIGURES],
+    "#meta+source", "#date+reported", "#indicator+num+logged+t", "#indicator+num+claimed+t",
+    "#indicator+num+spread+pct",
     "#date+start", "#org+name", "#item+name",
 ]
 LONG_TAGS = [
@@ -154,10 +160,41 @@ def check_long(long, wide, total):
                 fail(f"long: {dimension} {key} pivots to {figures(got)}, the wide row has {figures(want)}")
 
 
+def check_claims(wide, expected_disputed):
+    """Disputed and claim rows fill only their own columns, and claims follow their convoy."""
+    disputed, current = [], None
+    for row in wide:
+        dimension = row.get("#meta+dimension")
+        key = row.get("#meta+key")
+        if dimension not in ("disputed", "claim"):
+            for tag in ("#meta+source", "#date+reported", "#indicator+num+logged+t",
+                        "#indicator+num+claimed+t", "#indicator+num+spread+pct"):
+                if row.get(tag):
+                    fail(f"wide: {dimension} row {key} has a claim column {tag}")
+            continue
+        cargo = [f for f in ["requirement", *FIGURES] if row.get(f"#indicator+num+{f}+t")]
+        if cargo:
+            fail(f"wide: {dimension} row {key} carries cargo figures {cargo}")
+        if dimension == "disputed":
+            disputed.append(key)
+            current = key
+            if not row.get("#indicator+num+logged+t"):
+                fail(f"wide: disputed row {key} has no logged figure")
+        else:
+            if key != current:
+                fail(f"wide: claim row {key} does not follow its convoy's disputed row")
+            if not row.get("#meta+source") or not row.get("#indicator+num+claimed+t"):
+                fail(f"wide: claim row {key} lacks its source or tonnes")
+    print(f"wide: disputed convoys {disputed}")
+    if expected_disputed is not None and disputed != expected_disputed:
+        fail(f"wide: disputed convoys {disputed}, expected {expected_disputed}")
+
+
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         sys.exit(__doc__)
     wide_path, long_path, expected = sys.argv[1], sys.argv[2], Decimal(sys.argv[3])
+    expected_disputed = [r for r in sys.argv[4].split(",") if r] if len(sys.argv) == 5 else None
     wide, long = load(wide_path), load(long_path)
     same_tags("wide", wide, WIDE_TAGS)
     same_tags("long", long, LONG_TAGS)
@@ -169,6 +206,7 @@ def main():
         validate(name, source, None)
     total = check_wide(wide, expected)
     check_long(long, wide, total)
+    check_claims(wide, expected_disputed)
     if failures:
         sys.exit(f"{len(failures)} HXL check(s) failed")
     print("HXL exports parsed by libhxl: tags as documented, both schemas pass, totals consistent")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the README's quick start and demo commands against fresh SQLite databases and checks
 # what they print: a first `serve` prints an admin token that reads the routes; the demo
-# shows the 26 July 2023 convoy held at KORNIDZOR with 360 t outstanding and the 2023-W30
-# report against the 2,800 t requirement; in the browser, / asks to sign in, the printed
+# shows the 26 July 2023 convoy held at KORNIDZOR with 360 t outstanding, its three claims
+# (360 / 400 / 361 t) disputed, and the 2023-W30 report against the 2,800 t requirement,
+# listing that convoy's disputed figures; in the browser, / asks to sign in, the printed
 # token signs in, and the overview shows the held convoy. Uses the debug build (cargo run) on loopback
 # ports; stops every server it starts.
 set -euo pipefail
@@ -78,6 +79,22 @@ for shown in ("AM-2023-07-26", "KORNIDZOR", "2023-07-26 11:00 +04:00", "360.000 
 print("demo: the overview shows AM-2023-07-26 held at KORNIDZOR since 2023-07-26 11:00 +04:00 with 360.000 t")
 PY
 csv=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/api/v1/reports/weekly/2023-W30?format=csv" | tr -d "\r")
-grep -qx '2023-W30,total,total,All convoys in scope,,,2800.000,360.000,0.000,0.000,360.000,0.000,0.000' <<<"$csv" \
+grep -qx '2023-W30,total,total,All convoys in scope,,,2800.000,360.000,0.000,0.000,360.000,0.000,0.000,,,,,' <<<"$csv" \
   || fail "the 2023-W30 report's total row is not the README's"
 echo "demo: the 2023-W30 report shows 360.000 t planned against the 2,800 t requirement"
+grep -qx '2023-W30,disputed,AM-2023-07-26,arm-gov,,,,,,,,,,,,360.000,,11.1' <<<"$csv" \
+  || fail "the 2023-W30 report does not list AM-2023-07-26 as disputed, 11.1 % apart"
+for claimed in 360.000 400.000 361.000; do
+  grep -q "^2023-W30,claim,AM-2023-07-26,arm-gov,.*,$claimed,\$" <<<"$csv" \
+    || fail "the 2023-W30 report does not list the claim of $claimed t"
+done
+claims=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/api/v1/convoys/23c77e4a-4e96-584c-949f-0eb0f4741fa3/claims")
+python3 - "$claims" <<'PY'
+import json, sys
+c = json.loads(sys.argv[1])
+got = [(x["source"], x["tonnes"]) for x in c["claims"]]
+assert [t for _, t in got] == ["360.000", "400.000", "361.000"], got
+assert (c["logged"], c["spread_percent"], c["disputed"]) == ("360.000", "11.1", True), c
+print("demo: AM-2023-07-26 has three claims, 360 / 400 / 361 t, 11.1 % apart: disputed")
+PY
+echo "demo: the 2023-W30 report lists AM-2023-07-26's disputed figures and each claim"

@@ -556,7 +556,7 @@ fn report(settings: &Settings, action: ReportCommand) -> anyhow::Result<()> {
     use crate::report::fetch::{fetch, parse_week, Source};
     use crate::report::format::Format;
     let (db, _) = open_command_database(settings, false)?;
-    let (mut conn, tz) = (db.conn, db.tz);
+    let (mut conn, tz, share) = (db.conn, db.tz, db.dispute);
     match action {
         ReportCommand::Weekly {
             week,
@@ -579,7 +579,7 @@ fn report(settings: &Settings, action: ReportCommand) -> anyhow::Result<()> {
                     organization,
                 }),
             };
-            let fetched = match fetch(&mut conn, tz, w, &source) {
+            let fetched = match fetch(&mut conn, tz, share, w, &source) {
                 Ok(Some(fetched)) => fetched,
                 // Only a published revision can be missing.
                 Ok(None) => {
@@ -610,7 +610,7 @@ fn report(settings: &Settings, action: ReportCommand) -> anyhow::Result<()> {
         }
         ReportCommand::Publish { week } => {
             let w = parse_week(&week).map_err(|e| anyhow!("{e}"))?;
-            let p = crate::report::publish::publish(&mut conn, tz, w, "command line")
+            let p = crate::report::publish::publish(&mut conn, tz, share, w, "command line")
                 .map_err(|e| anyhow!("{e}"))?;
             let s = p.snapshot;
             if p.new_revision {

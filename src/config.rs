@@ -27,6 +27,7 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub auth: AuthSettings,
     pub web: WebSettings,
+    pub claims: ClaimSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,6 +39,15 @@ pub struct AlertSettings {
     pub stalled_minimum: String,
     pub corridor_dry: String,
     pub coverage_low_percent: u32,
+}
+
+/// When what sources published about a convoy is flagged as disputed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimSettings {
+    /// A percentage (`2`, `2.5`): claims that differ from each other or from the logged
+    /// figure by more than this share are disputed.
+    pub dispute_percent: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -189,6 +199,7 @@ impl Settings {
         self.timezone()?;
         self.publication()?;
         self.thresholds()?;
+        self.dispute_share()?;
         if self.webhooks.max_attempts < 1 || self.webhooks.timeout_seconds == 0 {
             bail!("settings webhooks.max_attempts and webhooks.timeout_seconds must be at least 1");
         }
@@ -239,6 +250,15 @@ impl Settings {
             stalled_minimum: d("stalled_minimum", &a.stalled_minimum)?,
             corridor_dry: d("corridor_dry", &a.corridor_dry)?,
             coverage_low_percent: a.coverage_low_percent,
+        })
+    }
+
+    /// The share beyond which claims are disputed (`claims.dispute_percent`), parsed.
+    pub fn dispute_share(&self) -> anyhow::Result<crate::domain::claims::Share> {
+        crate::domain::claims::Share::parse_percent(&self.claims.dispute_percent).map_err(|e| {
+            anyhow::anyhow!(
+                "setting claims.dispute_percent (AIDFLOW__CLAIMS__DISPUTE_PERCENT): {e}"
+            )
         })
     }
 

@@ -43,6 +43,7 @@ pub struct Application {
 pub struct CommandDb {
     pub conn: DbConn,
     pub tz: chrono_tz::Tz,
+    pub dispute: crate::domain::claims::Share,
 }
 
 /// Opens the database for a one-off command: migrations and the seed applied, and (when
@@ -54,7 +55,8 @@ pub fn open_command_database(
     let tz = settings.timezone()?;
     let (conn, first_token) =
         db::open_connection(&settings.database.url, prepare(settings, tz, bootstrap))?;
-    Ok((CommandDb { conn, tz }, first_token))
+    let dispute = settings.dispute_share()?;
+    Ok((CommandDb { conn, tz, dispute }, first_token))
 }
 
 /// Applies the pending migrations, then computes the ledger chains that migration
@@ -129,6 +131,7 @@ fn open_database(settings: &Settings) -> anyhow::Result<(AppState, Option<String
         backend,
         settings: Arc::new(settings.clone()),
         tz,
+        dispute: settings.dispute_share()?,
         metrics: metrics.clone(),
         http: reqwest::Client::builder()
             .user_agent(concat!("aidflow/", env!("CARGO_PKG_VERSION")))

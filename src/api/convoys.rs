@@ -116,7 +116,7 @@ pub async fn list(
 }
 
 #[utoipa::path(get, operation_id = "convoys_get", path = "/api/v1/convoys/{id}", tag = "convoys", params(("id" = String, Path)),
-    responses((status = 200, body = Convoy), (status = 404, description = "no such convoy")), security(("bearer" = [])))]
+    responses((status = 200, description = "the convoy with its figures, events and claims (`claims`: what sources published, beside the logged figure)", body = Convoy), (status = 404, description = "no such convoy")), security(("bearer" = [])))]
 #[tracing::instrument(skip_all, fields(convoy = %id))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -124,7 +124,8 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let convoy = state.db(move |c| convoys::get(c, &id)).await?;
+    let share = state.dispute;
+    let convoy = state.db(move |c| convoys::get(c, &id, share)).await?;
     Ok(HttpResponse::Ok().json(convoy))
 }
 

@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod checkpoints;
+pub mod claims;
 pub mod commodities;
 pub mod convoys;
 pub mod extract;
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(routes::configure)
             .configure(tokens::configure)
             .configure(convoys::configure)
+            .configure(claims::configure)
             .configure(sync::configure)
             .configure(shortfalls::configure)
             .configure(imports::configure)

@@ -9,8 +9,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api::problem::Problem;
 use crate::api::{
-    alerts, checkpoints, commodities, convoys, health, imports, intakes, ledger, organizations,
-    reports, requirements, routes, shortfalls, sync, tokens, webhooks,
+    alerts, checkpoints, claims, commodities, convoys, health, imports, intakes, ledger,
+    organizations, reports, requirements, routes, shortfalls, sync, tokens, webhooks,
 };
 use crate::domain::FieldError;
 
@@ -28,6 +28,7 @@ use crate::domain::FieldError;
         routes::list, routes::create, routes::get, routes::update, routes::delete,
         tokens::list, tokens::create, tokens::get, tokens::revoke,
         convoys::list, convoys::create, convoys::get, convoys::list_events, convoys::create_event,
+        claims::create, claims::list,
         sync::sync, imports::import, shortfalls::get,
         requirements::list, requirements::create, reports::list, reports::get, reports::publish_now,
         alerts::list, alerts::get, alerts::acknowledge, alerts::resolve,
@@ -40,7 +41,7 @@ use crate::domain::FieldError;
     tags(
         (name = "reference data", description = "Organizations, checkpoints, commodities and routes"),
         (name = "tokens", description = "Bearer tokens (admin)"),
-        (name = "convoys", description = "Convoys, their checkpoint events, offline sync and CSV import"),
+        (name = "convoys", description = "Convoys, their checkpoint events, the claims sources published about them, offline sync and CSV import"),
         (name = "shortfalls", description = "Planned versus delivered, and where the difference went"),
         (name = "reports", description = "Requirements and the weekly shortfall report"),
         (name = "alerts", description = "Stall alerts and webhook notifications"),

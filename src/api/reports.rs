@@ -109,9 +109,9 @@ pub async fn get(
             organization: q.organization,
         }),
     };
-    let tz = state.tz;
+    let (tz, share) = (state.tz, state.dispute);
     let fetched = state
-        .db(move |c| fetch(c, tz, w, &source))
+        .db(move |c| fetch(c, tz, share, w, &source))
         .await?
         // Only a published revision can be missing.
         .ok_or_else(|| {
@@ -212,9 +212,11 @@ pub async fn publish_now(
 ) -> Result<HttpResponse, AppError> {
     who.require_admin()?;
     let w = parse_week(&week)?;
-    let tz = state.tz;
+    let (tz, share) = (state.tz, state.dispute);
     let by = format!("token {}", who.name);
-    let p = state.db(move |c| publish::publish(c, tz, w, &by)).await?;
+    let p = state
+        .db(move |c| publish::publish(c, tz, share, w, &by))
+        .await?;
     let s = p.snapshot;
     let body = Revision {
         url: format!("/api/v1/reports/weekly/{}?revision={}", s.week, s.revision),

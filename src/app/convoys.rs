@@ -7,6 +7,7 @@ use crate::app::error::AppError;
 use crate::app::input::{commodity_index, optional_note, parse_line, NewConvoy};
 use crate::app::validate::Checker;
 use crate::db::DbConn;
+use crate::domain::claims::Share;
 use crate::domain::ledger::Status;
 use crate::store::convoys as store;
 use crate::store::{body_hash, reference, replay_conflict, resolve_id, Created};
@@ -228,12 +229,14 @@ fn replay(c: &mut DbConn, id: &str, body: &NewConvoy) -> Result<Option<Created<C
     ))))
 }
 
-/// One convoy with its figures and events.
+/// One convoy with its figures, events and claims (compared at `share`).
 #[tracing::instrument(skip(c))]
-pub fn get(c: &mut DbConn, id: &str) -> Result<Convoy, AppError> {
+pub fn get(c: &mut DbConn, id: &str, share: Share) -> Result<Convoy, AppError> {
     let names = crate::store::tokens::names(c)?;
-    let mut convoy = convoy_out(&store::load_detail(c, id)?, &names);
+    let detail = store::load_detail(c, id)?;
+    let mut convoy = convoy_out(&detail, &names);
     add_sources(c, &mut convoy.events)?;
+    convoy.claims = Some(crate::app::claims::of_convoy(c, &detail.row, share)?);
     Ok(convoy)
 }
 

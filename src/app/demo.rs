@@ -1,11 +1,13 @@
 //! `aidflow demo`: a Lachin 2023 scenario from public figures, so a new user sees
 //! meaningful numbers at once. Many figures come from parties to the conflict: each
-//! convoy's note names its source, and they are claims, not verified facts.
+//! convoy's note names its source, and they are claims, not verified facts. The 26 July
+//! 2023 convoy also carries the three figures sources gave for it, as claims.
 
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::app::auth::Principal;
+use crate::app::claims::{self, NewClaim};
 use crate::app::convoys;
 use crate::app::error::AppError;
 use crate::app::events::{self, EventWrite, StateCache};
@@ -148,6 +150,28 @@ fn scenario() -> Vec<DemoConvoy> {
     all
 }
 
+/// What sources published about a demo convoy: the three figures given for the 26 July
+/// 2023 convoy (360 t from the prime minister via ArmRadio, 400 t from ArmRadio, 361 t
+/// from Hetq). No link is recorded, as none is in the demo's sources; the
+/// times are approximate and the quotes are summaries, not the sources' words.
+fn claims_of(reference: &str) -> Vec<Value> {
+    if reference != "AM-2023-07-26" {
+        return Vec::new();
+    }
+    let claim = |n: u32, source: &str, at: &str, tonnes: &str, quote: &str| {
+        json!({"id": id(&format!("{reference}#claim{n}")), "source": source, "url": null,
+               "published_at": at, "tonnes": tonnes, "trucks": null, "quote": quote})
+    };
+    vec![
+        claim(1, "Prime Minister of Armenia, via ArmRadio", "2023-07-26T12:00:00+04:00", "360",
+            "Summary, not verbatim: the prime minister gave the convoy's cargo as 360 t of humanitarian aid (as carried by ArmRadio; time approximate)."),
+        claim(2, "ArmRadio", "2023-07-26T14:00:00+04:00", "400",
+            "Summary, not verbatim: ArmRadio reported the convoy as carrying 400 t (time approximate)."),
+        claim(3, "Hetq", "2023-07-26T18:00:00+04:00", "361",
+            "Summary, not verbatim: Hetq reported 361 t for the convoy (time approximate)."),
+    ]
+}
+
 fn parse<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, AppError> {
     serde_json::from_value(v).map_err(|e| AppError::Internal(anyhow::anyhow!("demo data: {e}")))
 }
@@ -188,6 +212,10 @@ pub fn load(c: &mut DbConn) -> Result<Vec<String>, AppError> {
         })?;
         let row = store::get_convoy(c, &convoy_id)?;
         let codes = store::Codes::load(c)?;
+        for body in claims_of(&body.reference) {
+            let claim: NewClaim = parse(body)?;
+            claims::create(c, &who, &convoy_id, &claim)?;
+        }
         lines.push(format!(
             "{:<16} {:<15} planned {:>9} t  delivered {:>9} t  outstanding {:>9} t{}",
             row.reference,

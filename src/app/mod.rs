@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod auth;
+pub mod claims;
 pub mod convoys;
 pub mod demo;
 pub mod error;

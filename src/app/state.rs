@@ -14,6 +14,8 @@ pub struct AppState {
     pub backend: Backend,
     pub settings: Arc<Settings>,
     pub tz: chrono_tz::Tz,
+    /// The share beyond which a convoy's claims are disputed (`claims.dispute_percent`).
+    pub dispute: crate::domain::claims::Share,
     pub metrics: Metrics,
     /// Client for webhook deliveries.
     pub http: reqwest::Client,

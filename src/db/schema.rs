@@ -225,6 +225,26 @@ diesel::table! {
 
 diesel::joinable!(convoys -> organizations (organization_id));
 diesel::joinable!(convoys -> routes (route_id));
+diesel::table! {
+    claims (id) {
+        id -> Text,
+        convoy_id -> Text,
+        source -> Text,
+        url -> Nullable<Text>,
+        published_at -> BigInt,
+        published_offset -> Integer,
+        kg -> BigInt,
+        quantity -> Text,
+        unit -> Text,
+        trucks -> Nullable<Integer>,
+        quote -> Nullable<Text>,
+        body_sha256 -> Text,
+        created_by -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(claims -> convoys (convoy_id));
 diesel::joinable!(manifest_lines -> convoys (convoy_id));
 diesel::joinable!(manifest_lines -> commodities (commodity_id));
 diesel::joinable!(events -> convoys (convoy_id));
@@ -399,6 +419,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     intake_submissions,
     convoys,
     manifest_lines,
+    claims,
     events,
     event_lines,
     convoy_figures,

@@ -1,9 +1,10 @@
 //! Pure types and rules — quantities, the ledger's waterfall, status and shortfall, weeks,
-//! alert rules, times. No I/O: everything here is tested without a database.
+//! alert rules, times, claims against the ledger. No I/O: everything here is tested without a database.
 
 pub mod access;
 pub mod alerts;
 pub mod chain;
+pub mod claims;
 pub mod field;
 pub mod ledger;
 pub mod quantity;

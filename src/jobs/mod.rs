@@ -27,7 +27,7 @@ pub fn spawn(state: AppState) {
 /// One pass of every job at `now`; failures are logged and retried on the next pass.
 #[tracing::instrument(skip_all, fields(%now))]
 pub async fn run_once(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
-    let tz = state.tz;
+    let (tz, share) = (state.tz, state.dispute);
     let schedule = match state.settings.publication() {
         Ok(s) => s,
         Err(e) => {
@@ -35,7 +35,10 @@ pub async fn run_once(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
             return;
         }
     };
-    match state.db(move |c| publish::tick(c, tz, now, schedule)).await {
+    match state
+        .db(move |c| publish::tick(c, tz, share, now, schedule))
+        .await
+    {
         Ok(made) if !made.is_empty() => {
             tracing::info!(revisions = ?made, "report publisher made new revisions");
         }

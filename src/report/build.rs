@@ -12,11 +12,13 @@ use rust_decimal::Decimal;
 
 use crate::app::error::AppError;
 use crate::db::{from_micros, DbConn};
+use crate::domain::claims::{discrepancy, logged_figure, Share};
+use crate::domain::ledger::Status;
 use crate::domain::quantity::Kg;
 use crate::domain::week::{self, IsoWeek};
 use crate::report::model::{
-    AlertLine, Breakdown, CheckpointBreakdown, ConvoyLine, Cumulative, DetailLine, HistoryWeek,
-    ReasonKg, Scope, WeekFigures, WeeklyReport,
+    AlertLine, Breakdown, CheckpointBreakdown, ClaimLine, ConvoyLine, Cumulative, DetailLine,
+    DisputedConvoy, HistoryWeek, ReasonKg, Scope, WeekFigures, WeeklyReport,
 };
 use crate::report::render;
 use crate::store::convoys::{self as convoys_store, Codes, ConvoyFilter, ConvoyRow};
@@ -125,10 +127,12 @@ pub fn week_totals(c: &mut DbConn, w: IsoWeek) -> Result<WeekFigures, AppError> 
     Ok(week_figures(&reqs, w, &totals))
 }
 
-/// Builds the report of week `w` in time zone `tz`.
+/// Builds the report of week `w` in time zone `tz`; claims that differ by more than
+/// `share` are disputed.
 pub fn build(
     c: &mut DbConn,
     tz: Tz,
+    share: Share,
     w: IsoWeek,
     filter: &ScopeFilter,
 ) -> Result<WeeklyReport, AppError> {
@@ -169,6 +173,7 @@ pub fn build(
     let by_checkpoint = checkpoint_breakdown(c, &names, &week_convoys)?;
 
     let alerts = alert_lines(c, &names, &scope, tz, start, end)?;
+    let disputed = disputed_convoys(c, &names, tz, share, &week_convoys)?;
 
     let summary = render::summarize(
         w.week(),
@@ -197,6 +202,7 @@ pub fn build(
         convoys,
         stalled,
         alerts,
+        disputed,
         history,
         summary,
     })
@@ -672,6 +678,66 @@ fn alert_lines(
                 message: shown.message,
             });
         }
+    }
+    Ok(lines)
+}
+
+/// The week's convoys whose claims are disputed beyond `share`, in the order of the
+/// convoy list, each with all its claims. The claims are only read: the ledger's figures
+/// are the convoy's own.
+fn disputed_convoys(
+    c: &mut DbConn,
+    names: &Names,
+    tz: Tz,
+    share: Share,
+    week_convoys: &[ConvoyRow],
+) -> Result<Vec<DisputedConvoy>, AppError> {
+    let ids: Vec<String> = week_convoys
+        .iter()
+        .take(MAX_LISTED as usize)
+        .map(|r| r.id.clone())
+        .collect();
+    let mut by_convoy: HashMap<String, Vec<crate::store::claims::ClaimRow>> = HashMap::new();
+    for claim in crate::store::claims::claims_of(c, &ids)? {
+        by_convoy
+            .entry(claim.convoy_id.clone())
+            .or_default()
+            .push(claim);
+    }
+    let mut lines = Vec::new();
+    for r in week_convoys.iter().take(MAX_LISTED as usize) {
+        let Some(claims) = by_convoy.get(&r.id) else {
+            continue;
+        };
+        let status = Status::parse(&r.status).unwrap_or(Status::Planned);
+        let (basis, logged) = logged_figure(status, r.planned_kg, r.loaded_kg);
+        let kgs: Vec<Kg> = claims.iter().map(|cl| cl.kg).collect();
+        let Some(d) = discrepancy(logged, &kgs, share).filter(|d| d.disputed) else {
+            continue;
+        };
+        lines.push(DisputedConvoy {
+            id: r.id.clone(),
+            reference: r.reference.clone(),
+            organization: named(&names.organizations, &r.organization_id),
+            organization_name: named(&names.organization_names, &r.organization_id),
+            route: named(&names.routes, &r.route_id),
+            logged_figure: basis.as_str().to_string(),
+            logged,
+            claims: claims
+                .iter()
+                .map(|cl| ClaimLine {
+                    source: cl.source.clone(),
+                    url: cl.url.clone(),
+                    published_at: rfc(cl.published_at, tz),
+                    tonnes: cl.kg,
+                    trucks: cl.trucks,
+                })
+                .collect(),
+            lowest: d.lowest,
+            highest: d.highest,
+            spread_percent: d.spread_percent,
+            threshold_percent: share.percent(),
+        });
     }
     Ok(lines)
 }

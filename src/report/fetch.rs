@@ -5,6 +5,7 @@ use chrono_tz::Tz;
 
 use crate::app::error::AppError;
 use crate::db::DbConn;
+use crate::domain::claims::Share;
 use crate::domain::week::IsoWeek;
 use crate::report::build::{build, ScopeFilter};
 use crate::report::format::{render_as, Format};
@@ -39,16 +40,18 @@ pub enum Fetched {
     Published(SnapshotRow),
 }
 
-/// Fetches the report of week `w` (time zone `tz`) from `source`. `Ok(None)` means
+/// Fetches the report of week `w` (time zone `tz`, claims disputed beyond `share`) from
+/// `source`. `Ok(None)` means
 /// the week has no such published revision; each caller words that for its users.
 pub fn fetch(
     c: &mut DbConn,
     tz: Tz,
+    share: Share,
     w: IsoWeek,
     source: &Source,
 ) -> Result<Option<Fetched>, AppError> {
     Ok(match source {
-        Source::Live(filter) => Some(Fetched::Live(Box::new(build(c, tz, w, filter)?))),
+        Source::Live(filter) => Some(Fetched::Live(Box::new(build(c, tz, share, w, filter)?))),
         Source::Published(revision) => {
             reports::snapshot(c, &w.key(), *revision)?.map(Fetched::Published)
         }

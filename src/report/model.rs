@@ -43,6 +43,11 @@ pub struct WeeklyReport {
     pub stalled: Vec<ConvoyLine>,
     /// Alerts opened in the week (may be empty).
     pub alerts: Vec<AlertLine>,
+    /// The convoys due in the week whose claims are disputed: they differ from each
+    /// other or from the logged figure by more than the threshold. Empty in the models of
+    /// revisions published before reports listed them.
+    #[serde(default)]
+    pub disputed: Vec<DisputedConvoy>,
     /// The last 12 weeks ending with this one, oldest first.
     pub history: Vec<HistoryWeek>,
     /// Plain-language summary sentence, e.g. "In week 31, 0 of 360 t planned for the
@@ -200,4 +205,38 @@ pub struct HistoryWeek {
     /// Cumulative requirement − cumulative delivered-during since tracking
     /// began, at the end of that week (may be negative).
     pub cumulative_shortfall: Kg,
+}
+
+/// A convoy due in the week whose claims are disputed, with every claim about it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct DisputedConvoy {
+    pub id: String,
+    pub reference: String,
+    /// Organization slug and name.
+    pub organization: String,
+    pub organization_name: String,
+    pub route: String,
+    /// Which logged figure the claims were compared to: `planned` or `loaded`.
+    pub logged_figure: String,
+    pub logged: Kg,
+    /// By publication time.
+    pub claims: Vec<ClaimLine>,
+    /// The lowest and highest of the figures compared (the logged one and the claims).
+    pub lowest: Kg,
+    pub highest: Kg,
+    /// `(highest − lowest) / lowest × 100`, one decimal; `None` when the lowest is 0.
+    pub spread_percent: Option<Decimal>,
+    /// The threshold the spread was more than.
+    pub threshold_percent: Decimal,
+}
+
+/// What one source published about a convoy.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ClaimLine {
+    pub source: String,
+    pub url: Option<String>,
+    /// RFC 3339.
+    pub published_at: String,
+    pub tonnes: Kg,
+    pub trucks: Option<i32>,
 }

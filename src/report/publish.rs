@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::error::AppError;
 use crate::db::{now_micros, write_tx, DbConn};
+use crate::domain::claims::Share;
 use crate::domain::week::{self, IsoWeek};
 use crate::report::build::{build, ScopeFilter};
 use crate::report::render;
@@ -22,10 +23,16 @@ pub struct Published {
 }
 
 /// Publishes week `w` now: a new revision if its content differs from the latest one.
-pub fn publish(c: &mut DbConn, tz: Tz, w: IsoWeek, by: &str) -> Result<Published, AppError> {
+pub fn publish(
+    c: &mut DbConn,
+    tz: Tz,
+    share: Share,
+    w: IsoWeek,
+    by: &str,
+) -> Result<Published, AppError> {
     let key = w.key();
     let result = write_tx(c, |c| {
-        let report = build(c, tz, w, &ScopeFilter::default())?;
+        let report = build(c, tz, share, w, &ScopeFilter::default())?;
         let body = render::canonical_json(&report);
         let sha256 = hex::encode(Sha256::digest(body.as_bytes()));
         let latest = reports::latest_snapshot(c, &key)?;
@@ -104,6 +111,7 @@ pub use crate::domain::week::Schedule;
 pub fn tick(
     c: &mut DbConn,
     tz: Tz,
+    share: Share,
     now: DateTime<Utc>,
     schedule: Schedule,
 ) -> Result<Vec<(String, i32)>, AppError> {
@@ -112,7 +120,7 @@ pub fn tick(
     if week::publication_due(now, tz, schedule.weekday, schedule.hour, schedule.minute)
         && reports::latest_snapshot(c, &previous.key())?.is_none()
     {
-        let p = publish(c, tz, previous, "scheduler")?;
+        let p = publish(c, tz, share, previous, "scheduler")?;
         if p.new_revision {
             made.push((p.snapshot.week, p.snapshot.revision));
         }
@@ -122,7 +130,7 @@ pub fn tick(
             reports::clear_dirty(c, &key)?;
             continue;
         };
-        let p = publish(c, tz, w, "scheduler (late data)")?;
+        let p = publish(c, tz, share, w, "scheduler (late data)")?;
         if p.new_revision {
             made.push((p.snapshot.week, p.snapshot.revision));
         }

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod chain;
+pub mod claims;
 pub mod convoys;
 pub mod error;
 pub mod intakes;

@@ -137,11 +137,18 @@ pub fn apply(conn: &mut DbConn, deltas: &Deltas) -> Result<(), StoreError> {
             weeks.push(&k.week);
         }
     }
+    mark_published_dirty(conn, &weeks)
+}
+
+/// Marks those of `weeks` that have a published revision as changed, so that the
+/// publisher makes a new revision of them (late data, or a new claim about a convoy
+/// their report lists).
+pub fn mark_published_dirty(conn: &mut DbConn, weeks: &[&str]) -> Result<(), StoreError> {
     if weeks.is_empty() {
         return Ok(());
     }
     let published: Vec<String> = report_snapshots::table
-        .filter(report_snapshots::week.eq_any(&weeks))
+        .filter(report_snapshots::week.eq_any(weeks))
         .select(report_snapshots::week)
         .distinct()
         .load(conn)?;

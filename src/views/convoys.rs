@@ -10,6 +10,7 @@ use crate::domain::ledger::Figures;
 use crate::domain::quantity::{format_tonnes, Kg};
 use crate::domain::time::{format_time, rfc3339};
 use crate::store::convoys::{self as store, ConvoyDetail, ConvoyRow, StoredEvent};
+use crate::views::claims::ConvoyClaims;
 use crate::views::name_of;
 
 /// Tonnes as a decimal string with three decimals.
@@ -242,6 +243,11 @@ pub struct Convoy {
     pub events: Vec<Event>,
     pub created_at: String,
     pub created_by: String,
+    /// What sources published about the convoy, beside the logged figure, with their
+    /// spread and whether they are disputed. In `GET /convoys/{id}` only (also
+    /// `GET /convoys/{id}/claims`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<ConvoyClaims>,
 }
 
 pub fn summary(
@@ -321,5 +327,6 @@ pub fn convoy_out(d: &ConvoyDetail, names: &HashMap<String, String>) -> Convoy {
             .collect(),
         created_at: rfc3339(d.row.created_at),
         created_by: name_of(names, &d.row.created_by),
+        claims: None,
     }
 }

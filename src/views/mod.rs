@@ -1,6 +1,7 @@
 //! Output shapes shared by the HTTP API, the command line and the jobs: how a convoy, an
 //! event, its figures and times look in every answer.
 
+pub mod claims;
 pub mod convoys;
 pub mod evidence;
 

@@ -1,6 +1,7 @@
 //! Convoys: the list with its filters and search (`/convoys`), and one convoy's page
-//! (`/convoys/{id}`): its timeline, the waterfall of each commodity and the shortfall
-//! split. The figures are the API's own views.
+//! (`/convoys/{id}`): its timeline, the waterfall of each commodity, the shortfall
+//! split, and what sources published about it beside the logged figure. The figures are
+//! the API's own views.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -10,6 +11,7 @@ use crate::app::convoys::{self, ListFilter};
 use crate::app::state::AppState;
 use crate::domain::quantity::{parse_tonnes, Kg};
 use crate::store::reference;
+use crate::views::claims::ConvoyClaims;
 use crate::views::convoys::{CommodityOut, Convoy, ConvoySummary, Event, FiguresOut};
 use crate::web::format::{local_time_text, tonnes, tonnes_text};
 use crate::web::i18n::Texts;
@@ -381,6 +383,63 @@ fn timeline_window(
     (start..end, earlier, later)
 }
 
+/// One claim as the page lists it.
+pub struct ClaimLine {
+    pub source: String,
+    pub url: Option<String>,
+    pub published: String,
+    pub tonnes: String,
+    pub trucks: String,
+    pub quote: Option<String>,
+}
+
+/// The claims beside the logged figure, and the sentence that flags them.
+pub struct Claims {
+    pub disputed: bool,
+    pub spread: String,
+    /// "Loaded" or "Planned", with its tonnes.
+    pub logged_label: String,
+    pub logged: String,
+    pub verdict: String,
+    pub lines: Vec<ClaimLine>,
+}
+
+fn claims_view(c: &ConvoyClaims, t: &Texts, tz: chrono_tz::Tz) -> Claims {
+    let threshold = c.threshold_percent.as_str();
+    let spread = c.spread_percent.clone().unwrap_or_default();
+    let verdict = match (c.claims.is_empty(), c.disputed, c.spread_percent.is_some()) {
+        (true, _, _) => t.get("convoy.claims_none").to_string(),
+        (false, true, true) => t.fill(
+            "convoy.claims_disputed",
+            &[("spread", &spread), ("threshold", threshold)],
+        ),
+        (false, true, false) => t.fill("convoy.claims_disputed_zero", &[("threshold", threshold)]),
+        (false, false, _) => t.fill(
+            "convoy.claims_agree",
+            &[("spread", &spread), ("threshold", threshold)],
+        ),
+    };
+    Claims {
+        disputed: c.disputed,
+        spread,
+        logged_label: t.get(&format!("convoy.{}", c.logged_figure)).to_string(),
+        logged: tonnes_text(&c.logged),
+        verdict,
+        lines: c
+            .claims
+            .iter()
+            .map(|cl| ClaimLine {
+                source: cl.source.clone(),
+                url: cl.url.clone(),
+                published: local_time_text(&cl.published_at, tz),
+                tonnes: tonnes_text(&cl.tonnes),
+                trucks: cl.trucks.map_or("—".to_string(), |n| n.to_string()),
+                quote: cl.quote.clone(),
+            })
+            .collect(),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "convoy.html")]
 struct ConvoyPage {
@@ -396,6 +455,7 @@ struct ConvoyPage {
     earlier: Option<TimelineLink>,
     later: Option<TimelineLink>,
     manifest: Vec<(String, String, String)>,
+    claims: Option<Claims>,
 }
 
 #[tracing::instrument(skip_all, fields(convoy = %id))]
@@ -406,7 +466,7 @@ pub async fn page(
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, WebError> {
     let t = visitor.t;
-    let tz = state.tz;
+    let (tz, share) = (state.tz, state.dispute);
     let id = id.into_inner();
     // A `before` that is not a number (an edited link) shows the latest events.
     let before = q
@@ -414,7 +474,7 @@ pub async fn page(
         .as_deref()
         .and_then(|b| b.trim().parse::<i64>().ok());
     let c = state
-        .db(move |c| convoys::get(c, &id))
+        .db(move |c| convoys::get(c, &id, share))
         .await
         .map_err(|e| WebError::new(e, t))?;
     let seq_of = |id: &str| c.events.iter().find(|e| e.id == id).map(|e| e.seq);
@@ -468,6 +528,7 @@ pub async fn page(
         timeline,
         earlier,
         later,
+        claims: c.claims.as_ref().map(|cl| claims_view(cl, t, tz)),
         c,
     })
 }

@@ -227,12 +227,12 @@ pub async fn week(
     q: web::Query<WeekQuery>,
 ) -> Result<HttpResponse, WebError> {
     let t = visitor.t;
-    let tz = state.tz;
+    let (tz, share) = (state.tz, state.dispute);
     let w = parse_week(&week).map_err(|e| WebError::new(e, t))?;
     let compare = q.from.zip(q.to);
     let (r, headers, compared) = state
         .db(move |c| {
-            let r = build(c, tz, w, &ScopeFilter::default())?;
+            let r = build(c, tz, share, w, &ScopeFilter::default())?;
             let headers: Vec<SnapshotHeader> = reports::list_snapshots(c)?
                 .into_iter()
                 .filter(|h| h.week == w.key())

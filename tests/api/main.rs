@@ -6,6 +6,7 @@ mod helpers;
 
 mod alerts;
 mod auth;
+mod claims;
 mod cli_exit;
 mod convoys;
 mod csv_import;

@@ -70,7 +70,7 @@ async fn every_operation_documents_the_errors_it_can_answer(app: TestApp) {
             }
         }
     }
-    assert_eq!(operations, 57);
+    assert_eq!(operations, 59);
     // The shared answers are problem documents; 503 says when to retry.
     for name in ["Unauthorized", "NotFound", "Invalid", "Unavailable"] {
         let r = &doc["components"]["responses"][name];

@@ -201,7 +201,7 @@ async fn weekly_report_csv_hxl_and_html_carry_the_same_figures(app: TestApp) {
     let csv = app.get("/api/v1/reports/weekly/2023-W30?format=csv").await;
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
     let lines: Vec<&str> = csv.text.lines().collect();
-    assert_eq!(lines[0], "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t");
+    assert_eq!(lines[0], "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,source,published,logged_t,claimed_t,spread_percent");
     assert!(
         lines[1].starts_with("2023-W30,total,total,"),
         "{}",
@@ -248,7 +248,7 @@ async fn weekly_report_csv_hxl_and_html_carry_the_same_figures(app: TestApp) {
         "tonnes are not the monetary #value: {tags:?}"
     );
     assert!(
-        lines[2].contains(",2800.000,460.000,80.000,80.000,380.000,20.000,0.000,2023-07-24,"),
+        lines[2].contains(",2800.000,460.000,80.000,80.000,380.000,20.000,0.000,,,,,,2023-07-24,"),
         "{}",
         lines[2]
     );
@@ -283,8 +283,8 @@ async fn weekly_report_csv_hxl_and_html_carry_the_same_figures(app: TestApp) {
     }
 }
 
-const WIDE_HEADER: &str = "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,date,org,item";
-const WIDE_TAGS: &str = "#meta+week,#meta+dimension,#meta+key,#meta+name,#loc+origin+code,#loc+dest+code,#indicator+num+requirement+t,#indicator+num+planned+t,#indicator+num+delivered+t,#indicator+num+delivered_during_week+t,#indicator+num+shortfall+t,#indicator+num+denied+t,#indicator+num+lost+t,#date+start,#org+name,#item+name";
+const WIDE_HEADER: &str = "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,source,published,logged_t,claimed_t,spread_percent,date,org,item";
+const WIDE_TAGS: &str = "#meta+week,#meta+dimension,#meta+key,#meta+name,#loc+origin+code,#loc+dest+code,#indicator+num+requirement+t,#indicator+num+planned+t,#indicator+num+delivered+t,#indicator+num+delivered_during_week+t,#indicator+num+shortfall+t,#indicator+num+denied+t,#indicator+num+lost+t,#meta+source,#date+reported,#indicator+num+logged+t,#indicator+num+claimed+t,#indicator+num+spread+pct,#date+start,#org+name,#item+name";
 const LONG_HEADER: &str = "week,date,route,route_name,origin,destination,organization,organization_name,commodity,commodity_name,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t";
 const LONG_TAGS: &str = "#meta+week,#date+start,#x_route+code,#x_route+name,#loc+origin+code,#loc+dest+code,#org+code,#org+name,#item+code,#item+name,#indicator+num+planned+t,#indicator+num+delivered+t,#indicator+num+delivered_during_week+t,#indicator+num+shortfall+t,#indicator+num+denied+t,#indicator+num+lost+t";
 
@@ -462,7 +462,7 @@ async fn hxl_long_form_of_a_revision_is_frozen_and_old_revisions_say_they_have_n
     assert_eq!(wide.status, 200, "its other formats still render");
     assert!(wide
         .text
-        .contains(",2800.000,460.000,80.000,80.000,380.000,20.000,0.000,2023-07-24,"));
+        .contains(",2800.000,460.000,80.000,80.000,380.000,20.000,0.000,,,,,,2023-07-24,"));
 }
 
 async fn deliveries_count_in_the_local_week_they_were_observed(app: TestApp) {

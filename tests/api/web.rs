@@ -137,6 +137,7 @@ api_test!(
     the_week_page_shows_its_figures_downloads_and_what_changed_between_revisions,
     pages_speak_the_browsers_language_and_the_pseudo_locale_shows_every_string_translated,
     assets_are_embedded_with_etags,
+    the_convoy_page_lists_the_demo_claims_beside_the_logged_figure_and_flags_them,
 );
 
 async fn signing_in_exchanges_a_token_for_an_http_only_strict_session_cookie(app: TestApp) {
@@ -924,4 +925,48 @@ async fn assets_are_embedded_with_etags(app: TestApp) {
             .unwrap()
             .contains("default-src 'self'"));
     }
+}
+
+async fn the_convoy_page_lists_the_demo_claims_beside_the_logged_figure_and_flags_them(
+    app: TestApp,
+) {
+    load_demo(&app).await;
+    // Loading the demo again adds nothing: its claims have ids of their own.
+    load_demo(&app).await;
+    let browser = sign_in(&app, &app.admin_token).await;
+    let page = browser.get(&format!("/convoys/{JULY}")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let at = page
+        .text
+        .find("<h2 id=\"claims-h\">")
+        .expect("the claims section");
+    let section = &page.text[at..at + page.text[at..].find("</table>").unwrap()];
+    assert!(section.contains("What sources published"), "{section}");
+    assert!(
+        section.contains("data-disputed=\"true\" data-spread=\"11.1\""),
+        "{section}"
+    );
+    assert!(
+        section.contains("The figures are 11.1 % apart, more than 2 %."),
+        "{section}"
+    );
+    assert!(section.contains("Logged in aidflow (Loaded)"), "{section}");
+    assert_eq!(
+        section.matches("<tr class=\"claim\">").count(),
+        3,
+        "{section}"
+    );
+    for shown in [
+        "Prime Minister of Armenia, via ArmRadio",
+        "ArmRadio",
+        "Hetq",
+        "360.000 t",
+        "400.000 t",
+        "361.000 t",
+    ] {
+        assert!(section.contains(shown), "{shown}: {section}");
+    }
+    // The pseudo-locale has every string of the section.
+    let qps = browser.get(&format!("/convoys/{JULY}?lang=qps")).await;
+    assert!(!qps.text.contains("convoy.claims"), "{}", qps.text);
 }

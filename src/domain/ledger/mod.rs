@@ -297,6 +297,21 @@ impl Status {
             Status::Cancelled => "cancelled",
         }
     }
+
+    /// The status of a stable name, as stored.
+    pub fn parse(s: &str) -> Option<Status> {
+        [
+            Status::Planned,
+            Status::InTransit,
+            Status::Held,
+            Status::Delivered,
+            Status::ShortDelivered,
+            Status::TurnedBack,
+            Status::Cancelled,
+        ]
+        .into_iter()
+        .find(|st| st.as_str() == s)
+    }
 }
 
 impl fmt::Display for Status {

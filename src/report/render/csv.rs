@@ -5,7 +5,7 @@ use crate::domain::quantity::{format_tonnes, Kg};
 use crate::report::model::{Breakdown, WeeklyReport};
 
 /// The CSV header, shared by [`to_csv`] and [`super::to_hxl_csv`].
-pub const CSV_HEADER: [&str; 13] = [
+pub const CSV_HEADER: [&str; 18] = [
     "week",
     "dimension",
     "key",
@@ -19,6 +19,11 @@ pub const CSV_HEADER: [&str; 13] = [
     "shortfall_t",
     "denied_t",
     "lost_t",
+    "source",
+    "published",
+    "logged_t",
+    "claimed_t",
+    "spread_percent",
 ];
 
 /// One row of the flat export. `None` quantities are written as empty cells
@@ -37,6 +42,14 @@ pub(super) struct FlatRow {
     shortfall: Option<Kg>,
     denied: Option<Kg>,
     lost: Option<Kg>,
+    /// Claim rows: who published the figure, and the local date they did.
+    source: String,
+    published: String,
+    /// Disputed rows: the ledger's figure the claims were compared to, and their spread.
+    logged: Option<Kg>,
+    spread: String,
+    /// Claim rows: the figure claimed.
+    claimed: Option<Kg>,
     /// HXL only: organization name (organization and convoy rows).
     pub(super) org: String,
     /// HXL only: commodity name (commodity rows).
@@ -72,6 +85,15 @@ fn breakdown_row(dimension: &'static str, b: &Breakdown) -> FlatRow {
 /// 6. `convoy` — one per convoy due in the week (`convoys`, not `stalled`):
 ///    key = reference, name = organization, origin/destination of its route,
 ///    planned, delivered and shortfall = planned − delivered.
+/// 7. `disputed` — one per convoy due in the week whose claims are disputed: key =
+///    reference, name = organization, `logged_t` (the ledger's figure the claims are
+///    compared to) and `spread_percent`.
+/// 8. `claim` — right after its `disputed` row, one per claim of that convoy: key =
+///    reference, name = organization, `source`, `published` (local date) and
+///    `claimed_t`.
+///
+/// The last two fill only their own columns, and each figure appears once: the
+/// columns of the other rows add up as before.
 ///
 /// Empty cells mean "not applicable" (e.g. requirements by organization).
 pub(super) fn flat_rows(r: &WeeklyReport) -> Vec<FlatRow> {
@@ -144,6 +166,32 @@ pub(super) fn flat_rows(r: &WeeklyReport) -> Vec<FlatRow> {
             ..FlatRow::default()
         });
     }
+    for d in &r.disputed {
+        rows.push(FlatRow {
+            dimension: "disputed",
+            key: d.reference.clone(),
+            name: d.organization.clone(),
+            logged: Some(d.logged),
+            spread: d
+                .spread_percent
+                .map(super::percent_string)
+                .unwrap_or_default(),
+            org: d.organization_name.clone(),
+            ..FlatRow::default()
+        });
+        for c in &d.claims {
+            rows.push(FlatRow {
+                dimension: "claim",
+                key: d.reference.clone(),
+                name: d.organization.clone(),
+                source: c.source.clone(),
+                published: c.published_at.chars().take(10).collect(),
+                claimed: Some(c.tonnes),
+                org: d.organization_name.clone(),
+                ..FlatRow::default()
+            });
+        }
+    }
     rows
 }
 
@@ -166,6 +214,11 @@ pub(super) fn flat_record(week: &str, row: &FlatRow) -> Vec<String> {
         cell(row.shortfall),
         cell(row.denied),
         cell(row.lost),
+        row.source.clone(),
+        row.published.clone(),
+        cell(row.logged),
+        cell(row.claimed),
+        row.spread.clone(),
     ]
 }
 
@@ -201,6 +254,9 @@ pub(super) fn csv_or_empty(records: &[Vec<String>]) -> String {
 /// 6. `convoy` — one row per convoy due in the week: key = reference,
 ///    name = organization, origin/destination from its route, planned,
 ///    delivered, shortfall = planned − delivered.
+/// 7. `disputed` and 8. `claim` — the convoys due in the week whose claims are
+///    disputed (logged figure and spread), each followed by its claims (source,
+///    published date, tonnes claimed).
 pub fn to_csv(r: &WeeklyReport) -> String {
     let mut records = vec![CSV_HEADER.iter().map(|s| s.to_string()).collect()];
     records.extend(flat_rows(r).iter().map(|row| flat_record(&r.week, row)));
@@ -217,19 +273,23 @@ mod tests {
         let csv = to_csv(&fixture());
         let lines: Vec<&str> = csv.split("\r\n").collect();
         let want = [
-            "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t",
-            "2023-W31,total,total,All convoys in scope,,,2800.000,384.500,18.005,69.495,366.495,4.995,1.500",
-            "2023-W31,route,lachin,Lachin corridor,Goris,Stepanakert,2800.000,384.500,18.005,69.495,366.495,4.995,1.500",
-            "2023-W31,route,aghdam,Aghdam road,,,0.000,0.000,0.000,0.000,0.000,0.000,0.000",
-            "2023-W31,organization,gov-am,Government of Armenia,,,,360.000,0.000,51.490,360.000,0.000,0.000",
-            "2023-W31,organization,icrc,ICRC & partners,,,,24.500,18.005,18.005,6.495,4.995,1.500",
-            "2023-W31,commodity,flour,Wheat flour,,,,240.000,0.000,40.000,240.000,0.000,0.000",
-            "2023-W31,commodity,baby_food,Baby food,,,,60.000,0.000,11.490,60.000,0.000,0.000",
-            "2023-W31,commodity,medical,Medical supplies,,,,84.500,18.005,18.005,66.495,4.995,1.500",
-            "2023-W31,checkpoint,KORNIDZOR,Kornidzor,,,,,,,,4.995,0.000",
-            "2023-W31,checkpoint,HAKARI,Hakari bridge,,,,,,,,0.000,1.500",
-            "2023-W31,convoy,ARM-0726,Government of Armenia,Goris,Stepanakert,,360.000,0.000,,360.000,,",
-            "2023-W31,convoy,<script>alert(1)</script>,ICRC & partners,Goris,Stepanakert,,24.500,18.005,,6.495,,",
+            "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,source,published,logged_t,claimed_t,spread_percent",
+            "2023-W31,total,total,All convoys in scope,,,2800.000,384.500,18.005,69.495,366.495,4.995,1.500,,,,,",
+            "2023-W31,route,lachin,Lachin corridor,Goris,Stepanakert,2800.000,384.500,18.005,69.495,366.495,4.995,1.500,,,,,",
+            "2023-W31,route,aghdam,Aghdam road,,,0.000,0.000,0.000,0.000,0.000,0.000,0.000,,,,,",
+            "2023-W31,organization,gov-am,Government of Armenia,,,,360.000,0.000,51.490,360.000,0.000,0.000,,,,,",
+            "2023-W31,organization,icrc,ICRC & partners,,,,24.500,18.005,18.005,6.495,4.995,1.500,,,,,",
+            "2023-W31,commodity,flour,Wheat flour,,,,240.000,0.000,40.000,240.000,0.000,0.000,,,,,",
+            "2023-W31,commodity,baby_food,Baby food,,,,60.000,0.000,11.490,60.000,0.000,0.000,,,,,",
+            "2023-W31,commodity,medical,Medical supplies,,,,84.500,18.005,18.005,66.495,4.995,1.500,,,,,",
+            "2023-W31,checkpoint,KORNIDZOR,Kornidzor,,,,,,,,4.995,0.000,,,,,",
+            "2023-W31,checkpoint,HAKARI,Hakari bridge,,,,,,,,0.000,1.500,,,,,",
+            "2023-W31,convoy,ARM-0726,Government of Armenia,Goris,Stepanakert,,360.000,0.000,,360.000,,,,,,,",
+            "2023-W31,convoy,<script>alert(1)</script>,ICRC & partners,Goris,Stepanakert,,24.500,18.005,,6.495,,,,,,,",
+            "2023-W31,disputed,ARM-0726,gov-am,,,,,,,,,,,,360.000,,11.1",
+            "2023-W31,claim,ARM-0726,gov-am,,,,,,,,,,\"Prime minister, via ArmRadio\",2023-07-26,,360.000,",
+            "2023-W31,claim,ARM-0726,gov-am,,,,,,,,,,ArmRadio,2023-07-26,,400.000,",
+            "2023-W31,claim,ARM-0726,gov-am,,,,,,,,,,Hetq <b>,2023-07-27,,361.000,",
             "",
         ];
         assert_eq!(lines, want);

@@ -6,12 +6,45 @@ use rust_decimal::Decimal;
 use super::summarize;
 use crate::domain::quantity::Kg;
 use crate::report::model::{
-    AlertLine, Breakdown, CheckpointBreakdown, ConvoyLine, Cumulative, DetailLine, HistoryWeek,
-    ReasonKg, Scope, WeekFigures, WeeklyReport,
+    AlertLine, Breakdown, CheckpointBreakdown, ClaimLine, ConvoyLine, Cumulative, DetailLine,
+    DisputedConvoy, HistoryWeek, ReasonKg, Scope, WeekFigures, WeeklyReport,
 };
 
 pub(super) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+/// ARM-0726's three figures: 360, 400 and 361 t, 11.1 % apart.
+fn disputed_arm() -> DisputedConvoy {
+    let claim = |source: &str, at: &str, tonnes: Kg| ClaimLine {
+        source: source.into(),
+        url: None,
+        published_at: at.into(),
+        tonnes,
+        trucks: Some(19),
+    };
+    DisputedConvoy {
+        id: "c-0726".into(),
+        reference: "ARM-0726".into(),
+        organization: "gov-am".into(),
+        organization_name: "Government of Armenia".into(),
+        route: "lachin".into(),
+        logged_figure: "loaded".into(),
+        logged: 360_000,
+        claims: vec![
+            claim(
+                "Prime minister, via ArmRadio",
+                "2023-07-26T13:00:00+04:00",
+                360_000,
+            ),
+            claim("ArmRadio", "2023-07-26T15:00:00+04:00", 400_000),
+            claim("Hetq <b>", "2023-07-27T09:00:00+04:00", 361_000),
+        ],
+        lowest: 360_000,
+        highest: 400_000,
+        spread_percent: Some(Decimal::new(111, 1)),
+        threshold_percent: Decimal::from(2),
+    }
 }
 
 fn convoy_arm() -> ConvoyLine {
@@ -251,6 +284,7 @@ pub(super) fn fixture() -> WeeklyReport {
             opened_at: "2023-07-26T14:30:00+04:00".into(),
             message: "Held 4 h at KORNIDZOR, over its 4 h maximum dwell.".into(),
         }],
+        disputed: vec![disputed_arm()],
         history,
         summary: summarize(
             31,

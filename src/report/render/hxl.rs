@@ -2,12 +2,14 @@
 //! under the header, in two shapes.
 //!
 //! - [`to_hxl_csv`], the wide export: the rows of the CSV (a total, then one row per
-//!   route, organization, commodity, checkpoint and convoy), with three more columns.
+//!   route, organization, commodity, checkpoint and convoy, then the disputed convoys
+//!   and their claims), with three more columns.
 //!   Its rows overlap: summing a column over the whole file counts each tonne several
 //!   times, so a reader picks one `#meta+dimension` first.
 //! - [`to_hxl_long`], the tidy long form: one row per week × route × organization ×
 //!   commodity and nothing else, so that any column sums and pivots without double
-//!   counting.
+//!   counting. Claims are not in it: they are what sources said, not cargo, and
+//!   several claims about one convoy are not to be added up.
 //!
 //! Tonnes are quantities, so they are `#indicator+num` (the dictionary's `#value` is a
 //! monetary value, paired with `#currency`), refined by what the figure is (`+planned`,
@@ -24,7 +26,7 @@ pub const HXL_EXTRA_HEADER: [&str; 3] = ["date", "org", "item"];
 
 /// The wide file's hashtag row: one tag per column of `CSV_HEADER` then
 /// `HXL_EXTRA_HEADER`.
-pub const HXL_TAGS: [&str; 16] = [
+pub const HXL_TAGS: [&str; 21] = [
     "#meta+week",
     "#meta+dimension",
     "#meta+key",
@@ -38,6 +40,11 @@ pub const HXL_TAGS: [&str; 16] = [
     "#indicator+num+shortfall+t",
     "#indicator+num+denied+t",
     "#indicator+num+lost+t",
+    "#meta+source",
+    "#date+reported",
+    "#indicator+num+logged+t",
+    "#indicator+num+claimed+t",
+    "#indicator+num+spread+pct",
     "#date+start",
     "#org+name",
     "#item+name",
@@ -169,7 +176,7 @@ mod tests {
                 "{tag}"
             );
             assert!(!tag.starts_with("#value"), "{tag}");
-            if tag.ends_with("+t") {
+            if tag.ends_with("+t") || tag.ends_with("+pct") {
                 assert!(tag.starts_with("#indicator+num+"), "{tag}");
             }
         }
@@ -184,25 +191,31 @@ mod tests {
         let lines: Vec<&str> = hxl.split("\r\n").filter(|l| !l.is_empty()).collect();
         assert_eq!(
             lines[0],
-            "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,date,org,item"
+            "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,source,published,logged_t,claimed_t,spread_percent,date,org,item"
         );
         assert_eq!(
             lines[1],
-            "#meta+week,#meta+dimension,#meta+key,#meta+name,#loc+origin+code,#loc+dest+code,#indicator+num+requirement+t,#indicator+num+planned+t,#indicator+num+delivered+t,#indicator+num+delivered_during_week+t,#indicator+num+shortfall+t,#indicator+num+denied+t,#indicator+num+lost+t,#date+start,#org+name,#item+name"
+            "#meta+week,#meta+dimension,#meta+key,#meta+name,#loc+origin+code,#loc+dest+code,#indicator+num+requirement+t,#indicator+num+planned+t,#indicator+num+delivered+t,#indicator+num+delivered_during_week+t,#indicator+num+shortfall+t,#indicator+num+denied+t,#indicator+num+lost+t,#meta+source,#date+reported,#indicator+num+logged+t,#indicator+num+claimed+t,#indicator+num+spread+pct,#date+start,#org+name,#item+name"
         );
-        assert_eq!(lines.len(), 2 + 12);
+        assert_eq!(lines.len(), 2 + 12 + 4);
         assert!(lines.contains(
-            &"2023-W31,organization,icrc,ICRC & partners,,,,24.500,18.005,18.005,6.495,4.995,1.500,2023-07-24,ICRC & partners,"
+            &"2023-W31,organization,icrc,ICRC & partners,,,,24.500,18.005,18.005,6.495,4.995,1.500,,,,,,2023-07-24,ICRC & partners,"
         ));
         assert!(lines.contains(
-            &"2023-W31,commodity,flour,Wheat flour,,,,240.000,0.000,40.000,240.000,0.000,0.000,2023-07-24,,Wheat flour"
+            &"2023-W31,commodity,flour,Wheat flour,,,,240.000,0.000,40.000,240.000,0.000,0.000,,,,,,2023-07-24,,Wheat flour"
         ));
         assert!(
             lines.contains(
-                &"2023-W31,convoy,ARM-0726,gov-am,Goris,Stepanakert,,360.000,0.000,,360.000,,,2023-07-24,Government of Armenia,"
+                &"2023-W31,convoy,ARM-0726,gov-am,Goris,Stepanakert,,360.000,0.000,,360.000,,,,,,,,2023-07-24,Government of Armenia,"
             ),
             "the organization column holds names on convoy rows too"
         );
+        assert!(lines.contains(
+            &"2023-W31,disputed,ARM-0726,gov-am,,,,,,,,,,,,360.000,,11.1,2023-07-24,Government of Armenia,"
+        ));
+        assert!(lines.contains(
+            &"2023-W31,claim,ARM-0726,gov-am,,,,,,,,,,ArmRadio,2023-07-26,,400.000,,2023-07-24,Government of Armenia,"
+        ));
         for tag in [
             "#date",
             "#org",

@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 use super::percent_string;
 use crate::domain::quantity::{format_tonnes, Kg};
 use crate::report::model::{
-    AlertLine, Breakdown, CheckpointBreakdown, ConvoyLine, HistoryWeek, WeekFigures, WeeklyReport,
+    AlertLine, Breakdown, CheckpointBreakdown, ConvoyLine, DisputedConvoy, HistoryWeek,
+    WeekFigures, WeeklyReport,
 };
 
 fn tonnes_value(kg: Kg) -> Value {
@@ -145,6 +146,46 @@ fn alert_json(a: &AlertLine) -> Value {
     ])
 }
 
+fn disputed_json(d: &DisputedConvoy) -> Value {
+    object(vec![
+        ("id", str_value(&d.id)),
+        ("reference", str_value(&d.reference)),
+        ("organization", str_value(&d.organization)),
+        ("organization_name", str_value(&d.organization_name)),
+        ("route", str_value(&d.route)),
+        ("logged_figure", str_value(&d.logged_figure)),
+        ("logged", tonnes_value(d.logged)),
+        (
+            "claims",
+            Value::Array(
+                d.claims
+                    .iter()
+                    .map(|c| {
+                        object(vec![
+                            ("source", str_value(&c.source)),
+                            ("url", opt_str_value(c.url.as_deref())),
+                            ("published_at", str_value(&c.published_at)),
+                            ("tonnes", tonnes_value(c.tonnes)),
+                            ("trucks", c.trucks.map_or(Value::Null, Value::from)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        ("lowest", tonnes_value(d.lowest)),
+        ("highest", tonnes_value(d.highest)),
+        (
+            "spread_percent",
+            d.spread_percent
+                .map_or(Value::Null, |p| Value::String(percent_string(p))),
+        ),
+        (
+            "threshold_percent",
+            Value::String(d.threshold_percent.normalize().to_string()),
+        ),
+    ])
+}
+
 fn history_json(h: &HistoryWeek) -> Value {
     object(vec![
         ("week", str_value(&h.week)),
@@ -216,6 +257,7 @@ pub fn to_json(r: &WeeklyReport) -> Value {
         ("convoys", array(&r.convoys, convoy_json)),
         ("stalled", array(&r.stalled, convoy_json)),
         ("alerts", array(&r.alerts, alert_json)),
+        ("disputed", array(&r.disputed, disputed_json)),
         ("history", array(&r.history, history_json)),
         ("summary", str_value(&r.summary)),
     ])
@@ -281,6 +323,11 @@ mod tests {
         assert_eq!(v["cumulative"]["since"], "2023-05-15");
         assert_eq!(v["starts"], "2023-07-24");
         assert_eq!(v["convoys"][0]["trucks"], 19);
+        assert_eq!(v["disputed"][0]["reference"], "ARM-0726");
+        assert_eq!(v["disputed"][0]["logged"], "360.000");
+        assert_eq!(v["disputed"][0]["claims"][1]["tonnes"], "400.000");
+        assert_eq!(v["disputed"][0]["spread_percent"], "11.1");
+        assert_eq!(v["disputed"][0]["threshold_percent"], "2");
 
         let a = serde_json::to_string(&to_json(&r)).expect("serializes");
         let b = serde_json::to_string(&to_json(&r)).expect("serializes");

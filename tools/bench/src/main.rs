@@ -700,13 +700,21 @@ async fn pages(
             key: "convoy_longest",
             path: format!("/convoys/{id}"),
             marker: "id=\"timeline\"",
-            count: Some(("events", "<li data-event=", Some((*events).min(TIMELINE_PAGE)))),
+            count: Some((
+                "events",
+                "<li data-event=",
+                Some((*events).min(TIMELINE_PAGE)),
+            )),
         });
         list.push(Page {
             key: "convoy_longest_earliest",
             path: format!("/convoys/{id}?before={}", TIMELINE_PAGE + 1),
             marker: "id=\"timeline\"",
-            count: Some(("events", "<li data-event=", Some((*events).min(TIMELINE_PAGE)))),
+            count: Some((
+                "events",
+                "<li data-event=",
+                Some((*events).min(TIMELINE_PAGE)),
+            )),
         });
     }
     list.push(Page {
@@ -1764,7 +1772,10 @@ fn print_table(all: &BTreeMap<String, Figures>) {
             ("overview", "overview /"),
             ("convoy_typical", "convoy page, typical"),
             ("convoy_longest", "convoy page, longest (latest events)"),
-            ("convoy_longest_earliest", "convoy page, longest (earliest events)"),
+            (
+                "convoy_longest_earliest",
+                "convoy page, longest (earliest events)",
+            ),
             ("week", "week page"),
         ] {
             row(
@@ -1793,10 +1804,7 @@ fn print_table(all: &BTreeMap<String, Figures>) {
             "convoy page, longest: events on its timeline page",
             &[&k, "convoy_longest", "events"],
         );
-        row(
-            "overview: HTML bytes",
-            &[&k, "overview", "html_bytes"],
-        );
+        row("overview: HTML bytes", &[&k, "overview", "html_bytes"]);
         row(
             &format!("RSS peak MiB, pages at {n}"),
             &[&k, "rss_peak_mib"],

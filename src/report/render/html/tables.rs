@@ -1,9 +1,9 @@
 //! The tables of the HTML page's sections: breakdowns, checkpoints, convoys due,
-//! stalled convoys and alerts, and the cells they are made of.
+//! stalled convoys, disputed figures and alerts, and the cells they are made of.
 
 use crate::domain::quantity::Kg;
-use crate::report::model::{AlertLine, Breakdown, CheckpointBreakdown, ConvoyLine};
-use crate::report::render::{html_escape, human_time, humanize_code, tonnes_human};
+use crate::report::model::{AlertLine, Breakdown, CheckpointBreakdown, ConvoyLine, DisputedConvoy};
+use crate::report::render::{html_escape, human_time, humanize_code, percent_string, tonnes_human};
 
 fn th(label: &str) -> String {
     format!("<th>{}</th>", html_escape(label))
@@ -265,6 +265,63 @@ pub(super) fn stalled_html(items: &[ConvoyLine]) -> String {
             &headers,
             &rows,
             "No convoy was held or stalled at the end of the week."
+        )
+    )
+}
+
+/// The convoys whose sources disagree: the ledger's figure, each claim, the spread.
+pub(super) fn disputed_html(items: &[DisputedConvoy]) -> String {
+    let headers = vec![
+        th("Convoy"),
+        th("Organization"),
+        th_num("Logged"),
+        th("Claims (source: tonnes, published)"),
+        th_num("Spread"),
+    ];
+    let rows: Vec<String> = items
+        .iter()
+        .map(|d| {
+            let claims: Vec<String> = d
+                .claims
+                .iter()
+                .map(|c| {
+                    format!(
+                        "<li>{}: {} <span class=\"key\">{}</span></li>",
+                        html_escape(&c.source),
+                        tonnes_human(c.tonnes),
+                        html_escape(&human_time(&c.published_at))
+                    )
+                })
+                .collect();
+            let spread = d
+                .spread_percent
+                .map_or("—".to_string(), |p| format!("{} %", percent_string(p)));
+            [
+                format!("<td class=\"ref\">{}</td>", html_escape(&d.reference)),
+                td(&d.organization_name),
+                format!(
+                    "<td class=\"num\">{}<span class=\"key\">{}</span></td>",
+                    tonnes_human(d.logged),
+                    html_escape(&d.logged_figure)
+                ),
+                format!("<td><ul class=\"claims\">{}</ul></td>", claims.concat()),
+                format!("<td class=\"num\">{}</td>", html_escape(&spread)),
+            ]
+            .concat()
+        })
+        .collect();
+    let threshold = items
+        .first()
+        .map(|d| format!(" (by more than {} %)", d.threshold_percent.normalize()))
+        .unwrap_or_default();
+    format!(
+        "<section><h2>Disputed figures</h2><p class=\"meta\">Convoys due this week whose sources disagree with each other or with the logged figure{}. Claims never change the ledger's figures.</p>{}</section>",
+        html_escape(&threshold),
+        table(
+            "list",
+            &headers,
+            &rows,
+            "No convoy due this week has disputed figures."
         )
     )
 }
