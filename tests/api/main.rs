@@ -10,6 +10,7 @@ mod cli_exit;
 mod convoys;
 mod csv_import;
 mod durability;
+mod event_hooks;
 mod faults;
 mod hardening;
 mod health;
