@@ -179,6 +179,9 @@ diesel::table! {
         note -> Nullable<Text>,
         corrects -> Nullable<Text>,
         body_sha256 -> Text,
+        trucks_passed -> Nullable<Integer>,
+        trucks_held -> Nullable<Integer>,
+        trucks_turned_back -> Nullable<Integer>,
     }
 }
 

@@ -23,5 +23,6 @@ mod receiver;
 mod reference;
 mod reports;
 mod startup;
+mod trucks;
 mod validation;
 mod web;

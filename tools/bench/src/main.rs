@@ -1190,6 +1190,9 @@ macro_rules! history_for {
                             note: None,
                             corrects: None,
                             body_sha256: "bench".into(),
+                            trucks_passed: None,
+                            trucks_held: None,
+                            trucks_turned_back: None,
                         });
                         eid
                     };
