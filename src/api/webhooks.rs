@@ -1,5 +1,6 @@
-//! `/api/v1/webhooks` (admin): receivers of `alert.opened`, `alert.resolved` and
-//! `report.published`, and their delivery log.
+//! `/api/v1/webhooks` (admin): receivers of `alert.opened`, `alert.resolved`,
+//! `report.published`, `convoy.event_recorded` and `convoy.event_voided`, and their
+//! delivery log.
 
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
@@ -80,6 +81,7 @@ pub struct Delivery {
     pub id: String,
     /// The notification's id (the `id` in the body), the same for every webhook.
     pub event_id: String,
+    #[schema(value_type = crate::app::webhooks::WebhookEventType)]
     pub event_type: String,
     /// pending, delivered or failed.
     pub state: String,

@@ -26,6 +26,7 @@ use crate::app::input::{
     build_event_with, commodity_index, CommodityIndex, EventContext, NewEvent,
 };
 use crate::app::metrics::Metrics;
+use crate::app::notices::{self, Written};
 use crate::db::{now_micros, write_tx, DbConn, Pool};
 use crate::domain::chain;
 use crate::domain::ledger::{self, Ledger};
@@ -354,6 +355,7 @@ fn apply_group(
     // Then each convoy's ledger with its new events.
     let now = now_micros();
     let mut rewrites = Vec::new();
+    let mut touched: Vec<(&str, usize, Ledger)> = Vec::new();
     let (mut new_rows, mut new_lines) = (Vec::new(), Vec::new());
     for (convoy_id, items) in &pending {
         let Some(state) = states.get_mut(convoy_id) else {
@@ -392,15 +394,30 @@ fn apply_group(
             before: std::mem::replace(&mut state.row, after.clone()),
             after,
         });
+        touched.push((convoy_id, before, ledger));
     }
     store::insert_events(c, &new_rows, &new_lines)?;
     store::write_convoys(c, &rewrites)?;
-
-    // Answers, from what was just written.
     let mut names: HashMap<String, String> = writes
         .iter()
         .map(|w| (w.who.token_id.clone(), w.who.name.clone()))
         .collect();
+    // Their notifications, in the same transaction, frozen as they are now.
+    let written: Vec<Written<'_>> = touched
+        .iter()
+        .filter_map(|(id, before, ledger)| {
+            let state = states.get(*id)?;
+            Some(Written {
+                state,
+                ledger,
+                added: state.events.get(*before..).unwrap_or_default(),
+                route: &routes.get(&state.row.route_id)?.0.row.code,
+            })
+        })
+        .collect();
+    notices::announce(c, &written, codes, &names)?;
+
+    // Answers, from what was just written.
     if slots.iter().any(|s| matches!(s, Slot::Replay)) {
         names.extend(tokens::names(c)?);
     }

@@ -27,7 +27,7 @@ use crate::domain::FieldError;
 use crate::store::convoys as store;
 use crate::store::reference;
 
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 17] = [
     "organization",
     "convoy",
     "event_id",
@@ -42,7 +42,13 @@ pub const COLUMNS: [&str; 14] = [
     "event_reason",
     "note",
     "corrects",
+    "trucks_passed",
+    "trucks_held",
+    "trucks_turned_back",
 ];
+
+/// The truck count columns: optional, and part of a row's event only when filled in.
+const TRUCK_COLUMNS: [&str; 3] = ["trucks_passed", "trucks_held", "trucks_turned_back"];
 
 /// Namespace for ids derived from row content (a fixed random UUID).
 const IMPORT_NAMESPACE: Uuid = Uuid::from_u128(0x3f0e_51c2_8a4d_4b6e_9c1a_7d2e_5f60_a1b2);
@@ -245,20 +251,23 @@ fn group(rows: Vec<Row>) -> Vec<Group> {
     for row in rows {
         let key = match row.get("event_id") {
             Some(id) => format!("id:{id}"),
-            None => [
-                "organization",
-                "convoy",
-                "kind",
-                "checkpoint",
-                "observed_at",
-                "event_reason",
-                "note",
-                "corrects",
-            ]
-            .iter()
-            .map(|c| row.get(c).unwrap_or(""))
-            .collect::<Vec<_>>()
-            .join("\u{1f}"),
+            None => truck_key(
+                &row,
+                [
+                    "organization",
+                    "convoy",
+                    "kind",
+                    "checkpoint",
+                    "observed_at",
+                    "event_reason",
+                    "note",
+                    "corrects",
+                ]
+                .iter()
+                .map(|c| row.get(c).unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join("\u{1f}"),
+            ),
         };
         match by_key.get(&key).and_then(|&i| groups.get_mut(i)) {
             Some(g) => g.rows.push(row),
@@ -272,6 +281,35 @@ fn group(rows: Vec<Row>) -> Vec<Group> {
         }
     }
     groups
+}
+
+/// A group key with the row's truck counts, when it has any: a file without them keys
+/// (and derives its event ids) exactly as before the columns existed.
+fn truck_key(row: &Row, key: String) -> String {
+    if TRUCK_COLUMNS.iter().all(|c| row.get(c).is_none()) {
+        return key;
+    }
+    let counts: Vec<&str> = TRUCK_COLUMNS
+        .iter()
+        .map(|c| row.get(c).unwrap_or(""))
+        .collect();
+    format!("{key}\u{1f}trucks:{}", counts.join("\u{1f}"))
+}
+
+/// A truck count column as a whole number, or its error.
+fn truck_count(row: &Row, column: &str, errors: &mut Vec<FieldError>) -> Option<i64> {
+    let value = row.get(column)?;
+    match value.trim().parse::<i64>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            errors.push(at(
+                row.line,
+                column,
+                format!("{value:?} is not a whole number of trucks"),
+            ));
+            None
+        }
+    }
 }
 
 /// The event body a group of rows stands for, with its id.
@@ -334,6 +372,9 @@ fn event_body(g: &Group, errors: &mut Vec<FieldError>) -> Option<NewEvent> {
         reason: first.get("event_reason").map(str::to_string),
         note: first.get("note").map(str::to_string),
         corrects,
+        trucks_passed: truck_count(first, "trucks_passed", errors),
+        trucks_held: truck_count(first, "trucks_held", errors),
+        trucks_turned_back: truck_count(first, "trucks_turned_back", errors),
     })
 }
 

@@ -14,6 +14,7 @@ use crate::app::validate::{self, Checker};
 use crate::db::DbConn;
 use crate::domain::ledger::{EventKind, Reason};
 use crate::domain::quantity::{self, Unit};
+use crate::domain::trucks::{TruckCounts, MAX_TRUCKS};
 use crate::store::convoys::{self as store, ConvoyRow, NewLine};
 use crate::store::{body_hash, reference};
 
@@ -189,6 +190,19 @@ pub struct NewEvent {
     /// The id of an earlier event of this convoy that this one corrects (voids).
     #[serde(default)]
     pub corrects: Option<uuid::Uuid>,
+    /// Trucks that went on from the checkpoint (on delivered: that arrived), 0–1000 and
+    /// at most the convoy's trucks. Absent: the count carries forward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = 17, minimum = 0, maximum = 1000)]
+    pub trucks_passed: Option<i64>,
+    /// Trucks held at the checkpoint, 0–1000 and at most the convoy's trucks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = 2, minimum = 0, maximum = 1000)]
+    pub trucks_held: Option<i64>,
+    /// Trucks turned back at the checkpoint, 0–1000 and at most the convoy's trucks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = 0, minimum = 0, maximum = 1000)]
+    pub trucks_turned_back: Option<i64>,
 }
 
 /// Commodities by code, for turning lines into kilograms.
@@ -403,6 +417,7 @@ pub fn build_event_with(
         }
     }
     let note = optional_note(&mut check, &body.note);
+    let trucks = truck_counts(&mut check, body, kind, convoy.trucks);
     check.finish()?;
     let (kind, observed) = match (kind, observed) {
         (Some(k), Some(o)) => (k, o),
@@ -418,9 +433,54 @@ pub fn build_event_with(
         note,
         corrects: body.corrects.map(|c| c.to_string()),
         lines,
+        trucks,
         body_sha256: body_hash(body),
         recorded_by: who.token_id.clone(),
     })
+}
+
+/// The event's truck counts: whole numbers from 0 to [`MAX_TRUCKS`], none above the
+/// convoy's planned trucks, and none on an event that is at no checkpoint.
+fn truck_counts(
+    check: &mut Checker,
+    body: &NewEvent,
+    kind: Option<EventKind>,
+    planned: Option<i32>,
+) -> TruckCounts {
+    let mut one = |field: &str, value: Option<i64>| -> Option<i32> {
+        let n = value?;
+        if !(0..=i64::from(MAX_TRUCKS)).contains(&n) {
+            check.push(
+                field,
+                format!("must be a whole number of trucks from 0 to {MAX_TRUCKS}"),
+            );
+            return None;
+        }
+        if let Some(kind @ (EventKind::Cancelled | EventKind::Closed)) = kind {
+            check.push(
+                field,
+                format!(
+                    "{kind} events count no trucks; give the count on the event at the checkpoint"
+                ),
+            );
+            return None;
+        }
+        match planned {
+            Some(p) if n > i64::from(p) => {
+                check.push(
+                    field,
+                    format!("{n} is more than the convoy's {p} trucks; correct the count, or the convoy's trucks"),
+                );
+                None
+            }
+            _ => i32::try_from(n).ok(),
+        }
+    };
+    TruckCounts {
+        passed: one("trucks_passed", body.trucks_passed),
+        held: one("trucks_held", body.trucks_held),
+        turned_back: one("trucks_turned_back", body.trucks_turned_back),
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod imports;
 pub mod input;
 pub mod intake;
 pub mod metrics;
+pub mod notices;
 pub mod reference;
 pub mod requirements;
 pub mod seed;

@@ -47,6 +47,15 @@ pub struct SyncEvent {
     pub note: Option<String>,
     #[serde(default)]
     pub corrects: Option<uuid::Uuid>,
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000)]
+    pub trucks_passed: Option<i64>,
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000)]
+    pub trucks_held: Option<i64>,
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000)]
+    pub trucks_turned_back: Option<i64>,
 }
 
 impl SyncEvent {
@@ -62,6 +71,9 @@ impl SyncEvent {
                 reason: self.reason,
                 note: self.note,
                 corrects: self.corrects,
+                trucks_passed: self.trucks_passed,
+                trucks_held: self.trucks_held,
+                trucks_turned_back: self.trucks_turned_back,
             },
         )
     }

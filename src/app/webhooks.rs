@@ -26,8 +26,9 @@ pub struct NewWebhook {
     /// Shared secret for the `X-Aidflow-Signature` HMAC; at least 16 characters.
     #[schema(min_length = 16)]
     pub secret: String,
-    /// Any of alert.opened, alert.resolved, report.published.
-    #[schema(min_items = 1)]
+    /// Any of alert.opened, alert.resolved, report.published, convoy.event_recorded,
+    /// convoy.event_voided.
+    #[schema(min_items = 1, value_type = Vec<WebhookEventType>)]
     pub events: Vec<String>,
     /// Only notifications about this organization's convoys (slug); reports and route
     /// alerts concern everyone and are not sent to a filtered webhook.
@@ -36,10 +37,29 @@ pub struct NewWebhook {
     pub organization: Option<String>,
 }
 
+/// What a webhook can subscribe to (`store::webhooks::EVENT_TYPES`; a test keeps the two
+/// lists equal).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub enum WebhookEventType {
+    #[serde(rename = "alert.opened")]
+    AlertOpened,
+    #[serde(rename = "alert.resolved")]
+    AlertResolved,
+    #[serde(rename = "report.published")]
+    ReportPublished,
+    /// An event was stored in a convoy's ledger, by any path in.
+    #[serde(rename = "convoy.event_recorded")]
+    EventRecorded,
+    /// An event was voided by a later event that corrects it.
+    #[serde(rename = "convoy.event_voided")]
+    EventVoided,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Webhook {
     pub id: String,
     pub url: String,
+    #[schema(value_type = Vec<WebhookEventType>)]
     pub events: Vec<String>,
     pub organization: Option<String>,
     pub created_at: String,
@@ -136,4 +156,30 @@ pub fn list(c: &mut DbConn) -> Result<Vec<Webhook>, AppError> {
         .into_iter()
         .map(|w| to_api(c, w))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_event_types_are_the_ones_accepted() {
+        let all = [
+            WebhookEventType::AlertOpened,
+            WebhookEventType::AlertResolved,
+            WebhookEventType::ReportPublished,
+            WebhookEventType::EventRecorded,
+            WebhookEventType::EventVoided,
+        ];
+        let names: Vec<String> = all
+            .iter()
+            .map(|t| {
+                serde_json::to_value(t)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+            })
+            .map(Option::unwrap_or_default)
+            .collect();
+        assert_eq!(names, EVENT_TYPES.map(str::to_string).to_vec());
+    }
 }

@@ -182,6 +182,9 @@ diesel::table! {
         corrects -> Nullable<Text>,
         body_sha256 -> Text,
         chain_sha256 -> Nullable<Text>,
+        trucks_passed -> Nullable<Integer>,
+        trucks_held -> Nullable<Integer>,
+        trucks_turned_back -> Nullable<Integer>,
     }
 }
 

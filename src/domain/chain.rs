@@ -78,6 +78,14 @@ pub struct EventRecord {
     pub note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corrects: Option<String>,
+    /// Trucks counted at the checkpoint (`domain::trucks`), each left out when not given,
+    /// so events written before trucks were counted keep their hashes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trucks_passed: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trucks_held: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trucks_turned_back: Option<i32>,
     pub body_sha256: String,
     /// In line order.
     pub lines: Vec<LineRecord>,
@@ -393,6 +401,9 @@ mod tests {
             reason: None,
             note: Some("line \"one\"\nline two".into()),
             corrects: None,
+            trucks_passed: None,
+            trucks_held: None,
+            trucks_turned_back: None,
             body_sha256: "h".into(),
             lines: vec![LineRecord {
                 commodity_id: "flour".into(),
@@ -469,6 +480,9 @@ mod tests {
             |e| e.reason = Some("other".into()),
             |e| e.note = None,
             |e| e.corrects = Some("e0".into()),
+            |e| e.trucks_passed = Some(3),
+            |e| e.trucks_held = Some(16),
+            |e| e.trucks_turned_back = Some(0),
             |e| e.body_sha256.push('x'),
             |e| e.lines[0].commodity_id.push('x'),
             |e| e.lines[0].kg += 1,

@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod quantity;
 pub mod text;
 pub mod time;
+pub mod trucks;
 pub mod week;
 
 pub use field::FieldError;

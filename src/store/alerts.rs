@@ -113,7 +113,7 @@ pub fn to_alert(conn: &mut DbConn, a: &AlertRow, names: &Names) -> Result<Alert,
     })
 }
 
-fn announce(conn: &mut DbConn, event_type: &str, a: &AlertRow) -> Result<(), StoreError> {
+fn announce(conn: &mut DbConn, event_type: &'static str, a: &AlertRow) -> Result<(), StoreError> {
     let names = Names::load(conn)?;
     let alert = to_alert(conn, a, &names)?;
     let verb = if event_type == "alert.opened" {

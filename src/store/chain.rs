@@ -55,6 +55,9 @@ pub fn event_record(row: &EventRow, lines: &[EventLineRow]) -> EventRecord {
         reason: row.reason.clone(),
         note: row.note.clone(),
         corrects: row.corrects.clone(),
+        trucks_passed: row.trucks_passed,
+        trucks_held: row.trucks_held,
+        trucks_turned_back: row.trucks_turned_back,
         body_sha256: row.body_sha256.clone(),
         lines: lines
             .iter()

@@ -16,6 +16,7 @@ use crate::db::schema::{
 use crate::db::{from_micros, insert_many, load_for_update, now_micros, DbConn};
 use crate::domain::ledger::{self, EventKind, Ledger, LedgerEvent, Reason};
 use crate::domain::quantity::Kg;
+use crate::domain::trucks::{TruckCounts, TruckEvent, TruckStep};
 use crate::store::chain;
 pub use crate::store::reference::Codes;
 use crate::store::rollups::{self, DeliveryRow};
@@ -62,6 +63,7 @@ pub struct NewEvent {
     pub note: Option<String>,
     pub corrects: Option<String>,
     pub lines: Vec<NewLine>,
+    pub trucks: TruckCounts,
     pub body_sha256: String,
     pub recorded_by: String,
 }
@@ -323,6 +325,40 @@ pub fn domain_event(e: &StoredEvent, codes: &Codes) -> Result<LedgerEvent, Store
         reason: parse_reason(&e.row.reason),
         voided: e.voided_by.is_some(),
     })
+}
+
+/// A stored event as the truck count sees it.
+pub fn truck_event(e: &StoredEvent, codes: &Codes) -> Option<TruckEvent> {
+    Some(TruckEvent {
+        kind: EventKind::parse(&e.row.kind)?,
+        checkpoint: e
+            .row
+            .checkpoint_id
+            .as_deref()
+            .map(|id| codes.checkpoint(id)),
+        observed_at: e.row.observed_at,
+        seq: e.row.seq,
+        voided: e.voided_by.is_some(),
+        counts: TruckCounts {
+            passed: e.row.trucks_passed,
+            held: e.row.trucks_held,
+            turned_back: e.row.trucks_turned_back,
+        },
+    })
+}
+
+/// The trucks at each checkpoint of a convoy's route, from its events.
+pub fn trucks_along(
+    route: &ledger::Route,
+    planned: Option<i32>,
+    events: &[StoredEvent],
+    codes: &Codes,
+) -> Vec<TruckStep> {
+    let events: Vec<TruckEvent> = events
+        .iter()
+        .filter_map(|e| truck_event(e, codes))
+        .collect();
+    crate::domain::trucks::along(&route.checkpoints, planned, &events)
 }
 
 /// Loads a convoy with everything needed to show it.
@@ -792,6 +828,9 @@ pub fn event_rows(new: &NewEvent, seq: i64, recorded_at: i64) -> (EventRow, Vec<
         body_sha256: new.body_sha256.clone(),
         // Linked once the event is accepted (`app::events`), after the convoy's head.
         chain_sha256: None,
+        trucks_passed: new.trucks.passed,
+        trucks_held: new.trucks.held,
+        trucks_turned_back: new.trucks.turned_back,
     };
     let lines = new
         .lines

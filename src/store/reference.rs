@@ -124,6 +124,22 @@ pub fn get_organization(conn: &mut DbConn, key: &str) -> Result<Organization, St
         .ok_or_else(|| StoreError::NotFound(format!("organization {key} does not exist")))
 }
 
+/// The slugs of these organizations, by id, in one query.
+pub fn organization_slugs(
+    conn: &mut DbConn,
+    ids: &[&str],
+) -> Result<HashMap<String, String>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(String, String)> = organizations::table
+            .filter(organizations::id.eq_any(chunk))
+            .select((organizations::id, organizations::slug))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 pub fn list_organizations(
     conn: &mut DbConn,
     cursor: Option<&str>,

@@ -72,6 +72,12 @@ pub struct EventRow {
     pub body_sha256: String,
     /// SHA-256 of the link before and the event's canonical content (`domain::chain`).
     pub chain_sha256: Option<String>,
+    /// Trucks that went on from the checkpoint (at the destination: that arrived).
+    pub trucks_passed: Option<i32>,
+    /// Trucks held at the checkpoint.
+    pub trucks_held: Option<i32>,
+    /// Trucks sent back from the checkpoint.
+    pub trucks_turned_back: Option<i32>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -5,12 +5,24 @@
 use diesel::prelude::*;
 
 use crate::db::schema::{outbox, webhook_attempts, webhook_deliveries, webhooks};
-use crate::db::{now_micros, DbConn};
+use crate::db::{insert_many, now_micros, DbConn};
 use crate::store::StoreError;
 use crate::store::{create_once, Created};
 
 /// The event types a webhook can subscribe to.
-pub const EVENT_TYPES: [&str; 3] = ["alert.opened", "alert.resolved", "report.published"];
+pub const EVENT_TYPES: [&str; 5] = [
+    "alert.opened",
+    "alert.resolved",
+    "report.published",
+    EVENT_RECORDED,
+    EVENT_VOIDED,
+];
+
+/// An event was stored in a convoy's ledger (by any path in: POST, sync, CSV, forms, demo).
+pub const EVENT_RECORDED: &str = "convoy.event_recorded";
+
+/// An event was voided by a later event that corrects it.
+pub const EVENT_VOIDED: &str = "convoy.event_voided";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = webhooks)]
@@ -64,71 +76,132 @@ pub struct AttemptRow {
     pub error: Option<String>,
 }
 
+/// One notification to write: its type, what it is about, and the fields of its envelope
+/// besides `id`, `type` and `created_at` (the data, and a Slack-compatible `text`).
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub event_type: &'static str,
+    pub subject: String,
+    pub organization_id: Option<String>,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = outbox)]
+struct OutboxRow {
+    id: String,
+    event_type: String,
+    subject: String,
+    organization_id: Option<String>,
+    payload: String,
+    created_at: i64,
+}
+
+/// The live webhooks: one small query, so that a writer can tell whether anyone listens.
+pub fn live_webhooks(conn: &mut DbConn) -> Result<Vec<WebhookRow>, StoreError> {
+    Ok(webhooks::table
+        .filter(webhooks::deleted_at.is_null())
+        .select(WebhookRow::as_select())
+        .load(conn)?)
+}
+
+impl WebhookRow {
+    /// Whether this webhook is to receive a notification of `event_type` about
+    /// `organization_id` (a filtered webhook gets only its organization's).
+    pub fn wants(&self, event_type: &str, organization_id: Option<&str>) -> bool {
+        let subscribed = self.events.split(',').any(|e| e == event_type);
+        let org_ok = match (&self.organization_id, organization_id) {
+            (None, _) => true,
+            (Some(want), Some(got)) => want == got,
+            (Some(_), None) => false,
+        };
+        subscribed && org_ok
+    }
+}
+
 /// Writes a notification: the envelope every receiver gets (`id`, `type`, `created_at`,
 /// the `data_key` object and a Slack-compatible `text`), plus a pending delivery for each
 /// live webhook subscribed to it. Runs inside the caller's transaction.
 pub fn enqueue(
     conn: &mut DbConn,
-    event_type: &str,
+    event_type: &'static str,
     subject: &str,
     organization_id: Option<&str>,
     data_key: &str,
     data: serde_json::Value,
     text: &str,
 ) -> Result<String, StoreError> {
-    let id = uuid::Uuid::new_v4().to_string();
+    let mut fields = serde_json::Map::new();
+    fields.insert(data_key.into(), data);
+    fields.insert("text".into(), text.into());
+    let notice = Notice {
+        event_type,
+        subject: subject.to_string(),
+        organization_id: organization_id.map(str::to_string),
+        fields,
+    };
+    let hooks = live_webhooks(conn)?;
+    let mut ids = write_notices(conn, &hooks, vec![notice], true)?;
+    ids.pop()
+        .ok_or_else(|| StoreError::Internal(anyhow::anyhow!("a notification was not written")))
+}
+
+/// Writes many notifications at once, each frozen as it is now, with a delivery for each
+/// of `hooks` that wants it, in two or three multi-row statements (the caller's
+/// transaction). With `keep_unsent` false, a notification no webhook wants is not written
+/// at all: events are many, and an outbox row nobody receives is only weight. Returns the
+/// ids of the notifications written.
+pub fn write_notices(
+    conn: &mut DbConn,
+    hooks: &[WebhookRow],
+    notices: Vec<Notice>,
+    keep_unsent: bool,
+) -> Result<Vec<String>, StoreError> {
     let now = now_micros();
-    let mut envelope = serde_json::Map::new();
-    envelope.insert("id".into(), id.clone().into());
-    envelope.insert("type".into(), event_type.into());
-    envelope.insert(
-        "created_at".into(),
-        crate::domain::time::rfc3339(now).into(),
-    );
-    envelope.insert(data_key.into(), data);
-    envelope.insert("text".into(), text.into());
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::id.eq(&id),
-            outbox::event_type.eq(event_type),
-            outbox::subject.eq(subject),
-            outbox::organization_id.eq(organization_id),
-            outbox::payload.eq(serde_json::Value::Object(envelope).to_string()),
-            outbox::created_at.eq(now),
-        ))
-        .execute(conn)?;
-    let hooks: Vec<WebhookRow> = webhooks::table
-        .filter(webhooks::deleted_at.is_null())
-        .select(WebhookRow::as_select())
-        .load(conn)?;
-    for hook in hooks {
-        let subscribed = hook.event_list().iter().any(|e| e == event_type);
-        let org_ok = match (&hook.organization_id, organization_id) {
-            (None, _) => true,
-            (Some(want), Some(got)) => want == got,
-            (Some(_), None) => false,
-        };
-        if subscribed && org_ok {
-            diesel::insert_into(webhook_deliveries::table)
-                .values(DeliveryRow {
-                    id: uuid::Uuid::new_v4().to_string(),
-                    webhook_id: hook.id,
-                    outbox_id: id.clone(),
-                    event_type: event_type.to_string(),
-                    state: "pending".into(),
-                    attempts: 0,
-                    // due at once, whatever clock the sender runs on
-                    next_attempt_at: 0,
-                    lease_until: None,
-                    last_status: None,
-                    last_error: None,
-                    created_at: now,
-                    delivered_at: None,
-                })
-                .execute(conn)?;
+    let created_at = crate::domain::time::rfc3339(now);
+    let (mut rows, mut deliveries) = (Vec::new(), Vec::new());
+    for notice in notices {
+        let id = uuid::Uuid::new_v4().to_string();
+        let before = deliveries.len();
+        for hook in hooks
+            .iter()
+            .filter(|h| h.wants(notice.event_type, notice.organization_id.as_deref()))
+        {
+            deliveries.push(DeliveryRow {
+                id: uuid::Uuid::new_v4().to_string(),
+                webhook_id: hook.id.clone(),
+                outbox_id: id.clone(),
+                event_type: notice.event_type.to_string(),
+                state: "pending".into(),
+                attempts: 0,
+                // due at once, whatever clock the sender runs on
+                next_attempt_at: 0,
+                lease_until: None,
+                last_status: None,
+                last_error: None,
+                created_at: now,
+                delivered_at: None,
+            });
         }
+        if !keep_unsent && deliveries.len() == before {
+            continue;
+        }
+        let mut envelope = notice.fields;
+        envelope.insert("id".into(), id.clone().into());
+        envelope.insert("type".into(), notice.event_type.into());
+        envelope.insert("created_at".into(), created_at.clone().into());
+        rows.push(OutboxRow {
+            id,
+            event_type: notice.event_type.to_string(),
+            subject: notice.subject,
+            organization_id: notice.organization_id,
+            payload: serde_json::Value::Object(envelope).to_string(),
+            created_at: now,
+        });
     }
-    Ok(id)
+    insert_many!(conn, outbox::table, rows);
+    insert_many!(conn, webhook_deliveries::table, deliveries);
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
 /// Outbox records of one type, oldest first: (id, subject, payload).

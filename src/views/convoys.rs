@@ -69,6 +69,16 @@ pub struct Event {
     /// events sent to the API directly.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<EventSource>,
+    /// Trucks that went on from the checkpoint (on delivered: that arrived); present only
+    /// when the event gives the count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trucks_passed: Option<i32>,
+    /// Trucks held at the checkpoint, when the event gives the count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trucks_held: Option<i32>,
+    /// Trucks turned back at the checkpoint, when the event gives the count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trucks_turned_back: Option<i32>,
 }
 
 pub fn event_out(e: &StoredEvent, codes: &store::Codes, names: &HashMap<String, String>) -> Event {
@@ -107,6 +117,9 @@ pub fn event_out(e: &StoredEvent, codes: &store::Codes, names: &HashMap<String, 
             note: v.note.clone(),
         }),
         source: None,
+        trucks_passed: e.row.trucks_passed,
+        trucks_held: e.row.trucks_held,
+        trucks_turned_back: e.row.trucks_turned_back,
     }
 }
 
@@ -230,10 +243,28 @@ pub struct ConvoySummary {
     pub note: Option<String>,
 }
 
+/// The trucks at one checkpoint of the convoy's route, counts carried forward from the
+/// events (null where nothing is known).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TruckStepOut {
+    pub checkpoint: String,
+    /// Trucks that reached the checkpoint (at the origin: the planned trucks, once the
+    /// convoy set off).
+    pub arrived: Option<i32>,
+    /// Trucks that went on from it; at the destination, the trucks that arrived there.
+    pub passed: Option<i32>,
+    pub held: Option<i32>,
+    pub turned_back: Option<i32>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Convoy {
     #[serde(flatten)]
     pub summary: ConvoySummary,
+    /// Trucks that arrived at the destination (null until known).
+    pub trucks_arrived: Option<i32>,
+    /// Per checkpoint along the route: trucks arrived, passed, held and turned back.
+    pub trucks_by_checkpoint: Vec<TruckStepOut>,
     pub manifest: Vec<ManifestLineOut>,
     /// Totals over all commodities, with the shortfall split.
     pub totals: FiguresOut,
@@ -279,8 +310,20 @@ pub fn summary(
 }
 
 pub fn convoy_out(d: &ConvoyDetail, names: &HashMap<String, String>) -> Convoy {
+    let trucks = store::trucks_along(&d.route, d.row.trucks, &d.events, &d.codes);
     Convoy {
         summary: summary(&d.row, &d.organization, &d.route_code, &d.codes),
+        trucks_arrived: crate::domain::trucks::arrived(&trucks),
+        trucks_by_checkpoint: trucks
+            .into_iter()
+            .map(|s| TruckStepOut {
+                checkpoint: s.checkpoint,
+                arrived: s.arrived,
+                passed: s.passed,
+                held: s.held,
+                turned_back: s.turned_back,
+            })
+            .collect(),
         manifest: d
             .manifest
             .iter()

@@ -139,6 +139,19 @@ async fn a_cargo_line_changed_by_sql_is_named_by_verify_and_no_other_event(app: 
     assert_ne!(m["recomputed"], before.as_str());
     assert_eq!(v["mismatches"].as_array().unwrap().len(), 1);
     assert_eq!(v["snapshots"], json!([]));
+
+    // A truck count written in by SQL is named the same way.
+    sql(
+        &app,
+        vec![format!(
+            "UPDATE events SET trucks_held = 5 WHERE convoy_id = '{b}' AND seq = 2"
+        )],
+    )
+    .await;
+    let v = verify(&app).await;
+    assert_eq!(v["mismatch_count"], 2, "{v}");
+    assert_eq!(v["mismatches"][1]["convoy_id"], b.as_str());
+    assert_eq!(v["mismatches"][1]["seq"], 2);
 }
 
 async fn a_whole_chain_rewritten_consistently_is_caught_by_a_published_revision(app: TestApp) {

@@ -90,6 +90,16 @@ pub struct Mapping {
         pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
     )]
     pub note: String,
+    /// The number of trucks counted at the checkpoint: `trucks_held` on a held event,
+    /// `trucks_turned_back` on turned_back, `trucks_passed` on departed, cleared and
+    /// delivered (an arrived event takes no count; the answer stays in the intake log).
+    #[schema(
+        example = "trucks",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
+    pub trucks: String,
     #[schema(
         example = "meta/instanceID",
         min_length = 1,
@@ -119,6 +129,7 @@ impl Default for Mapping {
             unit: "cargo/unit".into(),
             reason: "cargo/reason".into(),
             note: "note".into(),
+            trucks: "trucks".into(),
             instance_id: "meta/instanceID".into(),
             deprecated_id: "meta/deprecatedID".into(),
         }
@@ -127,7 +138,7 @@ impl Default for Mapping {
 
 impl Mapping {
     /// Every path the mapping names, by aidflow field, for checking them.
-    pub fn paths(&self) -> [(&'static str, &str); 12] {
+    pub fn paths(&self) -> [(&'static str, &str); 13] {
         [
             ("convoy_reference", &self.convoy_reference),
             ("kind", &self.kind),
@@ -139,6 +150,7 @@ impl Mapping {
             ("unit", &self.unit),
             ("reason", &self.reason),
             ("note", &self.note),
+            ("trucks", &self.trucks),
             ("instance_id", &self.instance_id),
             ("deprecated_id", &self.deprecated_id),
         ]
@@ -209,6 +221,21 @@ pub fn read(flat: &Map<String, Value>, m: &Mapping) -> Submitted {
     };
     if !lines.is_empty() {
         event.insert("cargo".into(), Value::Array(lines));
+    }
+    if let Some(count) = text(flat, &m.trucks) {
+        let field = match event.get("kind").and_then(Value::as_str) {
+            Some("held") => Some("trucks_held"),
+            Some("turned_back") => Some("trucks_turned_back"),
+            Some("departed" | "cleared" | "delivered") => Some("trucks_passed"),
+            _ => None,
+        };
+        if let Some(field) = field {
+            // Not a whole number: sent on as text, so the event is refused naming it.
+            let value = count
+                .parse::<i64>()
+                .map_or(Value::String(count), Value::from);
+            event.insert(field.into(), value);
+        }
     }
     Submitted {
         instance_id: text(flat, &m.instance_id),
@@ -411,7 +438,8 @@ mod tests {
             Value::Object(s.event.clone()),
             json!({"kind": "cleared", "checkpoint": "KORNIDZOR", "observed_at": "2023-09-01T09:00:00.000+04:00",
                 "cargo": [{"commodity": "food", "quantity": "340", "unit": "t", "reason": "damaged"},
-                          {"commodity": "medical", "quantity": "500", "unit": "kg"}]})
+                          {"commodity": "medical", "quantity": "500", "unit": "kg"}],
+                "trucks_passed": 19})
         );
         assert!(missing(&s, &Mapping::default()).is_empty());
     }

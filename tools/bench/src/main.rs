@@ -1212,6 +1212,9 @@ macro_rules! history_for {
                             corrects: None,
                             body_sha256: "bench".into(),
                             chain_sha256: None,
+                            trucks_passed: None,
+                            trucks_held: None,
+                            trucks_turned_back: None,
                         });
                         eid
                     };
