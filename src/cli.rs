@@ -266,21 +266,22 @@ fn verify(settings: &Settings, file: Option<&std::path::Path>, json: bool) -> an
 fn export_ledger(settings: &Settings, output: Option<&std::path::Path>) -> anyhow::Result<()> {
     use crate::app::evidence::export;
     let (db, _) = open_command_database(settings, false)?;
-    let (mut conn, tz) = (db.conn, db.tz);
+    let (mut conn, tz, share) = (db.conn, db.tz, db.dispute);
     let instance = export::Instance::new(conn.backend().as_str(), tz.name());
     let counts = match output {
         Some(path) => {
             let f = std::fs::File::create(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             let mut out = std::io::BufWriter::new(f);
-            let counts = export::export(&mut conn, &mut out, &instance)
+            let counts = export::export(&mut conn, &mut out, &instance, share)
                 .with_context(|| format!("exporting the ledger to {}", path.display()))?;
             out.flush()
                 .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!(
-                "aidflow: exported {} convoy(s), {} event(s) and {} published revision(s) to {}",
+                "aidflow: exported {} convoy(s), {} event(s), {} claim(s) and {} published revision(s) to {}",
                 counts.convoys,
                 counts.events,
+                counts.claims,
                 counts.snapshots,
                 path.display()
             );
@@ -288,8 +289,8 @@ fn export_ledger(settings: &Settings, output: Option<&std::path::Path>) -> anyho
         }
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let counts =
-                export::export(&mut conn, &mut out, &instance).context("exporting the ledger")?;
+            let counts = export::export(&mut conn, &mut out, &instance, share)
+                .context("exporting the ledger")?;
             out.flush()?;
             counts
         }

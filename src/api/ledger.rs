@@ -60,7 +60,7 @@ impl Write for ChannelWriter {
 }
 
 #[utoipa::path(get, path = "/api/v1/ledger/export", operation_id = "ledger_export", tag = "ledger",
-    responses((status = 200, description = "the whole ledger as JSON Lines (application/x-ndjson), streamed: header, reference data, published revisions' chain heads, each convoy followed by its events with their hashes, and an end record with the counts; `aidflow verify --file` checks it", content_type = "application/x-ndjson", body = String),
+    responses((status = 200, description = "the whole ledger as JSON Lines (application/x-ndjson), streamed: header, reference data, published revisions' chain heads, each convoy followed by its events with their hashes and its claims with theirs, and an end record with the counts and the claims digest; `aidflow verify --file` checks it", content_type = "application/x-ndjson", body = String),
     (status = 403, description = "not an admin")),
     security(("bearer" = [])))]
 #[tracing::instrument(skip_all, fields(token = %who.token_id))]
@@ -75,6 +75,7 @@ pub async fn export_ledger(
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))??;
     let instance = export::Instance::new(state.backend.as_str(), state.tz.name());
+    let share = state.dispute;
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     let span = tracing::Span::current();
     actix_web::rt::task::spawn_blocking(move || {
@@ -83,11 +84,12 @@ pub async fn export_ledger(
                 tx: tx.clone(),
                 buf: Vec::with_capacity(CHUNK),
             };
-            match export::export(&mut conn, &mut out, &instance) {
+            match export::export(&mut conn, &mut out, &instance, share) {
                 Ok(counts) => tracing::info!(
                     convoys = counts.convoys,
                     events = counts.events,
                     snapshots = counts.snapshots,
+                    claims = counts.claims,
                     "ledger exported"
                 ),
                 Err(e) if tx.is_closed() => {

@@ -102,7 +102,7 @@ pub struct LineRecord {
 }
 
 /// Compact JSON of a record, keys in declaration order, null keys left out.
-fn canonical<T: Serialize>(record: &T) -> Vec<u8> {
+pub(crate) fn canonical<T: Serialize>(record: &T) -> Vec<u8> {
     // Serializing plain strings and integers cannot fail.
     serde_json::to_vec(record).unwrap_or_default()
 }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod alerts;
 pub mod chain;
+pub mod claim_hash;
 pub mod claims;
 pub mod field;
 pub mod ledger;

@@ -1,10 +1,12 @@
 //! Claims: what sources published about a convoy, stored beside the ledger and never
-//! read by it. Written once under a client id, read per convoy.
+//! read by it. Written once under a client id, read per convoy, and as the records the
+//! evidence export hashes.
 
 use diesel::prelude::*;
 
 use crate::db::schema::claims;
 use crate::db::DbConn;
+use crate::domain::claim_hash::ClaimRecord;
 use crate::store::{create_once, Created, StoreError};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -91,4 +93,29 @@ pub fn claims_of(conn: &mut DbConn, convoy_ids: &[String]) -> Result<Vec<ClaimRo
         (&a.convoy_id, a.published_at, &a.id).cmp(&(&b.convoy_id, b.published_at, &b.id))
     });
     Ok(rows)
+}
+
+/// How many claims are stored.
+pub fn count_claims(conn: &mut DbConn) -> Result<i64, StoreError> {
+    Ok(claims::table.count().get_result(conn)?)
+}
+
+/// A claim's row as its hash covers it (`domain::claim_hash`).
+pub fn claim_record(r: &ClaimRow) -> ClaimRecord {
+    ClaimRecord {
+        id: r.id.clone(),
+        convoy_id: r.convoy_id.clone(),
+        source: r.source.clone(),
+        url: r.url.clone(),
+        published_at: r.published_at,
+        published_offset: r.published_offset,
+        kg: r.kg,
+        quantity: r.quantity.clone(),
+        unit: r.unit.clone(),
+        trucks: r.trucks,
+        quote: r.quote.clone(),
+        body_sha256: r.body_sha256.clone(),
+        created_by: r.created_by.clone(),
+        created_at: r.created_at,
+    }
 }

@@ -14,10 +14,15 @@ pub const LISTED: usize = 100;
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Verification {
     /// True when every chain, every recorded snapshot head (and, for a file, every
-    /// convoy's figures and the record counts) matched.
+    /// convoy's figures, every claim's hash and dispute, the claims digest and the record
+    /// counts) matched.
     pub ok: bool,
     pub convoys_checked: u64,
     pub events_checked: u64,
+    /// Claims: in a file, each one's hash recomputed and its convoy checked; in the
+    /// database only counted (claims are outside the chains, and no hash of them is
+    /// stored: an export hashes them).
+    pub claims_checked: u64,
     /// Published revisions whose recorded chain heads were checked (revisions published
     /// before chains record none).
     pub snapshots_checked: u64,
@@ -38,12 +43,16 @@ pub struct Mismatch {
     /// manifest no longer gives its genesis), `sequence` (an event missing or numbered
     /// twice), `prev` (an export's stated link before an event is not the one before it),
     /// `head` (the convoy's head is not its last link), `figures` (a file's stated
-    /// figures differ from those its events give), or `record` (a file's line is not a
-    /// record it should be).
+    /// figures differ from those its events give), `claim` (a file's claim no longer
+    /// gives its hash, or does not follow its convoy), `dispute` (a convoy's stated claim
+    /// count, spread or flag differ from what its claims in the file give), `claims` (the
+    /// end record's claims digest differs from the file's claims), or `record` (a file's
+    /// line is not a record it should be).
     pub kind: String,
     pub convoy_id: Option<String>,
     pub seq: Option<i64>,
     pub event_id: Option<String>,
+    pub claim_id: Option<String>,
     /// The hash stored (or stated in the file).
     pub stored: Option<String>,
     /// The hash recomputed from the content.
@@ -128,6 +137,7 @@ impl Mismatch {
             convoy_id: Some(convoy_id.clone()),
             seq,
             event_id,
+            claim_id: None,
             stored,
             recomputed,
             line,
@@ -179,8 +189,8 @@ impl Verification {
     /// The lines `aidflow verify` prints.
     pub fn summary(&self) -> Vec<String> {
         let mut out = vec![format!(
-            "{} convoy(s), {} event(s), {} published revision(s) checked",
-            self.convoys_checked, self.events_checked, self.snapshots_checked
+            "{} convoy(s), {} event(s), {} claim(s), {} published revision(s) checked",
+            self.convoys_checked, self.events_checked, self.claims_checked, self.snapshots_checked
         )];
         if let Some(m) = &self.first_mismatch {
             out.push(format!("first mismatch: {}", m.message));

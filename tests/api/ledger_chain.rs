@@ -1,6 +1,6 @@
 //! The tamper-evident ledger: every convoy's hash chain, `GET /api/v1/ledger/verify`, the
 //! heads published revisions record, chains computed for existing databases, and the
-//! evidence export that re-verifies on its own.
+//! evidence export (with the claims, each with its hash) that re-verifies on its own.
 
 use std::process::Command;
 
@@ -16,6 +16,7 @@ api_test!(
     a_whole_chain_rewritten_consistently_is_caught_by_a_published_revision,
     existing_databases_get_their_chains_computed_when_started,
     the_export_re_verifies_on_its_own_and_an_edited_line_is_named,
+    claims_are_exported_with_their_hashes_and_an_edited_or_removed_claim_is_named,
 );
 
 async fn post_ok(app: &TestApp, path: &str, body: Value) -> Value {
@@ -96,7 +97,7 @@ async fn an_untouched_ledger_verifies_clean_with_exact_counts(app: TestApp) {
     let v = verify(&app).await;
     assert_eq!(
         v,
-        json!({"ok": true, "convoys_checked": 2, "events_checked": 4, "snapshots_checked": 0,
+        json!({"ok": true, "convoys_checked": 2, "events_checked": 4, "claims_checked": 0, "snapshots_checked": 0,
             "mismatch_count": 0, "first_mismatch": null, "mismatches": [], "snapshots": []})
     );
     for role in ["viewer", "editor"] {
@@ -290,11 +291,13 @@ async fn the_export_re_verifies_on_its_own_and_an_edited_line_is_named(app: Test
         .collect();
     assert_eq!(kinds[0], "header");
     assert_eq!(records[0]["format"], "aidflow-ledger");
-    assert_eq!(records[0]["version"], 1);
+    assert_eq!(records[0]["version"], 2);
+    assert_eq!(records[0]["dispute_percent"], "2");
     assert_eq!(*kinds.last().unwrap(), "end");
     assert_eq!(
         records.last().unwrap(),
-        &json!({"type": "end", "convoys": 2, "events": 4, "snapshots": 1})
+        &json!({"type": "end", "convoys": 2, "events": 4, "snapshots": 1, "claims": 0,
+            "claims_sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"})
     );
     for (kind, n) in [("convoy", 2), ("event", 4), ("snapshot", 1), ("route", 2)] {
         assert_eq!(kinds.iter().filter(|k| **k == kind).count(), n, "{kind}");
@@ -365,6 +368,271 @@ async fn the_export_re_verifies_on_its_own_and_an_edited_line_is_named(app: Test
         let (ok, _, err) = run(aidflow(dir.path()).args(["verify", "--file"]).arg(&bad));
         assert!(!ok, "{err}");
         assert!(err.contains(&format!("line {}: ", at + 1)), "{err}");
+    }
+}
+
+/// The three figures published about the 26 July convoy (360, 400 and 361 t), the first
+/// two with every field, Hetq's with none of the optional ones. Returns their ids.
+async fn lachin_claims(app: &TestApp, convoy: &str) -> Vec<String> {
+    let path = format!("/api/v1/convoys/{convoy}/claims");
+    let mut ids = Vec::new();
+    for (i, body) in [
+        json!({"source": "Prime Minister, via ArmRadio", "url": "https://example.org/news/pm", "published_at": "2023-07-26T12:00:00+04:00",
+            "tonnes": "360", "trucks": 19, "quote": "19 trucks, 360 tonnes of “humanitarian” aid"}),
+        json!({"source": "ArmRadio", "url": "https://example.org/news/400", "published_at": "2023-07-26T14:00:00+04:00",
+            "tonnes": "400.0", "trucks": 19, "quote": "400 tonnes"}),
+        json!({"source": "Hetq", "published_at": "2023-07-26T18:00:00Z", "tonnes": "361"}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = format!("5c000000-0000-4000-8000-00000000000{}", i + 1);
+        let mut body = body;
+        body["id"] = json!(id);
+        post_ok(app, &path, body).await;
+        ids.push(id);
+    }
+    ids
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+async fn claims_are_exported_with_their_hashes_and_an_edited_or_removed_claim_is_named(
+    app: TestApp,
+) {
+    let (a, b, _) = scenario(&app).await;
+    let ids = lachin_claims(&app, &a).await;
+    let text = app.get("/api/v1/ledger/export").await.text;
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let records: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let at = |pred: &dyn Fn(&Value) -> bool| records.iter().position(pred).unwrap();
+    let claims: Vec<usize> = (0..records.len())
+        .filter(|i| records[*i]["type"] == "claim")
+        .collect();
+    assert_eq!(claims.len(), 3);
+    // In publication order, right after the convoy's events.
+    let convoy_a = at(&|r| r["type"] == "convoy" && r["id"] == a.as_str());
+    assert_eq!(claims, vec![convoy_a + 3, convoy_a + 4, convoy_a + 5]);
+    assert_eq!(records[convoy_a + 2]["type"], "event");
+
+    // Every stored field, exactly.
+    for (i, id) in ids.iter().enumerate() {
+        let r = &records[claims[i]];
+        let row =
+            |col: &str| format!("SELECT CAST({col} AS TEXT) AS v FROM claims WHERE id = '{id}'");
+        assert_eq!(
+            r["created_by"],
+            stored(&app, row("created_by")).await.as_str()
+        );
+        assert_eq!(
+            r["created_at"].to_string(),
+            stored(&app, row("created_at")).await
+        );
+        assert_eq!(
+            r["body_sha256"],
+            stored(&app, row("body_sha256")).await.as_str()
+        );
+        // Its hash is SHA-256 over the line without `type` and `sha256`: the canonical
+        // form, keys in order, null keys left out.
+        let line = &lines[claims[i]];
+        let sha = r["sha256"].as_str().unwrap();
+        let canonical = line
+            .strip_prefix("{\"type\":\"claim\",")
+            .and_then(|l| l.strip_suffix(&format!(",\"sha256\":\"{sha}\"}}")))
+            .unwrap_or_else(|| panic!("{line}"));
+        assert_eq!(sha256_hex(format!("{{{canonical}}}").as_bytes()), sha);
+    }
+    let common = |i: usize| {
+        let r = &records[claims[i]];
+        (
+            r["created_by"].clone(),
+            r["created_at"].clone(),
+            r["body_sha256"].clone(),
+            r["sha256"].clone(),
+        )
+    };
+    let (by, created, body, sha) = common(0);
+    assert_eq!(
+        records[claims[0]],
+        json!({"type": "claim", "id": ids[0], "convoy_id": a, "source": "Prime Minister, via ArmRadio",
+            "url": "https://example.org/news/pm", "published_at": 1690358400000000i64, "published_offset": 14400,
+            "kg": 360000, "quantity": "360", "unit": "t", "trucks": 19,
+            "quote": "19 trucks, 360 tonnes of “humanitarian” aid",
+            "body_sha256": body, "created_by": by, "created_at": created, "sha256": sha})
+    );
+    let (by, created, body, sha) = common(1);
+    assert_eq!(
+        records[claims[1]],
+        json!({"type": "claim", "id": ids[1], "convoy_id": a, "source": "ArmRadio",
+            "url": "https://example.org/news/400", "published_at": 1690365600000000i64, "published_offset": 14400,
+            "kg": 400000, "quantity": "400.0", "unit": "t", "trucks": 19, "quote": "400 tonnes",
+            "body_sha256": body, "created_by": by, "created_at": created, "sha256": sha})
+    );
+    let (by, created, body, sha) = common(2);
+    assert_eq!(
+        records[claims[2]],
+        json!({"type": "claim", "id": ids[2], "convoy_id": a, "source": "Hetq",
+            "published_at": 1690394400000000i64, "published_offset": 0,
+            "kg": 361000, "quantity": "361", "unit": "t",
+            "body_sha256": body, "created_by": by, "created_at": created, "sha256": sha})
+    );
+
+    // Each convoy states its dispute at the header's threshold: 360, 400 and 361 t are
+    // 11.1 % apart; the other convoy has no claim.
+    assert_eq!(records[0]["dispute_percent"], "2");
+    assert_eq!(
+        records[convoy_a]["dispute"],
+        json!({"claims": 3, "logged_figure": "loaded", "logged_kg": 360000, "lowest_kg": 360000,
+            "highest_kg": 400000, "spread_percent": "11.1", "disputed": true})
+    );
+    let convoy_b = at(&|r| r["type"] == "convoy" && r["id"] == b.as_str());
+    assert_eq!(
+        records[convoy_b]["dispute"],
+        json!({"claims": 0, "logged_figure": "loaded", "logged_kg": 100000, "lowest_kg": null,
+            "highest_kg": null, "spread_percent": null, "disputed": false})
+    );
+    // The claims never moved the chain: the heads and figures are those of the events.
+    assert_eq!(records[convoy_a]["figures"]["loaded_kg"], 360000);
+    let head = stored(
+        &app,
+        format!("SELECT chain_head AS v FROM convoys WHERE id = '{a}'"),
+    )
+    .await;
+    assert_eq!(records[convoy_a]["chain_head"], head.as_str());
+    assert_eq!(records[convoy_a + 2]["chain_sha256"], head.as_str());
+
+    // The end record's digest is over the three hashes, in file order.
+    let joined: String = claims
+        .iter()
+        .map(|i| records[*i]["sha256"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        records.last().unwrap(),
+        &json!({"type": "end", "convoys": 2, "events": 4, "snapshots": 0, "claims": 3,
+            "claims_sha256": sha256_hex(joined.as_bytes())})
+    );
+
+    let v = verify_text(&text);
+    assert!(v.ok, "{v:?}");
+    assert_eq!(
+        (v.convoys_checked, v.events_checked, v.claims_checked),
+        (2, 4, 3)
+    );
+    let db = verify(&app).await;
+    assert_eq!(
+        (db["ok"].clone(), db["claims_checked"].clone()),
+        (json!(true), json!(3))
+    );
+
+    // ArmRadio's 400 t become 390 t in the file: that line is named first, then the
+    // convoy whose stated dispute no longer follows, and the digest.
+    let mut edited = lines.clone();
+    let armradio = claims[1];
+    assert!(edited[armradio].contains("\"kg\":400000"));
+    edited[armradio] = edited[armradio].replace("\"kg\":400000", "\"kg\":390000");
+    let v = verify_text(&(edited.join("\n") + "\n"));
+    assert!(!v.ok);
+    let first = v.first_mismatch.clone().unwrap();
+    assert_eq!(first.kind, "claim");
+    assert_eq!(first.line, Some(armradio as u64 + 1));
+    assert_eq!(first.claim_id.as_deref(), Some(ids[1].as_str()));
+    assert_eq!(first.convoy_id.as_deref(), Some(a.as_str()));
+    assert_eq!(
+        first.stored.as_deref(),
+        records[armradio]["sha256"].as_str()
+    );
+    assert!(
+        first.message.starts_with(&format!(
+            "line {}: convoy {a}, claim {} (ArmRadio): its content gives ",
+            armradio + 1,
+            ids[1]
+        )),
+        "{}",
+        first.message
+    );
+    let kinds: Vec<(&str, Option<u64>)> = v
+        .mismatches
+        .iter()
+        .map(|m| (m.kind.as_str(), m.line))
+        .collect();
+    let end_line = lines.len() as u64;
+    assert_eq!(
+        kinds,
+        vec![
+            ("claim", Some(armradio as u64 + 1)),
+            ("dispute", Some(convoy_a as u64 + 1)),
+            ("claims", Some(end_line)),
+        ],
+        "{v:?}"
+    );
+    assert!(v.mismatches[1].message.contains("spread 11.1 %, disputed, but its claims in the file give 3 claim(s) against 360000 kg loaded, spread 8.3 %, disputed"), "{}", v.mismatches[1].message);
+
+    // Hetq's line removed: its convoy's claim count, the end record's count and the
+    // digest all say so.
+    let mut removed = lines.clone();
+    removed.remove(claims[2]);
+    let v = verify_text(&(removed.join("\n") + "\n"));
+    assert!(!v.ok);
+    let kinds: Vec<(&str, Option<u64>)> = v
+        .mismatches
+        .iter()
+        .map(|m| (m.kind.as_str(), m.line))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("dispute", Some(convoy_a as u64 + 1)),
+            ("record", Some(end_line - 1)),
+            ("claims", Some(end_line - 1)),
+        ],
+        "{v:?}"
+    );
+    assert!(
+        v.mismatches[0]
+            .message
+            .contains("its claims in the file give 2 claim(s)"),
+        "{}",
+        v.mismatches[0].message
+    );
+    assert!(
+        v.mismatches[1]
+            .message
+            .contains("3 claims, but the file holds 2, 4, 0 and 2"),
+        "{}",
+        v.mismatches[1].message
+    );
+
+    // A claim moved before every convoy is named: it no longer follows its convoy.
+    let mut moved = lines.clone();
+    let hetq = moved.remove(claims[2]);
+    moved.insert(1, hetq);
+    let v = verify_text(&(moved.join("\n") + "\n"));
+    let m = v
+        .mismatches
+        .iter()
+        .find(|m| m.kind == "claim")
+        .expect("the moved claim");
+    assert_eq!(m.line, Some(2));
+    assert!(m.message.contains("follows no convoy"), "{}", m.message);
+
+    // The command line names the edited claim's line too.
+    if app.backend == Backend::Sqlite {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("edited.jsonl");
+        std::fs::write(&bad, edited.join("\n") + "\n").unwrap();
+        let (ok, _, err) = run(aidflow(dir.path()).args(["verify", "--file"]).arg(&bad));
+        assert!(!ok, "{err}");
+        assert!(
+            err.contains(&format!("line {}: convoy {a}, claim", armradio + 1)),
+            "{err}"
+        );
+        assert!(err.contains("3 claim(s)"), "{err}");
     }
 }
 

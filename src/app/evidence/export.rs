@@ -4,26 +4,31 @@
 //! (`aidflow verify --file`). The records, in order: `header`; the reference data
 //! (`organization`, `checkpoint`, `commodity`, `route` with its checkpoints); every
 //! published revision that recorded chain heads (`snapshot`); each convoy (`convoy`,
-//! with its manifest, chain and stated figures) followed by its events (`event`, with
-//! lines, the link before and its own link; a correction is an event with `corrects`);
-//! and `end` with the counts. docs/src/evidence.md describes every field.
+//! with its manifest, chain, stated figures and stated dispute) followed by its events
+//! (`event`, with lines, the link before and its own link; a correction is an event with
+//! `corrects`) and its claims (`claim`, each with its own hash, outside the chain); and
+//! `end` with the counts and the digest over every claim's hash. docs/src/evidence.md
+//! describes every field.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 use serde::Serialize;
 
 use crate::app::error::AppError;
-use crate::app::evidence::StatedFigures;
+use crate::app::evidence::{StatedDispute, StatedFigures};
 use crate::db::{read_snapshot, DbConn};
 use crate::domain::chain::{ConvoyRecord, EventRecord};
+use crate::domain::claim_hash::{claim_sha256, ClaimRecord, ClaimsDigest};
+use crate::domain::claims::Share;
 use crate::domain::time::rfc3339;
 use crate::store::chain::{self, convoy_record, event_record, Head};
+use crate::store::claims::{claim_record, claims_of, ClaimRow};
 use crate::store::{reference, reports};
 
-/// The export format's name and version, in its header.
+/// The export format's name and version, in its header. Version 2 added claims.
 pub const FORMAT: &str = "aidflow-ledger";
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Who made the export, for its header.
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +56,16 @@ pub struct Counts {
     pub convoys: u64,
     pub events: u64,
     pub snapshots: u64,
+    pub claims: u64,
+}
+
+/// The last record: the counts, and the digest over every claim's hash in file order
+/// (`domain::claim_hash`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct End {
+    #[serde(flatten)]
+    pub counts: Counts,
+    pub claims_sha256: String,
 }
 
 #[derive(Serialize)]
@@ -68,6 +83,9 @@ struct Header<'a> {
     exported_at: String,
     instance: &'a Instance,
     chain: &'a str,
+    claims: &'a str,
+    /// The setting `claims.dispute_percent` the convoys' `dispute` was computed with.
+    dispute_percent: String,
 }
 
 #[derive(Serialize)]
@@ -126,6 +144,14 @@ struct Convoy<'a> {
     chain_genesis: Option<&'a str>,
     chain_head: Option<&'a str>,
     figures: StatedFigures,
+    dispute: StatedDispute,
+}
+
+#[derive(Serialize)]
+struct Claim<'a> {
+    #[serde(flatten)]
+    record: &'a ClaimRecord,
+    sha256: &'a str,
 }
 
 #[derive(Serialize)]
@@ -146,15 +172,18 @@ fn line<T: Serialize>(out: &mut dyn Write, kind: &str, body: T) -> Result<(), Ap
 /// How many convoys the export reads at a time.
 const PAGE: i64 = 200;
 
-/// Writes the whole ledger to `out` as JSON Lines.
+/// Writes the whole ledger and its claims to `out` as JSON Lines; `share` is the
+/// threshold the convoys' disputes are computed with.
 #[tracing::instrument(skip_all)]
 pub fn export(
     c: &mut DbConn,
     out: &mut dyn Write,
     instance: &Instance,
+    share: Share,
 ) -> Result<Counts, AppError> {
     read_snapshot(c, |c| {
         let mut counts = Counts::default();
+        let mut digest = ClaimsDigest::new();
         line(
             out,
             "header",
@@ -164,6 +193,8 @@ pub fn export(
                 exported_at: rfc3339(crate::db::now_micros()),
                 instance,
                 chain: "one SHA-256 chain per convoy: genesis = SHA-256(64 zeros || canonical convoy), link = SHA-256(hex link before || canonical event)",
+                claims: "outside the chains: each claim's sha256 = SHA-256(canonical claim); the end record's claims_sha256 = SHA-256(hex sha256 of every claim, joined in file order)",
+                dispute_percent: share.percent().to_string(),
             },
         )?;
         reference_data(c, out)?;
@@ -190,16 +221,30 @@ pub fn export(
             let Some(last) = ids.last().cloned() else {
                 break;
             };
+            let mut claims: HashMap<String, Vec<ClaimRow>> = HashMap::new();
+            for r in claims_of(c, &ids)? {
+                claims.entry(r.convoy_id.clone()).or_default().push(r);
+            }
             for cc in chain::load_chains(c, &ids)? {
                 let record = convoy_record(&cc.convoy, &cc.manifest);
+                let theirs = claims.remove(&cc.convoy.id).unwrap_or_default();
+                let kgs: Vec<i64> = theirs.iter().map(|r| r.kg).collect();
+                let row = &cc.convoy;
                 line(
                     out,
                     "convoy",
                     Convoy {
                         record: &record,
-                        chain_genesis: cc.convoy.chain_genesis.as_deref(),
-                        chain_head: cc.convoy.chain_head.as_deref(),
-                        figures: StatedFigures::of_row(&cc.convoy),
+                        chain_genesis: row.chain_genesis.as_deref(),
+                        chain_head: row.chain_head.as_deref(),
+                        figures: StatedFigures::of_row(row),
+                        dispute: StatedDispute::of(
+                            &row.status,
+                            row.planned_kg,
+                            row.loaded_kg,
+                            &kgs,
+                            share,
+                        ),
                     },
                 )?;
                 counts.convoys += 1;
@@ -217,10 +262,31 @@ pub fn export(
                     prev = row.chain_sha256.as_deref();
                     counts.events += 1;
                 }
+                for r in &theirs {
+                    let record = claim_record(r);
+                    let sha256 = claim_sha256(&record);
+                    digest.push(&sha256);
+                    line(
+                        out,
+                        "claim",
+                        Claim {
+                            record: &record,
+                            sha256: &sha256,
+                        },
+                    )?;
+                    counts.claims += 1;
+                }
             }
             after = Some(last);
         }
-        line(out, "end", counts)?;
+        line(
+            out,
+            "end",
+            End {
+                counts,
+                claims_sha256: digest.finish(),
+            },
+        )?;
         out.flush()
             .map_err(|e| AppError::Internal(anyhow::anyhow!("writing the export: {e}")))?;
         Ok(counts)

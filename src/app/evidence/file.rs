@@ -1,7 +1,9 @@
 //! Verifying an export file on its own (`aidflow verify --file`): every convoy's chain
 //! recomputed from the records alone, every convoy's figures recomputed from its events
-//! with the same ledger code the server uses, the heads each published revision recorded,
-//! and the record counts. Read line by line, one convoy at a time.
+//! with the same ledger code the server uses, every claim's hash, each convoy's dispute
+//! recomputed from its claims at the header's threshold, the heads each published
+//! revision recorded, the claims digest and the record counts. Read line by line, one
+//! convoy at a time.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufRead;
@@ -9,9 +11,11 @@ use std::io::BufRead;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::app::evidence::export::{Counts, FORMAT, VERSION};
-use crate::app::evidence::{Recorded, SnapshotCheck, StatedFigures};
+use crate::app::evidence::export::{Counts, End, FORMAT, VERSION};
+use crate::app::evidence::{Recorded, SnapshotCheck, StatedDispute, StatedFigures};
 use crate::domain::chain::{ConvoyRecord, EventRecord, Walk};
+use crate::domain::claim_hash::{claim_sha256, ClaimRecord, ClaimsDigest};
+use crate::domain::claims::Share;
 use crate::domain::ledger::{self, EventKind, Reason};
 use crate::domain::time::from_micros;
 use crate::store::chain::Head;
@@ -23,9 +27,12 @@ struct Current {
     line: u64,
     head: Option<String>,
     figures: Option<StatedFigures>,
+    dispute: Option<StatedDispute>,
     walk: Walk,
     events: Vec<EventRecord>,
     lines: HashMap<String, u64>,
+    /// The kg of its claims in the file.
+    claims: Vec<i64>,
 }
 
 struct Reader {
@@ -36,7 +43,11 @@ struct Reader {
     current: Option<Current>,
     counts: Counts,
     header: bool,
-    end: Option<(u64, Counts)>,
+    /// The header's `dispute_percent`.
+    share: Share,
+    /// Over the claims' hashes recomputed from their content, in file order.
+    digest: ClaimsDigest,
+    end: Option<(u64, End)>,
 }
 
 fn record(line: u64, message: String) -> Mismatch {
@@ -45,6 +56,7 @@ fn record(line: u64, message: String) -> Mismatch {
         convoy_id: None,
         seq: None,
         event_id: None,
+        claim_id: None,
         stored: None,
         recomputed: None,
         line: Some(line),
@@ -67,6 +79,8 @@ pub fn verify_file(input: impl BufRead) -> std::io::Result<Verification> {
         current: None,
         counts: Counts::default(),
         header: false,
+        share: Share::DEFAULT,
+        digest: ClaimsDigest::new(),
         end: None,
     };
     let mut n = 0u64;
@@ -85,20 +99,13 @@ pub fn verify_file(input: impl BufRead) -> std::io::Result<Verification> {
     if !r.header {
         r.v.add(record(1, format!("the file has no {FORMAT} header")));
     }
-    match r.end {
+    let digest = std::mem::take(&mut r.digest).finish();
+    match r.end.take() {
         None => r.v.add(record(
             n,
             "the file ends without its end record: it was cut short".into(),
         )),
-        Some((line, stated)) if stated != r.counts => r.v.add(record(
-            line,
-            format!(
-                "the end record counts {} convoys, {} events and {} snapshots, but the file holds {}, {} and {}",
-                stated.convoys, stated.events, stated.snapshots,
-                r.counts.convoys, r.counts.events, r.counts.snapshots
-            ),
-        )),
-        Some(_) => {}
+        Some((line, end)) => r.end_record(line, end, digest),
     }
     let check = r
         .check
@@ -144,13 +151,15 @@ impl Reader {
             "snapshot" => self.snapshot(n, v),
             "convoy" => self.convoy(n, v),
             "event" => self.event(n, v),
+            "claim" => self.claim(n, v),
             "end" => {
                 self.close_convoy();
-                match serde_json::from_value::<Counts>(v.clone()) {
+                match serde_json::from_value::<End>(v.clone()) {
                     Ok(c) => self.end = Some((n, c)),
-                    Err(e) => self
-                        .v
-                        .add(record(n, format!("an end record without counts ({e})"))),
+                    Err(e) => self.v.add(record(
+                        n,
+                        format!("an end record without counts or claims digest ({e})"),
+                    )),
                 }
             }
             other => self.v.add(record(
@@ -171,6 +180,95 @@ impl Reader {
                     "the header says format {format:?} version {version:?}; this verifier reads {FORMAT} version {VERSION}"
                 ),
             ));
+        }
+        let percent = text(v, "dispute_percent");
+        match percent.as_deref().map(Share::parse_percent) {
+            Some(Ok(share)) => self.share = share,
+            _ => self.v.add(record(
+                n,
+                format!(
+                    "the header's dispute_percent {percent:?} is not a threshold; disputes are checked at the default {} %",
+                    Share::DEFAULT.percent()
+                ),
+            )),
+        }
+    }
+
+    /// The end record's counts and claims digest against the file's.
+    fn end_record(&mut self, line: u64, end: End, digest: String) {
+        let (stated, held) = (end.counts, self.counts);
+        if stated != held {
+            self.v.add(record(
+                line,
+                format!(
+                    "the end record counts {} convoys, {} events, {} snapshots and {} claims, but the file holds {}, {}, {} and {}",
+                    stated.convoys, stated.events, stated.snapshots, stated.claims,
+                    held.convoys, held.events, held.snapshots, held.claims
+                ),
+            ));
+        }
+        if end.claims_sha256 != digest {
+            self.v.add(Mismatch {
+                kind: "claims".into(),
+                stored: Some(end.claims_sha256.clone()),
+                recomputed: Some(digest.clone()),
+                message: format!(
+                    "line {line}: the end record's claims digest is {}, but the file's claims give {digest}: a claim was removed, added, moved or changed",
+                    end.claims_sha256
+                ),
+                ..record(line, String::new())
+            });
+        }
+    }
+
+    /// A claim: its hash from its content, and that it follows its own convoy.
+    fn claim(&mut self, n: u64, v: &Value) {
+        self.counts.claims += 1;
+        let rec = match serde_json::from_value::<ClaimRecord>(v.clone()) {
+            Ok(rec) => rec,
+            Err(e) => {
+                self.v.add(record(
+                    n,
+                    format!("a claim record that cannot be read ({e})"),
+                ));
+                return;
+            }
+        };
+        self.v.claims_checked += 1;
+        let recomputed = claim_sha256(&rec);
+        self.digest.push(&recomputed);
+        let stated = text(v, "sha256");
+        let claim_mismatch = |message: String| Mismatch {
+            kind: "claim".into(),
+            convoy_id: Some(rec.convoy_id.clone()),
+            claim_id: Some(rec.id.clone()),
+            ..record(n, message)
+        };
+        if stated.as_deref() != Some(recomputed.as_str()) {
+            self.v.add(Mismatch {
+                stored: stated.clone(),
+                recomputed: Some(recomputed.clone()),
+                ..claim_mismatch(format!(
+                    "convoy {}, claim {} ({}): its content gives {recomputed}, but {} is stated",
+                    rec.convoy_id,
+                    rec.id,
+                    rec.source,
+                    stated.as_deref().unwrap_or("none")
+                ))
+            });
+        }
+        match self.current.as_mut() {
+            Some(cur) if cur.record.id == rec.convoy_id => cur.claims.push(rec.kg),
+            cur => {
+                let after = cur.map_or_else(
+                    || "no convoy".to_string(),
+                    |c| format!("convoy {}", c.record.id),
+                );
+                self.v.add(claim_mismatch(format!(
+                    "claim {} is about convoy {}, but follows {after}: a claim comes right after its own convoy's record and events",
+                    rec.id, rec.convoy_id
+                )));
+            }
         }
     }
 
@@ -231,8 +329,13 @@ impl Reader {
                 .get("figures")
                 .cloned()
                 .and_then(|f| serde_json::from_value(f).ok()),
+            dispute: v
+                .get("dispute")
+                .cloned()
+                .and_then(|d| serde_json::from_value(d).ok()),
             events: Vec::new(),
             lines: HashMap::new(),
+            claims: Vec::new(),
         });
     }
 
@@ -293,6 +396,36 @@ impl Reader {
             check.convoy(&cur.record.id, &walk);
         }
         let recomputed = figures(&cur.record, &cur.events, &self.routes);
+        // The logged figure the claims are compared to, from the events when they give
+        // one (a wrong stated figure is named on its own below).
+        if let Some(f) = recomputed.as_ref().ok().or(cur.figures.as_ref()) {
+            let expected = StatedDispute::of(
+                &f.status,
+                f.planned_kg,
+                f.loaded_kg,
+                &cur.claims,
+                self.share,
+            );
+            if cur.dispute.as_ref() != Some(&expected) {
+                let stated = cur.dispute.as_ref();
+                self.v.add(Mismatch {
+                    kind: "dispute".into(),
+                    convoy_id: Some(cur.record.id.clone()),
+                    stored: stated.and_then(|s| serde_json::to_string(s).ok()),
+                    recomputed: serde_json::to_string(&expected).ok(),
+                    ..record(
+                        cur.line,
+                        format!(
+                            "convoy {} states {}, but its claims in the file give {} (at the header's {} %)",
+                            cur.record.id,
+                            stated.map_or_else(|| "no dispute".into(), StatedDispute::describe),
+                            expected.describe(),
+                            self.share.percent()
+                        ),
+                    )
+                });
+            }
+        }
         let (stated, line, id) = (cur.figures, cur.line, cur.record.id);
         match (stated, recomputed) {
             (Some(s), Ok(r)) if s == r => {}
@@ -301,6 +434,7 @@ impl Reader {
                 convoy_id: Some(id.clone()),
                 seq: None,
                 event_id: None,
+                claim_id: None,
                 stored: s.as_ref().and_then(|s| serde_json::to_string(s).ok()),
                 recomputed: r.as_ref().ok().and_then(|r| serde_json::to_string(r).ok()),
                 line: Some(line),

@@ -1,7 +1,8 @@
 //! The ledger as evidence: verifying every convoy's chain in the database ([`verify`]),
-//! exporting the whole ledger as JSON Lines (`export`), and verifying such a file on its
-//! own (`file`). The chain itself is `domain::chain`; docs/src/evidence.md says what a
-//! verification proves and what it does not.
+//! exporting the whole ledger and its claims as JSON Lines (`export`), and verifying such
+//! a file on its own (`file`). The chain itself is `domain::chain`, a claim's hash
+//! `domain::claim_hash`; docs/src/evidence.md says what a verification proves and what it
+//! does not.
 
 pub mod export;
 pub mod file;
@@ -14,10 +15,12 @@ use crate::app::auth::Principal;
 use crate::app::error::AppError;
 use crate::db::{read_snapshot, DbConn};
 use crate::domain::chain::Walk;
-use crate::domain::ledger::Ledger;
+use crate::domain::claims::{discrepancy, format_percent, logged_figure, Share};
+use crate::domain::ledger::{Ledger, Status};
+use crate::domain::quantity::Kg;
 use crate::store::chain::{self, convoy_record, event_record, Head};
-use crate::store::reports;
 use crate::store::rows::ConvoyRow;
+use crate::store::{claims, reports};
 use crate::views::evidence::{Mismatch, SnapshotMismatch, Verification};
 
 /// How many convoys a pass over the ledger reads at a time.
@@ -68,6 +71,66 @@ impl StatedFigures {
             outstanding_kg: t.outstanding,
             cancelled_kg: t.cancelled,
         }
+    }
+}
+
+/// What a convoy's claims say against its logged figure, as an export states it on the
+/// convoy's record (`dispute`) and as `verify --file` recomputes it from the claims that
+/// follow: the same rule as the API's (`domain::claims`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatedDispute {
+    /// How many claims the convoy has.
+    pub claims: u64,
+    /// `planned` or `loaded`, and that figure.
+    pub logged_figure: String,
+    pub logged_kg: i64,
+    /// Over the logged figure and every claim; null without claims.
+    pub lowest_kg: Option<i64>,
+    pub highest_kg: Option<i64>,
+    /// One decimal, as the API writes it; null without claims, or when the lowest figure
+    /// is 0 and the highest is not.
+    pub spread_percent: Option<String>,
+    pub disputed: bool,
+}
+
+impl StatedDispute {
+    /// The dispute of a convoy with this status and these figures, over its claims' kg.
+    pub fn of(status: &str, planned: Kg, loaded: Kg, claims: &[Kg], share: Share) -> Self {
+        let status = Status::parse(status).unwrap_or(Status::Planned);
+        let (basis, logged) = logged_figure(status, planned, loaded);
+        let d = discrepancy(logged, claims, share);
+        StatedDispute {
+            claims: claims.len() as u64,
+            logged_figure: basis.as_str().to_string(),
+            logged_kg: logged,
+            lowest_kg: d.as_ref().map(|d| d.lowest),
+            highest_kg: d.as_ref().map(|d| d.highest),
+            spread_percent: d
+                .as_ref()
+                .and_then(|d| d.spread_percent)
+                .map(format_percent),
+            disputed: d.is_some_and(|d| d.disputed),
+        }
+    }
+
+    /// In words, for a mismatch: `3 claim(s) against 360000 kg loaded, spread 11.1 %,
+    /// disputed`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} claim(s) against {} kg {}, spread {}, {}",
+            self.claims,
+            self.logged_kg,
+            self.logged_figure,
+            self.spread_percent
+                .as_deref()
+                .map(|p| format!("{p} %"))
+                .unwrap_or_else(|| "none".into()),
+            if self.disputed {
+                "disputed"
+            } else {
+                "not disputed"
+            }
+        )
     }
 }
 
@@ -239,8 +302,11 @@ pub fn verify_as(c: &mut DbConn, who: &Principal) -> Result<Verification, AppErr
 pub fn verify(c: &mut DbConn) -> Result<Verification, AppError> {
     let v = read_snapshot(c, |c| {
         let mut check = SnapshotCheck::new(recorded(c)?);
+        // Claims are outside the chains and the database keeps no hash of them: they are
+        // counted here, and hashed when exported.
         let mut v = Verification {
             snapshots_checked: check.len(),
+            claims_checked: u64::try_from(claims::count_claims(c)?).unwrap_or_default(),
             ..Verification::default()
         };
         let mut after: Option<String> = None;
