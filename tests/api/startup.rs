@@ -348,3 +348,70 @@ fn cli_writes_weekly_reports_and_publishes_them() {
         .env("AIDFLOW__DATABASE__URL", db.url()));
     assert!(!ok && err.contains("2023-W99"), "{err}");
 }
+
+/// `aidflow export ledger` writes the evidence file of a database, and the file verifies
+/// on its own; an edited line is named.
+fn cli_exports_the_ledger_and_the_file_verifies_alone(backend: Backend) {
+    let db = TestDb::create(backend);
+    let (ok, _, err) = run(aidflow()
+        .arg("demo")
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok, "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ledger.jsonl");
+    let (ok, _, err) = run(aidflow()
+        .args(["export", "ledger", "--output"])
+        .arg(&file)
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("exported 12 convoy(s), 27 event(s), 3 claim(s) and 0 published revision(s)"),
+        "{err}"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let kinds: Vec<String> = text
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["type"].as_str().unwrap_or("?").to_string()
+        })
+        .collect();
+    assert_eq!(kinds.first().map(String::as_str), Some("header"), "{text}");
+    assert_eq!(kinds.last().map(String::as_str), Some("end"));
+    assert_eq!(kinds.iter().filter(|k| *k == "event").count(), 27);
+    assert_eq!(kinds.iter().filter(|k| *k == "claim").count(), 3);
+    // The file alone: no database.
+    let (ok, _, err) = run(aidflow().args(["verify", "--file"]).arg(&file));
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(aidflow()
+        .arg("verify")
+        .env("AIDFLOW__DATABASE__URL", db.url()));
+    assert!(ok && err.contains("ok: every chain matches"), "{err}");
+    // One event's observed time changed in the file, by a microsecond.
+    let n = kinds.iter().position(|k| k == "event").unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut event: serde_json::Value = serde_json::from_str(&lines[n]).unwrap();
+    event["observed_at"] = serde_json::json!(event["observed_at"].as_i64().unwrap() + 1);
+    lines[n] = event.to_string();
+    let bad = dir.path().join("edited.jsonl");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let (ok, out, err) = run(aidflow().args(["verify", "--file"]).arg(&bad));
+    assert!(!ok, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains(&format!("line {}", n + 1)),
+        "names line {}: {out}{err}",
+        n + 1
+    );
+}
+
+#[test]
+fn cli_exports_the_ledger_on_sqlite_and_the_file_verifies_alone() {
+    cli_exports_the_ledger_and_the_file_verifies_alone(Backend::Sqlite);
+}
+
+#[test]
+fn cli_exports_the_ledger_on_postgres_and_the_file_verifies_alone() {
+    if postgres_available() {
+        cli_exports_the_ledger_and_the_file_verifies_alone(Backend::Postgres);
+    }
+}
