@@ -398,7 +398,11 @@ mod tests {
     }
 
     /// A tally case: its name, the convoys (planned trucks and events), the tally wanted.
-    type TallyCase = (&'static str, Vec<(Option<i32>, Vec<TruckEvent>)>, TruckTally);
+    type TallyCase = (
+        &'static str,
+        Vec<(Option<i32>, Vec<TruckEvent>)>,
+        TruckTally,
+    );
 
     #[test]
     fn a_tally_adds_planned_and_arrived_and_counts_the_unknown_apart() {
