@@ -15,7 +15,12 @@ Language library:
 6. the rows of disputed convoys and their claims carry no cargo figure (only the logged
    figure, the claimed tonnes and the spread), so they add nothing to any cargo column,
    and each claim follows its convoy's disputed row; with DISPUTED given, exactly those
-   convoy references are disputed.
+   convoy references are disputed;
+7. trucks (wide export only; the long form has no truck column, since its per-commodity
+   rows would count a convoy's trucks once per commodity): the total and route rows carry
+   trucks planned and arrived and the convoys left out of each, and the route rows add up
+   to the total row; the checkpoint rows carry trucks arrived, passed, held and turned
+   back; no other row has a truck cell.
 
 usage: check_hxl.py WIDE.hxl.csv LONG.hxl.csv EXPECTED_DELIVERED_DURING_WEEK_TONNES [DISPUTED,…]
 """
@@ -36,8 +41,19 @@ WIDE_TAGS = [
     *[f"#indicator+num+{f}+t" for f in FIGURES],
     "#meta+source", "#date+reported", "#indicator+num+logged+t", "#indicator+num+claimed+t",
     "#indicator+num+spread+pct",
+    "#indicator+num+trucks+planned", "#indicator+num+convoys+trucks_unplanned",
+    "#indicator+num+trucks+arrived", "#indicator+num+convoys+trucks_uncounted",
+    "#indicator+num+trucks+passed", "#indicator+num+trucks+held",
+    "#indicator+num+trucks+turned_back",
     "#date+start", "#org+name", "#item+name",
 ]
+
+# The truck columns of the wide export: those of the total and route rows (which add up),
+# and those of the checkpoint rows (which never add up across checkpoints).
+ROUTE_TRUCKS = ["#indicator+num+trucks+planned", "#indicator+num+convoys+trucks_unplanned",
+                "#indicator+num+trucks+arrived", "#indicator+num+convoys+trucks_uncounted"]
+CHECKPOINT_TRUCKS = ["#indicator+num+trucks+arrived", "#indicator+num+trucks+passed",
+                     "#indicator+num+trucks+held", "#indicator+num+trucks+turned_back"]
 LONG_TAGS = [
     "#meta+week", "#date+start", "#x_route+code", "#x_route+name",
     "#loc+origin+code", "#loc+dest+code", "#org+code", "#org+name", "#item+code", "#item+name",
@@ -190,6 +206,40 @@ def check_claims(wide, expected_disputed):
         fail(f"wide: disputed convoys {disputed}, expected {expected_disputed}")
 
 
+def count(row, tag):
+    """A truck or convoy cell as an integer (a malformed one fails, as the schema says)."""
+    text = row.get(tag) or "0"
+    try:
+        return int(text)
+    except ValueError:
+        fail(f"wide: {row.get('#meta+dimension')} row {row.get('#meta+key')}: {tag} = {text!r} is not a whole number")
+        return 0
+
+
+def check_trucks(wide):
+    """Trucks sit on the total, route and checkpoint rows only; the routes add up to the total."""
+    total, by_route = None, {tag: 0 for tag in ROUTE_TRUCKS}
+    for row in wide:
+        dimension = row.get("#meta+dimension")
+        key = row.get("#meta+key")
+        wanted = {"total": ROUTE_TRUCKS, "route": ROUTE_TRUCKS,
+                  "checkpoint": CHECKPOINT_TRUCKS}.get(dimension, [])
+        for tag in set(ROUTE_TRUCKS) | set(CHECKPOINT_TRUCKS):
+            value = row.get(tag)
+            if tag in wanted and not value:
+                fail(f"wide: {dimension} row {key} has no {tag}")
+            elif tag not in wanted and value:
+                fail(f"wide: {dimension} row {key} has a truck cell {tag} = {value}")
+        if dimension == "total":
+            total = {tag: count(row, tag) for tag in ROUTE_TRUCKS}
+        elif dimension == "route":
+            for tag in ROUTE_TRUCKS:
+                by_route[tag] += count(row, tag)
+    print(f"wide: trucks of the total row {total}, of the route rows {by_route}")
+    if total is not None and total != by_route:
+        fail(f"wide: the route rows' trucks {by_route} do not add up to the total {total}")
+
+
 def main():
     if len(sys.argv) not in (4, 5):
         sys.exit(__doc__)
@@ -207,6 +257,7 @@ def main():
     total = check_wide(wide, expected)
     check_long(long, wide, total)
     check_claims(wide, expected_disputed)
+    check_trucks(wide)
     if failures:
         sys.exit(f"{len(failures)} HXL check(s) failed")
     print("HXL exports parsed by libhxl: tags as documented, both schemas pass, totals consistent")

@@ -79,13 +79,13 @@ for shown in ("AM-2023-07-26", "KORNIDZOR", "2023-07-26 11:00 +04:00", "360.000 
 print("demo: the overview shows AM-2023-07-26 held at KORNIDZOR since 2023-07-26 11:00 +04:00 with 360.000 t")
 PY
 csv=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/api/v1/reports/weekly/2023-W30?format=csv" | tr -d "\r")
-grep -qx '2023-W30,total,total,All convoys in scope,,,2800.000,360.000,0.000,0.000,360.000,0.000,0.000,,,,,' <<<"$csv" \
+grep -qx '2023-W30,total,total,All convoys in scope,,,2800.000,360.000,0.000,0.000,360.000,0.000,0.000,,,,,,19,0,0,0,,,' <<<"$csv" \
   || fail "the 2023-W30 report's total row is not the README's"
-echo "demo: the 2023-W30 report shows 360.000 t planned against the 2,800 t requirement"
-grep -qx '2023-W30,disputed,AM-2023-07-26,arm-gov,,,,,,,,,,,,360.000,,11.1' <<<"$csv" \
+echo "demo: the 2023-W30 report shows 360.000 t (19 trucks) planned against the 2,800 t requirement"
+grep -qx '2023-W30,disputed,AM-2023-07-26,arm-gov,,,,,,,,,,,,360.000,,11.1,,,,,,,' <<<"$csv" \
   || fail "the 2023-W30 report does not list AM-2023-07-26 as disputed, 11.1 % apart"
 for claimed in 360.000 400.000 361.000; do
-  grep -q "^2023-W30,claim,AM-2023-07-26,arm-gov,.*,$claimed,\$" <<<"$csv" \
+  grep -q "^2023-W30,claim,AM-2023-07-26,arm-gov,.*,$claimed,,,,,,,,\$" <<<"$csv" \
     || fail "the 2023-W30 report does not list the claim of $claimed t"
 done
 claims=$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/api/v1/convoys/23c77e4a-4e96-584c-949f-0eb0f4741fa3/claims")

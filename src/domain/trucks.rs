@@ -60,6 +60,9 @@ pub struct TruckStep {
     pub passed: Option<i32>,
     pub held: Option<i32>,
     pub turned_back: Option<i32>,
+    /// Whether the convoy went on from the checkpoint (at the destination: delivered
+    /// there), whatever the counts.
+    pub went_on: bool,
 }
 
 /// What the events say about one checkpoint.
@@ -130,6 +133,7 @@ pub fn along(route: &[String], planned: Option<i32>, events: &[TruckEvent]) -> V
                 passed: or_all(s.given.passed, s.went_on),
                 held: or_all(s.given.held, s.held),
                 turned_back: or_all(s.given.turned_back, s.turned_back),
+                went_on: s.went_on,
             };
             reaching = step.passed;
             step
@@ -140,6 +144,74 @@ pub fn along(route: &[String], planned: Option<i32>, events: &[TruckEvent]) -> V
 /// The trucks that arrived at the destination (the last step's `passed`).
 pub fn arrived(steps: &[TruckStep]) -> Option<i32> {
     steps.last().and_then(|s| s.passed)
+}
+
+/// The trucks of several convoys added up, as the weekly report counts them for a route
+/// or the whole week. Counts that are not known are not guessed: the convoys they
+/// belong to are counted apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TruckTally {
+    /// The planned trucks of the convoys that gave a number.
+    pub planned: i64,
+    /// Convoys that gave no planned number; their trucks are in no `planned`.
+    pub convoys_without_planned: i64,
+    /// Trucks that arrived at the destination so far ([`arrived`]; none of a convoy
+    /// that has not got there).
+    pub arrived: i64,
+    /// Convoys delivered at the destination with no count and no plan saying how many
+    /// trucks arrived; their trucks are in no `arrived`.
+    pub convoys_arrived_uncounted: i64,
+}
+
+impl TruckTally {
+    /// Adds one convoy that planned `planned` trucks, whose steps are `steps` (from
+    /// [`along`]).
+    pub fn add(&mut self, planned: Option<i32>, steps: &[TruckStep]) {
+        match planned {
+            Some(n) => self.planned += i64::from(n),
+            None => self.convoys_without_planned += 1,
+        }
+        match (arrived(steps), steps.last().is_some_and(|s| s.went_on)) {
+            (Some(n), _) => self.arrived += i64::from(n),
+            (None, true) => self.convoys_arrived_uncounted += 1,
+            (None, false) => {}
+        }
+    }
+
+    /// Adds another tally to this one.
+    pub fn merge(&mut self, other: &TruckTally) {
+        self.planned += other.planned;
+        self.convoys_without_planned += other.convoys_without_planned;
+        self.arrived += other.arrived;
+        self.convoys_arrived_uncounted += other.convoys_arrived_uncounted;
+    }
+}
+
+/// The trucks at one checkpoint added up over several convoys: the counts known (given
+/// or carried forward), nothing for a convoy whose count there is not known.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointTally {
+    pub arrived: i64,
+    pub passed: i64,
+    pub held: i64,
+    pub turned_back: i64,
+}
+
+impl CheckpointTally {
+    /// Adds one convoy's step at this checkpoint; false (and nothing added) when the
+    /// step knows no count.
+    pub fn add(&mut self, s: &TruckStep) -> bool {
+        let counts = [s.arrived, s.passed, s.held, s.turned_back];
+        if counts.iter().all(Option::is_none) {
+            return false;
+        }
+        let n = |c: Option<i32>| c.map_or(0, i64::from);
+        self.arrived += n(s.arrived);
+        self.passed += n(s.passed);
+        self.held += n(s.held);
+        self.turned_back += n(s.turned_back);
+        true
+    }
 }
 
 #[cfg(test)]
@@ -323,6 +395,101 @@ mod tests {
         );
         assert_eq!(steps[1].passed, Some(18));
         assert_eq!(arrived(&steps), Some(18));
+    }
+
+    /// A tally case: its name, the convoys (planned trucks and events), the tally wanted.
+    type TallyCase = (
+        &'static str,
+        Vec<(Option<i32>, Vec<TruckEvent>)>,
+        TruckTally,
+    );
+
+    #[test]
+    fn a_tally_adds_planned_and_arrived_and_counts_the_unknown_apart() {
+        let tally = |convoys: &[(Option<i32>, Vec<TruckEvent>)]| {
+            let mut t = TruckTally::default();
+            for (planned, events) in convoys {
+                t.add(*planned, &along(&route(), *planned, events));
+            }
+            t
+        };
+        let delivered = |passed: Option<i32>| {
+            vec![
+                ev(Departed, None, 1, NONE),
+                ev(Delivered, None, 2, (passed, None, None)),
+            ]
+        };
+        let held = vec![ev(Held, Some("KORNIDZOR"), 1, NONE)];
+        let at_destination = vec![ev(Arrived, Some("STEPANAKERT"), 1, NONE)];
+        let t = |planned, without, arrived, uncounted| TruckTally {
+            planned,
+            convoys_without_planned: without,
+            arrived,
+            convoys_arrived_uncounted: uncounted,
+        };
+        let cases: Vec<TallyCase> = vec![
+            ("no convoy", vec![], t(0, 0, 0, 0)),
+            (
+                "held: planned, none arrived",
+                vec![(Some(19), held.clone())],
+                t(19, 0, 0, 0),
+            ),
+            (
+                "delivered without a count: all planned",
+                vec![(Some(4), delivered(None))],
+                t(4, 0, 4, 0),
+            ),
+            (
+                "delivered with a count",
+                vec![(Some(4), delivered(Some(3)))],
+                t(4, 0, 3, 0),
+            ),
+            (
+                "at the destination, not yet delivered: none arrived yet",
+                vec![(Some(4), at_destination)],
+                t(4, 0, 0, 0),
+            ),
+            (
+                "no plan: counted apart, and its arrival is uncounted",
+                vec![(None, delivered(None)), (Some(19), held)],
+                t(19, 1, 0, 1),
+            ),
+            (
+                "no plan but a count on delivery",
+                vec![(None, delivered(Some(2)))],
+                t(0, 1, 2, 0),
+            ),
+        ];
+        for (name, convoys, want) in cases {
+            assert_eq!(tally(&convoys), want, "{name}");
+        }
+        let mut a = t(19, 1, 3, 0);
+        a.merge(&t(4, 0, 4, 1));
+        assert_eq!(a, t(23, 1, 7, 1));
+    }
+
+    #[test]
+    fn a_checkpoint_tally_adds_the_known_counts_only() {
+        let steps = along(
+            &route(),
+            Some(19),
+            &[ev(Held, Some("KORNIDZOR"), 2, (Some(3), Some(16), None))],
+        );
+        let unknown = along(&route(), None, &[ev(Held, Some("KORNIDZOR"), 2, NONE)]);
+        let mut at = CheckpointTally::default();
+        assert!(at.add(&steps[1]));
+        assert!(!at.add(&unknown[1]), "no count known there");
+        assert!(at.add(&steps[1]));
+        assert_eq!(
+            at,
+            CheckpointTally {
+                arrived: 38,
+                passed: 6,
+                held: 32,
+                turned_back: 0
+            }
+        );
+        assert!(!CheckpointTally::default().add(&steps[2]));
     }
 
     fn arb_event() -> impl Strategy<Value = TruckEvent> {

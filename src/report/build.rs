@@ -21,6 +21,7 @@ use crate::report::model::{
     DisputedConvoy, HistoryWeek, ReasonKg, Scope, WeekFigures, WeeklyReport,
 };
 use crate::report::render;
+use crate::report::trucks::{week_trucks, WeekTrucks};
 use crate::store::convoys::{self as convoys_store, Codes, ConvoyFilter, ConvoyRow};
 use crate::store::reference::Names;
 use crate::store::reports::{self, RequirementRow};
@@ -144,7 +145,7 @@ pub fn build(
 
     // Figures and breakdowns of the week.
     let totals = week_figures(&reqs, w, &sums.totals);
-    let by_route = route_breakdown(&names, &reqs, w, &sums.by_route);
+    let mut by_route = route_breakdown(&names, &reqs, w, &sums.by_route);
     let by_organization = organization_breakdown(&names, &sums.by_organization);
     let by_commodity = commodity_breakdown(&names, &reqs, w, &sums.by_commodity);
     let by_route_organization_commodity = detail_lines(&names, &sums.lines);
@@ -170,7 +171,9 @@ pub fn build(
         .iter()
         .map(|r| convoy_line(&names, codes, tz, r))
         .collect();
-    let by_checkpoint = checkpoint_breakdown(c, &names, &week_convoys)?;
+    let trucks = week_trucks(c, &names, &week_convoys)?;
+    routes_with_trucks(&mut by_route, &names, &trucks);
+    let by_checkpoint = checkpoint_breakdown(c, &names, &week_convoys, &trucks)?;
 
     let alerts = alert_lines(c, &names, &scope, tz, start, end)?;
     let disputed = disputed_convoys(c, &names, tz, share, &week_convoys)?;
@@ -193,6 +196,7 @@ pub fn build(
             organization: filter.organization.clone(),
         },
         totals,
+        trucks: Some(trucks.total),
         cumulative,
         by_commodity,
         by_organization,
@@ -328,6 +332,7 @@ fn breakdown(key: String, name: String, requirement: Option<Kg>, s: &Sums) -> Br
         shortfall: s.planned_kg - s.delivered_kg,
         denied: s.denied_kg,
         lost: s.lost_kg,
+        trucks: None,
     }
 }
 
@@ -366,6 +371,29 @@ fn route_breakdown(
     }
     rows.sort_by(|a, b| a.key.cmp(&b.key));
     rows
+}
+
+/// Gives each route row the trucks of the week's convoys on it, adding a row (without
+/// tonnes or requirement) for a route whose convoys the rollups have no tonnes of, so that
+/// the route rows' trucks always add up to the week's.
+fn routes_with_trucks(rows: &mut Vec<Breakdown>, names: &Names, trucks: &WeekTrucks) {
+    for (code, t) in &trucks.by_route {
+        if !rows.iter().any(|b| &b.key == code) {
+            let name = names
+                .routes
+                .iter()
+                .find(|(_, c)| *c == code)
+                .map(|(id, _)| named(&names.route_names, id))
+                .unwrap_or_default();
+            let mut row = breakdown(code.clone(), name, Some(0), &Sums::default());
+            row.trucks = Some(*t);
+            rows.push(row);
+        }
+    }
+    for b in rows.iter_mut() {
+        b.trucks = Some(trucks.by_route.get(&b.key).copied().unwrap_or_default());
+    }
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
 }
 
 /// The week by organization, sorted by slug; organizations have no requirement.
@@ -600,11 +628,13 @@ fn convoy_line(names: &Names, codes: &Codes, tz: Tz, r: &ConvoyRow) -> ConvoyLin
 }
 
 /// Where the cargo of the week's convoys stopped, by checkpoint code: denied and lost
-/// (by reason) there, and on board of those of them held there now.
+/// (by reason) there, and on board of those of them held there now; and their trucks
+/// there. A checkpoint is listed when cargo stopped there or some truck count is known.
 fn checkpoint_breakdown(
     c: &mut DbConn,
     names: &Names,
     week_convoys: &[ConvoyRow],
+    trucks: &WeekTrucks,
 ) -> Result<Vec<CheckpointBreakdown>, AppError> {
     let ids: Vec<String> = week_convoys.iter().map(|r| r.id.clone()).collect();
     let losses = convoys_store::losses_of(c, &ids)?;
@@ -624,6 +654,11 @@ fn checkpoint_breakdown(
             .2 += r.outstanding_kg;
     }
     by_checkpoint.remove("");
+    for code in trucks.by_checkpoint.keys() {
+        if let Some(id) = names.codes.checkpoint_id(code) {
+            by_checkpoint.entry(id).or_default();
+        }
+    }
     let mut rows: Vec<CheckpointBreakdown> = by_checkpoint
         .into_iter()
         .map(|(id, (denied, lost, held_now))| {
@@ -632,6 +667,7 @@ fn checkpoint_breakdown(
                 named(&names.checkpoint_names, &id),
             );
             CheckpointBreakdown {
+                trucks: Some(trucks.by_checkpoint.get(&code).copied().unwrap_or_default()),
                 checkpoint: code,
                 name,
                 denied,

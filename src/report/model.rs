@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::quantity::Kg;
+use crate::domain::trucks::{CheckpointTally, TruckTally};
 
 /// One ISO week of the report, in the deployment's time zone.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -26,6 +27,11 @@ pub struct WeeklyReport {
     /// Filters applied to the report.
     pub scope: Scope,
     pub totals: WeekFigures,
+    /// The trucks of the week's convoys (those due in the week, cancelled ones left
+    /// out): planned, and arrived at the destination so far. `None` only in the models
+    /// of revisions published before reports counted trucks.
+    #[serde(default)]
+    pub trucks: Option<TruckTally>,
     pub cumulative: Cumulative,
     pub by_commodity: Vec<Breakdown>,
     pub by_organization: Vec<Breakdown>,
@@ -113,6 +119,11 @@ pub struct Breakdown {
     pub shortfall: Kg,
     pub denied: Kg,
     pub lost: Kg,
+    /// Route rows: the trucks of the week's convoys on the route (they add up to
+    /// [`WeeklyReport::trucks`]). `None` on organization and commodity rows, and in the
+    /// models of revisions published before reports counted trucks.
+    #[serde(default)]
+    pub trucks: Option<TruckTally>,
 }
 
 /// One route × organization × commodity of the week, with codes and names, so that a
@@ -151,6 +162,12 @@ pub struct CheckpointBreakdown {
     pub lost_total: Kg,
     /// On board of convoys held there now.
     pub held_now: Kg,
+    /// The trucks of the week's convoys that reached, passed, were held at and were
+    /// turned back from the checkpoint, as far as counts are known. The same trucks pass
+    /// several checkpoints: these add up across convoys, never across checkpoints.
+    /// `None` only in the models of revisions published before reports counted trucks.
+    #[serde(default)]
+    pub trucks: Option<CheckpointTally>,
 }
 
 /// A quantity attributed to a reason code.

@@ -361,6 +361,60 @@ pub fn trucks_along(
     crate::domain::trucks::along(&route.checkpoints, planned, &events)
 }
 
+/// The columns of an event that the truck count reads.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+struct TruckColumns {
+    id: String,
+    convoy_id: String,
+    kind: String,
+    checkpoint_id: Option<String>,
+    observed_at: i64,
+    seq: i64,
+    corrects: Option<String>,
+    trucks_passed: Option<i32>,
+    trucks_held: Option<i32>,
+    trucks_turned_back: Option<i32>,
+}
+
+/// The events of several convoys as the truck count sees them, by convoy id: only the
+/// columns it needs, in one query per 500 convoys (the weekly report reads every convoy
+/// due in the week at once). An event another one corrects is voided.
+pub fn truck_events_of(
+    conn: &mut DbConn,
+    convoy_ids: &[String],
+    codes: &Codes,
+) -> Result<HashMap<String, Vec<TruckEvent>>, StoreError> {
+    let mut out: HashMap<String, Vec<TruckEvent>> = HashMap::new();
+    for chunk in convoy_ids.chunks(500) {
+        let rows: Vec<TruckColumns> = events::table
+            .filter(events::convoy_id.eq_any(chunk))
+            .select(TruckColumns::as_select())
+            .load(conn)?;
+        // A correction names an earlier event of its own convoy, so of this chunk.
+        let voided: std::collections::HashSet<String> =
+            rows.iter().filter_map(|r| r.corrects.clone()).collect();
+        for r in rows {
+            let Some(kind) = EventKind::parse(&r.kind) else {
+                continue;
+            };
+            out.entry(r.convoy_id).or_default().push(TruckEvent {
+                kind,
+                checkpoint: r.checkpoint_id.as_deref().map(|cp| codes.checkpoint(cp)),
+                observed_at: r.observed_at,
+                seq: r.seq,
+                voided: voided.contains(&r.id),
+                counts: TruckCounts {
+                    passed: r.trucks_passed,
+                    held: r.trucks_held,
+                    turned_back: r.trucks_turned_back,
+                },
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Loads a convoy with everything needed to show it.
 pub fn load_detail(conn: &mut DbConn, id: &str) -> Result<ConvoyDetail, StoreError> {
     let row = get_convoy(conn, id)?;

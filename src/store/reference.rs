@@ -689,6 +689,8 @@ pub struct Names {
     pub route_names: HashMap<String, String>,
     /// Route id → (origin, destination) checkpoint codes.
     pub route_ends: HashMap<String, (String, String)>,
+    /// Route id → its checkpoint codes in travel order.
+    pub route_stops: HashMap<String, Vec<String>>,
     /// Checkpoint id → name.
     pub checkpoint_names: HashMap<String, String>,
     /// Commodity id → name.
@@ -732,8 +734,13 @@ impl Names {
                 .collect(),
         };
         let mut route_ends: HashMap<String, (String, String)> = HashMap::new();
+        let mut route_stops: HashMap<String, Vec<String>> = HashMap::new();
         for (route, checkpoint) in &stops {
             let code = codes.checkpoint(checkpoint);
+            route_stops
+                .entry(route.clone())
+                .or_default()
+                .push(code.clone());
             route_ends
                 .entry(route.clone())
                 .and_modify(|ends| ends.1.clone_from(&code))
@@ -750,6 +757,7 @@ impl Names {
             routes: pairs(&route_rows, false),
             route_names: pairs(&route_rows, true),
             route_ends,
+            route_stops,
             checkpoint_names: pairs(&cps, true),
             commodity_names: pairs(&cos, true),
             codes,

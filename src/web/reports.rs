@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::app::error::AppError;
 use crate::app::state::AppState;
 use crate::domain::quantity::Kg;
+use crate::domain::trucks::{CheckpointTally, TruckTally};
 use crate::domain::week::IsoWeek;
 use crate::report::build::{build, ScopeFilter};
 use crate::report::fetch::parse_week;
@@ -99,6 +100,21 @@ pub struct Line {
     pub shortfall: String,
     pub denied: String,
     pub lost: String,
+    /// Route rows: trucks planned and arrived, each with the convoys it leaves out.
+    pub trucks_planned: String,
+    pub trucks_arrived: String,
+}
+
+/// One checkpoint of the week: tonnes denied, lost and held there now, and its trucks.
+pub struct CheckpointLine {
+    pub checkpoint: String,
+    pub denied: String,
+    pub lost: String,
+    pub held_now: String,
+    pub trucks_arrived: String,
+    pub trucks_passed: String,
+    pub trucks_held: String,
+    pub trucks_turned_back: String,
 }
 
 pub struct Change {
@@ -117,7 +133,9 @@ struct WeekPage {
     headline: Vec<(&'static str, String, String)>,
     by_route: Vec<Line>,
     by_commodity: Vec<Line>,
-    by_checkpoint: Vec<(String, String, String, String)>,
+    by_checkpoint: Vec<CheckpointLine>,
+    /// The week's trucks planned and arrived: (figure key, label, value).
+    trucks: Vec<(&'static str, String, String)>,
     chart: String,
     previous: String,
     next: String,
@@ -125,18 +143,79 @@ struct WeekPage {
     compare: Option<(i32, i32, Vec<Change>)>,
 }
 
-fn lines(items: &[crate::report::model::Breakdown]) -> Vec<Line> {
+/// A count of trucks, with the convoys it leaves out when there are any:
+/// `21 (convoys without a number: 1)`.
+fn trucks_text(n: i64, left_out: i64, key: &str, t: &Texts) -> String {
+    if left_out == 0 {
+        n.to_string()
+    } else {
+        format!("{n} ({})", t.fill(key, &[("n", &left_out.to_string())]))
+    }
+}
+
+/// The trucks planned and arrived of a tally, as shown.
+fn trucks_pair(tally: &TruckTally, t: &Texts) -> (String, String) {
+    (
+        trucks_text(
+            tally.planned,
+            tally.convoys_without_planned,
+            "week.convoys_without_planned",
+            t,
+        ),
+        trucks_text(
+            tally.arrived,
+            tally.convoys_arrived_uncounted,
+            "week.convoys_arrived_uncounted",
+            t,
+        ),
+    )
+}
+
+fn lines(items: &[crate::report::model::Breakdown], t: &Texts) -> Vec<Line> {
     items
         .iter()
-        .map(|b| Line {
-            key: b.key.clone(),
-            name: b.name.clone(),
-            requirement: b.requirement.map(tonnes).unwrap_or_default(),
-            planned: tonnes(b.planned),
-            delivered: tonnes(b.delivered_during_week),
-            shortfall: tonnes(b.shortfall),
-            denied: tonnes(b.denied),
-            lost: tonnes(b.lost),
+        .map(|b| {
+            let (trucks_planned, trucks_arrived) = b
+                .trucks
+                .as_ref()
+                .map(|x| trucks_pair(x, t))
+                .unwrap_or_default();
+            Line {
+                key: b.key.clone(),
+                name: b.name.clone(),
+                requirement: b.requirement.map(tonnes).unwrap_or_default(),
+                planned: tonnes(b.planned),
+                delivered: tonnes(b.delivered_during_week),
+                shortfall: tonnes(b.shortfall),
+                denied: tonnes(b.denied),
+                lost: tonnes(b.lost),
+                trucks_planned,
+                trucks_arrived,
+            }
+        })
+        .collect()
+}
+
+fn checkpoint_lines(items: &[crate::report::model::CheckpointBreakdown]) -> Vec<CheckpointLine> {
+    items
+        .iter()
+        .map(|b| {
+            let n = |f: fn(&CheckpointTally) -> i64| {
+                b.trucks
+                    .as_ref()
+                    .map(|x| f(x).to_string())
+                    .unwrap_or_default()
+            };
+            CheckpointLine {
+                checkpoint: b.checkpoint.clone(),
+                denied: tonnes(b.denied),
+                lost: tonnes(b.lost_total),
+                held_now: tonnes(b.held_now),
+                trucks_arrived: n(|x| x.arrived),
+                trucks_passed: n(|x| x.passed),
+                trucks_held: n(|x| x.held),
+                trucks_turned_back: n(|x| x.turned_back),
+            }
         })
         .collect()
 }
@@ -265,20 +344,28 @@ pub async fn week(
         base: visitor.base("reports"),
         t,
         headline,
-        by_route: lines(&r.by_route),
-        by_commodity: lines(&r.by_commodity),
-        by_checkpoint: r
-            .by_checkpoint
-            .iter()
-            .map(|b| {
-                (
-                    b.checkpoint.clone(),
-                    tonnes(b.denied),
-                    tonnes(b.lost_total),
-                    tonnes(b.held_now),
-                )
+        by_route: lines(&r.by_route, t),
+        by_commodity: lines(&r.by_commodity, t),
+        by_checkpoint: checkpoint_lines(&r.by_checkpoint),
+        trucks: r
+            .trucks
+            .as_ref()
+            .map(|x| {
+                let (planned, arrived) = trucks_pair(x, t);
+                vec![
+                    (
+                        "trucks_planned",
+                        t.get("week.trucks_planned").to_string(),
+                        planned,
+                    ),
+                    (
+                        "trucks_arrived",
+                        t.get("week.trucks_arrived").to_string(),
+                        arrived,
+                    ),
+                ]
             })
-            .collect(),
+            .unwrap_or_default(),
         chart: history_svg(&r.history),
         previous: shift(-7),
         next: shift(7),

@@ -492,7 +492,7 @@ async fn the_weekly_report_lists_the_disputed_convoy_in_every_format(app: TestAp
         .text
         .replace("\r\n", "\n");
     let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].ends_with(",lost_t,source,published,logged_t,claimed_t,spread_percent"));
+    assert!(lines[0].ends_with(",lost_t,source,published,logged_t,claimed_t,spread_percent,trucks_planned,convoys_without_planned_trucks,trucks_arrived,convoys_arrived_uncounted,trucks_passed,trucks_held,trucks_turned_back"));
     let tail: Vec<&str> = lines
         .iter()
         .copied()
@@ -501,16 +501,16 @@ async fn the_weekly_report_lists_the_disputed_convoy_in_every_format(app: TestAp
     assert_eq!(
         tail,
         vec![
-            "2023-W30,disputed,AM-2023-07-26,arm-gov,,,,,,,,,,,,360.000,,11.1",
-            "2023-W30,claim,AM-2023-07-26,arm-gov,,,,,,,,,,\"Prime Minister, via ArmRadio\",2023-07-26,,360.000,",
-            "2023-W30,claim,AM-2023-07-26,arm-gov,,,,,,,,,,ArmRadio,2023-07-26,,400.000,",
-            "2023-W30,claim,AM-2023-07-26,arm-gov,,,,,,,,,,Hetq,2023-07-26,,361.000,",
+            "2023-W30,disputed,AM-2023-07-26,arm-gov,,,,,,,,,,,,360.000,,11.1,,,,,,,",
+            "2023-W30,claim,AM-2023-07-26,arm-gov,,,,,,,,,,\"Prime Minister, via ArmRadio\",2023-07-26,,360.000,,,,,,,,",
+            "2023-W30,claim,AM-2023-07-26,arm-gov,,,,,,,,,,ArmRadio,2023-07-26,,400.000,,,,,,,,",
+            "2023-W30,claim,AM-2023-07-26,arm-gov,,,,,,,,,,Hetq,2023-07-26,,361.000,,,,,,,,",
         ]
     );
     assert_eq!(lines.last(), tail.last(), "the claims come last");
     // The total row is the ledger's, as before.
     assert!(lines.contains(
-        &"2023-W30,total,total,All convoys in scope,,,0.000,460.000,0.000,0.000,460.000,0.000,0.000,,,,,"
+        &"2023-W30,total,total,All convoys in scope,,,0.000,460.000,0.000,0.000,460.000,0.000,0.000,,,,,,19,1,0,0,,,"
     ));
 
     let hxl = app
@@ -519,8 +519,9 @@ async fn the_weekly_report_lists_the_disputed_convoy_in_every_format(app: TestAp
         .text;
     let tags = hxl.lines().nth(1).unwrap();
     assert!(tags.contains(",#meta+source,#date+reported,#indicator+num+logged+t,#indicator+num+claimed+t,#indicator+num+spread+pct,"));
-    assert!(hxl
-        .contains("2023-W30,disputed,AM-2023-07-26,arm-gov,,,,,,,,,,,,360.000,,11.1,2023-07-24,"));
+    assert!(hxl.contains(
+        "2023-W30,disputed,AM-2023-07-26,arm-gov,,,,,,,,,,,,360.000,,11.1,,,,,,,,2023-07-24,"
+    ));
     // The tidy long form holds cargo only: no claim is summed with it.
     let long = app
         .get("/api/v1/reports/weekly/2023-W30?format=hxl-long")

@@ -149,9 +149,11 @@ async fn weekly_report_json_has_exact_figures_for_a_known_week(app: TestApp) {
     assert_eq!(
         checkpoints,
         [
+            ("GORIS", "0.000", "0.000"),
             ("HAKARI", "20.000", "0.000"),
             ("KORNIDZOR", "0.000", "360.000")
-        ]
+        ],
+        "GORIS for the 19 trucks that passed it"
     );
     let convoys: Vec<(&str, &str)> = r["convoys"]
         .as_array()
@@ -201,7 +203,7 @@ async fn weekly_report_csv_hxl_and_html_carry_the_same_figures(app: TestApp) {
     let csv = app.get("/api/v1/reports/weekly/2023-W30?format=csv").await;
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
     let lines: Vec<&str> = csv.text.lines().collect();
-    assert_eq!(lines[0], "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,source,published,logged_t,claimed_t,spread_percent");
+    assert_eq!(lines[0], "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,source,published,logged_t,claimed_t,spread_percent,trucks_planned,convoys_without_planned_trucks,trucks_arrived,convoys_arrived_uncounted,trucks_passed,trucks_held,trucks_turned_back");
     assert!(
         lines[1].starts_with("2023-W30,total,total,"),
         "{}",
@@ -248,7 +250,9 @@ async fn weekly_report_csv_hxl_and_html_carry_the_same_figures(app: TestApp) {
         "tonnes are not the monetary #value: {tags:?}"
     );
     assert!(
-        lines[2].contains(",2800.000,460.000,80.000,80.000,380.000,20.000,0.000,,,,,,2023-07-24,"),
+        lines[2].contains(
+            ",2800.000,460.000,80.000,80.000,380.000,20.000,0.000,,,,,,19,1,0,1,,,,2023-07-24,"
+        ),
         "{}",
         lines[2]
     );
@@ -283,8 +287,8 @@ async fn weekly_report_csv_hxl_and_html_carry_the_same_figures(app: TestApp) {
     }
 }
 
-const WIDE_HEADER: &str = "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,source,published,logged_t,claimed_t,spread_percent,date,org,item";
-const WIDE_TAGS: &str = "#meta+week,#meta+dimension,#meta+key,#meta+name,#loc+origin+code,#loc+dest+code,#indicator+num+requirement+t,#indicator+num+planned+t,#indicator+num+delivered+t,#indicator+num+delivered_during_week+t,#indicator+num+shortfall+t,#indicator+num+denied+t,#indicator+num+lost+t,#meta+source,#date+reported,#indicator+num+logged+t,#indicator+num+claimed+t,#indicator+num+spread+pct,#date+start,#org+name,#item+name";
+const WIDE_HEADER: &str = "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,source,published,logged_t,claimed_t,spread_percent,trucks_planned,convoys_without_planned_trucks,trucks_arrived,convoys_arrived_uncounted,trucks_passed,trucks_held,trucks_turned_back,date,org,item";
+const WIDE_TAGS: &str = "#meta+week,#meta+dimension,#meta+key,#meta+name,#loc+origin+code,#loc+dest+code,#indicator+num+requirement+t,#indicator+num+planned+t,#indicator+num+delivered+t,#indicator+num+delivered_during_week+t,#indicator+num+shortfall+t,#indicator+num+denied+t,#indicator+num+lost+t,#meta+source,#date+reported,#indicator+num+logged+t,#indicator+num+claimed+t,#indicator+num+spread+pct,#indicator+num+trucks+planned,#indicator+num+convoys+trucks_unplanned,#indicator+num+trucks+arrived,#indicator+num+convoys+trucks_uncounted,#indicator+num+trucks+passed,#indicator+num+trucks+held,#indicator+num+trucks+turned_back,#date+start,#org+name,#item+name";
 const LONG_HEADER: &str = "week,date,route,route_name,origin,destination,organization,organization_name,commodity,commodity_name,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t";
 const LONG_TAGS: &str = "#meta+week,#date+start,#x_route+code,#x_route+name,#loc+origin+code,#loc+dest+code,#org+code,#org+name,#item+code,#item+name,#indicator+num+planned+t,#indicator+num+delivered+t,#indicator+num+delivered_during_week+t,#indicator+num+shortfall+t,#indicator+num+denied+t,#indicator+num+lost+t";
 
@@ -460,9 +464,49 @@ async fn hxl_long_form_of_a_revision_is_frozen_and_old_revisions_say_they_have_n
         .get("/api/v1/reports/weekly/2023-W30?revision=1&format=hxl")
         .await;
     assert_eq!(wide.status, 200, "its other formats still render");
-    assert!(wide
-        .text
-        .contains(",2800.000,460.000,80.000,80.000,380.000,20.000,0.000,,,,,,2023-07-24,"));
+    assert!(wide.text.contains(
+        ",2800.000,460.000,80.000,80.000,380.000,20.000,0.000,,,,,,19,1,0,1,,,,2023-07-24,"
+    ));
+
+    // A revision published before reports counted trucks: its model has no truck
+    // fields. Its JSON is its stored bytes, still matching its SHA-256, and its other
+    // formats leave the truck cells empty (not 0: nothing was counted).
+    app.state
+        .db(|c| {
+            let snap = aidflow::store::reports::snapshot(c, "2023-W30", 1)?.unwrap();
+            let mut model: Value = serde_json::from_str(&snap.model).unwrap();
+            model.as_object_mut().unwrap().remove("trucks").unwrap();
+            for list in ["by_route", "by_checkpoint"] {
+                for row in model[list].as_array_mut().unwrap() {
+                    row.as_object_mut().unwrap().remove("trucks").unwrap();
+                }
+            }
+            let sql = format!(
+                "UPDATE report_snapshots SET model = '{}' WHERE week = '2023-W30' AND revision = 1",
+                model.to_string().replace('\'', "''")
+            );
+            use diesel::RunQueryDsl;
+            diesel::sql_query(sql).execute(c).unwrap();
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let json = app
+        .get("/api/v1/reports/weekly/2023-W30?revision=1&format=json")
+        .await;
+    assert_eq!(
+        Some(sha(&json.text).as_str()),
+        json.header("x-aidflow-sha256")
+    );
+    let csv = app
+        .get("/api/v1/reports/weekly/2023-W30?revision=1&format=csv")
+        .await;
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    let total = csv.text.lines().nth(1).unwrap();
+    assert!(
+        total.ends_with(",2800.000,460.000,80.000,80.000,380.000,20.000,0.000,,,,,,,,,,,,"),
+        "{total}"
+    );
 }
 
 async fn deliveries_count_in_the_local_week_they_were_observed(app: TestApp) {

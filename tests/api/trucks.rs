@@ -1,5 +1,5 @@
 //! Trucks counted at checkpoints beside the tonnes: given on events (POST, sync, CSV),
-//! carried forward along the route, shown on the convoy.
+//! carried forward along the route, shown on the convoy and in the weekly report.
 
 use serde_json::{json, Value};
 
@@ -11,6 +11,8 @@ api_test!(
     truck_counts_are_stored_and_carried_forward_per_checkpoint,
     truck_counts_out_of_range_or_above_the_convoys_trucks_are_422_naming_the_field,
     sync_and_csv_import_carry_truck_counts,
+    the_weekly_report_counts_trucks_planned_and_arrived_by_route_and_checkpoint,
+    the_weekly_report_csv_hxl_html_and_week_page_show_the_trucks,
 );
 
 /// (checkpoint, arrived, passed, held, turned_back) per checkpoint.
@@ -201,4 +203,303 @@ async fn sync_and_csv_import_carry_truck_counts(app: TestApp) {
         .await;
     let p = reply.problem(422);
     assert!(p.to_string().contains("trucks_held"), "{p}");
+}
+
+async fn post_ok(app: &TestApp, path: &str, body: Value) -> Value {
+    let reply = app.post(path, &body).await;
+    assert_eq!(reply.status, 201, "{path}: {}", reply.text);
+    reply.json()
+}
+
+/// Week 30 of 2023 with trucks:
+/// - AM-2023-07-26 (Lachin, 19 trucks): 3 let through KORNIDZOR, 16 held there, the 3
+///   delivered. A clearance logged with 1 truck is corrected to 3 (the wrong one is
+///   observed later, so only the voiding keeps it out);
+/// - ICRC-AGHDAM (Aghdam road, 4 trucks): held at ASKERAN, 3 held and 1 turned back;
+/// - ICRC-NOPLAN (Lachin, no planned number): delivered, no count given;
+/// - AM-CANCELLED (Lachin, 5 trucks, due in the week): cancelled, counts for nothing;
+/// - AM-NEXT (Lachin, 2 trucks): due the week after.
+async fn truck_week(app: &TestApp) {
+    create_convoy(app).await;
+    ok_event(
+        app,
+        json!({"kind": "departed", "observed_at": "2023-07-26T08:10:00+04:00"}),
+    )
+    .await;
+    ok_event(app, json!({"kind": "held", "checkpoint": "KORNIDZOR", "observed_at": "2023-07-26T11:00:00+04:00",
+        "trucks_passed": 3, "trucks_held": 16})).await;
+    let wrong = ok_event(app, json!({"kind": "cleared", "checkpoint": "KORNIDZOR", "observed_at": "2023-07-26T12:30:00+04:00",
+        "trucks_passed": 1})).await;
+    ok_event(app, json!({"kind": "cleared", "checkpoint": "KORNIDZOR", "observed_at": "2023-07-26T12:00:00+04:00",
+        "trucks_passed": 3, "corrects": wrong["id"]})).await;
+    ok_event(
+        app,
+        json!({"kind": "delivered", "observed_at": "2023-07-26T15:00:00+04:00"}),
+    )
+    .await;
+
+    let convoy = |reference: &str, route: &str, trucks: Value, due: &str| {
+        json!({"organization": "icrc", "reference": reference, "route": route, "trucks": trucks,
+            "planned_departure": format!("{due}T08:00:00+04:00"), "expected_arrival": format!("{due}T18:00:00+04:00"),
+            "manifest": [{"commodity": "flour", "tonnes": "40"}]})
+    };
+    let events = |c: &Value| format!("/api/v1/convoys/{}/events", c["id"].as_str().unwrap());
+    let aghdam = post_ok(
+        app,
+        "/api/v1/convoys",
+        convoy("ICRC-AGHDAM", "aghdam", json!(4), "2023-07-27"),
+    )
+    .await;
+    post_ok(
+        app,
+        &events(&aghdam),
+        json!({"kind": "departed", "observed_at": "2023-07-27T08:00:00+04:00"}),
+    )
+    .await;
+    post_ok(
+        app,
+        &events(&aghdam),
+        json!({"kind": "held", "checkpoint": "ASKERAN", "observed_at": "2023-07-27T09:00:00+04:00",
+        "trucks_held": 3, "trucks_turned_back": 1}),
+    )
+    .await;
+    let noplan = post_ok(
+        app,
+        "/api/v1/convoys",
+        convoy("ICRC-NOPLAN", "lachin", Value::Null, "2023-07-25"),
+    )
+    .await;
+    post_ok(app, &events(&noplan), json!({"kind": "cleared", "checkpoint": "HAKARI", "observed_at": "2023-07-25T10:00:00+04:00"})).await;
+    post_ok(
+        app,
+        &events(&noplan),
+        json!({"kind": "delivered", "observed_at": "2023-07-25T15:00:00+04:00"}),
+    )
+    .await;
+    let cancelled = post_ok(
+        app,
+        "/api/v1/convoys",
+        convoy("AM-CANCELLED", "lachin", json!(5), "2023-07-28"),
+    )
+    .await;
+    post_ok(
+        app,
+        &events(&cancelled),
+        json!({"kind": "cancelled", "observed_at": "2023-07-27T08:00:00+04:00"}),
+    )
+    .await;
+    let next = post_ok(
+        app,
+        "/api/v1/convoys",
+        convoy("AM-NEXT", "lachin", json!(2), "2023-08-01"),
+    )
+    .await;
+    post_ok(
+        app,
+        &events(&next),
+        json!({"kind": "departed", "observed_at": "2023-08-01T08:00:00+04:00"}),
+    )
+    .await;
+}
+
+/// The truck fields of a totals or route object.
+fn tally(v: &Value) -> [Value; 4] {
+    [
+        v["trucks_planned"].clone(),
+        v["convoys_without_planned_trucks"].clone(),
+        v["trucks_arrived"].clone(),
+        v["convoys_arrived_uncounted"].clone(),
+    ]
+}
+
+/// (checkpoint, arrived, passed, held, turned back) of each `by_checkpoint` row.
+fn at_checkpoints(r: &Value) -> Vec<(String, i64, i64, i64, i64)> {
+    r["by_checkpoint"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let n = |k: &str| c[k].as_i64().unwrap_or_else(|| panic!("{k} in {c}"));
+            (
+                c["checkpoint"].as_str().unwrap().to_string(),
+                n("trucks_arrived"),
+                n("trucks_passed"),
+                n("trucks_held"),
+                n("trucks_turned_back"),
+            )
+        })
+        .collect()
+}
+
+async fn the_weekly_report_counts_trucks_planned_and_arrived_by_route_and_checkpoint(app: TestApp) {
+    truck_week(&app).await;
+    let reply = app.get("/api/v1/reports/weekly/2023-W30").await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let r = reply.json();
+    // 19 + 4 planned (the cancelled convoy's 5 and next week's 2 are not counted), and
+    // one convoy without a planned number; 3 arrived, and that convoy's arrival uncounted.
+    assert_eq!(
+        tally(&r["totals"]),
+        [json!(23), json!(1), json!(3), json!(1)]
+    );
+    let routes: Vec<(&str, [Value; 4])> = r["by_route"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["key"].as_str().unwrap(), tally(b)))
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            ("aghdam", [json!(4), json!(0), json!(0), json!(0)]),
+            ("lachin", [json!(19), json!(1), json!(3), json!(1)]),
+        ]
+    );
+    assert_eq!(
+        r["by_organization"][0].get("trucks_planned"),
+        None,
+        "trucks by route and checkpoint, not by organization"
+    );
+    let cp = |code: &str, a, p, h, t| (code.to_string(), a, p, h, t);
+    assert_eq!(
+        at_checkpoints(&r),
+        [
+            cp("AGHDAM", 4, 4, 0, 0),
+            cp("ASKERAN", 4, 0, 3, 1),
+            cp("GORIS", 19, 19, 0, 0),
+            cp("HAKARI", 3, 3, 0, 0),
+            cp("KORNIDZOR", 19, 3, 16, 0),
+            cp("SHUSHA", 3, 3, 0, 0),
+            cp("STEPANAKERT", 3, 3, 0, 0),
+        ]
+    );
+    let askeran = &r["by_checkpoint"][1];
+    assert_eq!(
+        (&askeran["denied"], &askeran["held_now"]),
+        (&json!("0.000"), &json!("40.000")),
+        "the tonnes beside the trucks"
+    );
+
+    // The week after counts its own convoy only.
+    let next = app.get("/api/v1/reports/weekly/2023-W31").await.json();
+    assert_eq!(
+        tally(&next["totals"]),
+        [json!(2), json!(0), json!(0), json!(0)]
+    );
+    assert_eq!(at_checkpoints(&next), [cp("GORIS", 2, 2, 0, 0)]);
+    // Scoped to an organization, only its convoys.
+    let icrc = app
+        .get("/api/v1/reports/weekly/2023-W30?organization=icrc")
+        .await
+        .json();
+    assert_eq!(
+        tally(&icrc["totals"]),
+        [json!(4), json!(1), json!(0), json!(1)]
+    );
+}
+
+async fn the_weekly_report_csv_hxl_html_and_week_page_show_the_trucks(app: TestApp) {
+    truck_week(&app).await;
+    // CSV: the last seven columns are the trucks, on total, route and checkpoint rows.
+    let csv = app.get("/api/v1/reports/weekly/2023-W30?format=csv").await;
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    let mut lines = csv.text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        header[18..],
+        [
+            "trucks_planned",
+            "convoys_without_planned_trucks",
+            "trucks_arrived",
+            "convoys_arrived_uncounted",
+            "trucks_passed",
+            "trucks_held",
+            "trucks_turned_back"
+        ]
+    );
+    let trucks: Vec<String> = lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            format!("{} {} {}", cells[1], cells[2], cells[18..].join(","))
+        })
+        .collect();
+    assert_eq!(
+        trucks,
+        [
+            "total total 23,1,3,1,,,",
+            "route aghdam 4,0,0,0,,,",
+            "route lachin 19,1,3,1,,,",
+            "organization arm-gov ,,,,,,",
+            "organization icrc ,,,,,,",
+            "commodity flour ,,,,,,",
+            "commodity food ,,,,,,",
+            "checkpoint AGHDAM ,,4,,4,0,0",
+            "checkpoint ASKERAN ,,4,,0,3,1",
+            "checkpoint GORIS ,,19,,19,0,0",
+            "checkpoint HAKARI ,,3,,3,0,0",
+            "checkpoint KORNIDZOR ,,19,,3,16,0",
+            "checkpoint SHUSHA ,,3,,3,0,0",
+            "checkpoint STEPANAKERT ,,3,,3,0,0",
+            "convoy ICRC-NOPLAN ,,,,,,",
+            "convoy AM-2023-07-26 ,,,,,,",
+            "convoy ICRC-AGHDAM ,,,,,,",
+            "convoy AM-CANCELLED ,,,,,,",
+        ]
+    );
+
+    // HXL: the same columns, tagged; the long form has no truck column.
+    let hxl = app
+        .get("/api/v1/reports/weekly/2023-W30?format=hxl")
+        .await
+        .text;
+    let tags: Vec<&str> = hxl.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(
+        tags[18..25],
+        [
+            "#indicator+num+trucks+planned",
+            "#indicator+num+convoys+trucks_unplanned",
+            "#indicator+num+trucks+arrived",
+            "#indicator+num+convoys+trucks_uncounted",
+            "#indicator+num+trucks+passed",
+            "#indicator+num+trucks+held",
+            "#indicator+num+trucks+turned_back"
+        ]
+    );
+    assert!(hxl
+        .lines()
+        .any(|l| l.starts_with("2023-W30,checkpoint,KORNIDZOR,")
+            && l.ends_with(",,,19,,3,16,0,2023-07-24,,")));
+    let long = app
+        .get("/api/v1/reports/weekly/2023-W30?format=hxl-long")
+        .await
+        .text;
+    assert!(!long.contains("truck"), "{long}");
+
+    // The printable page.
+    let html = app
+        .get("/api/v1/reports/weekly/2023-W30?format=html")
+        .await
+        .text;
+    for shown in [
+        "<tr><th scope=\"row\">Trucks planned</th><td class=\"num\">23 (and 1 convoy without a number)</td></tr>",
+        "<tr><th scope=\"row\">Trucks arrived, to date</th><td class=\"num\">3 (and 1 convoy not counted)</td></tr>",
+        "<td class=\"num\">19<span class=\"key\">1 convoy without a number</span></td><td class=\"num\">3<span class=\"key\">1 convoy not counted</span></td></tr>",
+        "<td class=\"num\">19</td><td class=\"num\">3</td><td class=\"num\">16</td><td class=\"num\">0</td></tr>",
+    ] {
+        assert!(html.contains(shown), "{shown}: {html}");
+    }
+
+    // The browser's week page.
+    let browser = crate::web::sign_in(&app, &app.admin_token).await;
+    let page = browser.get("/reports/weekly/2023-W30").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    for shown in [
+        r#"<dt>Trucks planned</dt><dd data-figure="trucks_planned">23 (convoys without a planned number: 1)</dd>"#,
+        r#"<dt>Trucks arrived</dt><dd data-figure="trucks_arrived">3 (convoys arrived, not counted: 1)</dd>"#,
+        r#"<td class="num" data-figure="trucks_planned">4</td><td class="num" data-figure="trucks_arrived">0</td></tr>"#,
+        r#"<td class="num" data-figure="trucks_planned">19 (convoys without a planned number: 1)</td><td class="num" data-figure="trucks_arrived">3 (convoys arrived, not counted: 1)</td></tr>"#,
+        r#"<tr data-checkpoint="ASKERAN"><td>ASKERAN</td><td class="num">0.000 t</td><td class="num">0.000 t</td><td class="num">40.000 t</td><td class="num">4</td><td class="num">0</td><td class="num">3</td><td class="num">1</td></tr>"#,
+    ] {
+        assert!(page.text.contains(shown), "{shown}: {}", page.text);
+    }
 }

@@ -22,7 +22,7 @@ fn plain_client() -> reqwest::Client {
 }
 
 /// A browser: a session cookie once signed in, and the page's CSRF token.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     client: reqwest::Client,
     cookie: String,
@@ -52,7 +52,7 @@ async fn sign_in_reply(app: &TestApp, token: &str, extra: &[(&str, &str)]) -> Re
     read(req.send().await.unwrap()).await
 }
 
-async fn sign_in<'a>(app: &'a TestApp, token: &str) -> Browser<'a> {
+pub(crate) async fn sign_in<'a>(app: &'a TestApp, token: &str) -> Browser<'a> {
     let reply = sign_in_reply(app, token, &[]).await;
     assert_eq!(reply.status, 303, "{}", reply.text);
     let set = reply.header("set-cookie").unwrap().to_string();
@@ -66,7 +66,7 @@ async fn sign_in<'a>(app: &'a TestApp, token: &str) -> Browser<'a> {
 }
 
 impl Browser<'_> {
-    async fn get(&self, path: &str) -> Reply {
+    pub(crate) async fn get(&self, path: &str) -> Reply {
         self.get_with(path, &[]).await
     }
 

@@ -2,10 +2,11 @@
 //! with hashtags, and share the row list and the CSV writer here.
 
 use crate::domain::quantity::{format_tonnes, Kg};
+use crate::domain::trucks::{CheckpointTally, TruckTally};
 use crate::report::model::{Breakdown, WeeklyReport};
 
 /// The CSV header, shared by [`to_csv`] and [`super::to_hxl_csv`].
-pub const CSV_HEADER: [&str; 18] = [
+pub const CSV_HEADER: [&str; 25] = [
     "week",
     "dimension",
     "key",
@@ -24,6 +25,13 @@ pub const CSV_HEADER: [&str; 18] = [
     "logged_t",
     "claimed_t",
     "spread_percent",
+    "trucks_planned",
+    "convoys_without_planned_trucks",
+    "trucks_arrived",
+    "convoys_arrived_uncounted",
+    "trucks_passed",
+    "trucks_held",
+    "trucks_turned_back",
 ];
 
 /// One row of the flat export. `None` quantities are written as empty cells
@@ -50,6 +58,10 @@ pub(super) struct FlatRow {
     spread: String,
     /// Claim rows: the figure claimed.
     claimed: Option<Kg>,
+    /// Total and route rows: the trucks of the week's convoys.
+    trucks: Option<TruckTally>,
+    /// Checkpoint rows: the trucks there.
+    checkpoint_trucks: Option<CheckpointTally>,
     /// HXL only: organization name (organization and convoy rows).
     pub(super) org: String,
     /// HXL only: commodity name (commodity rows).
@@ -68,6 +80,7 @@ fn breakdown_row(dimension: &'static str, b: &Breakdown) -> FlatRow {
         shortfall: Some(b.shortfall),
         denied: Some(b.denied),
         lost: Some(b.lost),
+        trucks: b.trucks,
         ..FlatRow::default()
     }
 }
@@ -95,6 +108,13 @@ fn breakdown_row(dimension: &'static str, b: &Breakdown) -> FlatRow {
 /// The last two fill only their own columns, and each figure appears once: the
 /// columns of the other rows add up as before.
 ///
+/// Trucks (whole numbers) are on the total and route rows — `trucks_planned`,
+/// `convoys_without_planned_trucks`, `trucks_arrived` (at the destination) and
+/// `convoys_arrived_uncounted`; the route rows add up to the total row — and on the
+/// checkpoint rows — `trucks_arrived` (reached the checkpoint), `trucks_passed`,
+/// `trucks_held`, `trucks_turned_back`, which never add up across checkpoints (the same
+/// trucks pass several). No other row has a truck cell.
+///
 /// Empty cells mean "not applicable" (e.g. requirements by organization).
 pub(super) fn flat_rows(r: &WeeklyReport) -> Vec<FlatRow> {
     let mut rows = Vec::new();
@@ -110,6 +130,7 @@ pub(super) fn flat_rows(r: &WeeklyReport) -> Vec<FlatRow> {
         shortfall: Some(t.shortfall_against_plan),
         denied: Some(t.denied),
         lost: Some(t.lost),
+        trucks: r.trucks,
         ..FlatRow::default()
     });
     for b in &r.by_route {
@@ -142,6 +163,7 @@ pub(super) fn flat_rows(r: &WeeklyReport) -> Vec<FlatRow> {
             name: c.name.clone(),
             denied: Some(c.denied),
             lost: Some(c.lost_total),
+            checkpoint_trucks: c.trucks,
             ..FlatRow::default()
         });
     }
@@ -199,6 +221,11 @@ pub(super) fn cell(kg: Option<Kg>) -> String {
     kg.map(format_tonnes).unwrap_or_default()
 }
 
+/// A count of trucks or convoys; empty where the row has none.
+fn count(n: Option<i64>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_default()
+}
+
 pub(super) fn flat_record(week: &str, row: &FlatRow) -> Vec<String> {
     vec![
         week.to_string(),
@@ -219,6 +246,17 @@ pub(super) fn flat_record(week: &str, row: &FlatRow) -> Vec<String> {
         cell(row.logged),
         cell(row.claimed),
         row.spread.clone(),
+        count(row.trucks.map(|t| t.planned)),
+        count(row.trucks.map(|t| t.convoys_without_planned)),
+        count(
+            row.trucks
+                .map(|t| t.arrived)
+                .or(row.checkpoint_trucks.map(|t| t.arrived)),
+        ),
+        count(row.trucks.map(|t| t.convoys_arrived_uncounted)),
+        count(row.checkpoint_trucks.map(|t| t.passed)),
+        count(row.checkpoint_trucks.map(|t| t.held)),
+        count(row.checkpoint_trucks.map(|t| t.turned_back)),
     ]
 }
 
@@ -257,6 +295,10 @@ pub(super) fn csv_or_empty(records: &[Vec<String>]) -> String {
 /// 7. `disputed` and 8. `claim` — the convoys due in the week whose claims are
 ///    disputed (logged figure and spread), each followed by its claims (source,
 ///    published date, tonnes claimed).
+///
+/// Trucks: on the total and route rows (planned, arrived at the destination, and the
+/// convoys either leaves out) and on the checkpoint rows (arrived there, passed, held,
+/// turned back); see [`flat_rows`].
 pub fn to_csv(r: &WeeklyReport) -> String {
     let mut records = vec![CSV_HEADER.iter().map(|s| s.to_string()).collect()];
     records.extend(flat_rows(r).iter().map(|row| flat_record(&r.week, row)));
@@ -273,23 +315,23 @@ mod tests {
         let csv = to_csv(&fixture());
         let lines: Vec<&str> = csv.split("\r\n").collect();
         let want = [
-            "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,source,published,logged_t,claimed_t,spread_percent",
-            "2023-W31,total,total,All convoys in scope,,,2800.000,384.500,18.005,69.495,366.495,4.995,1.500,,,,,",
-            "2023-W31,route,lachin,Lachin corridor,Goris,Stepanakert,2800.000,384.500,18.005,69.495,366.495,4.995,1.500,,,,,",
-            "2023-W31,route,aghdam,Aghdam road,,,0.000,0.000,0.000,0.000,0.000,0.000,0.000,,,,,",
-            "2023-W31,organization,gov-am,Government of Armenia,,,,360.000,0.000,51.490,360.000,0.000,0.000,,,,,",
-            "2023-W31,organization,icrc,ICRC & partners,,,,24.500,18.005,18.005,6.495,4.995,1.500,,,,,",
-            "2023-W31,commodity,flour,Wheat flour,,,,240.000,0.000,40.000,240.000,0.000,0.000,,,,,",
-            "2023-W31,commodity,baby_food,Baby food,,,,60.000,0.000,11.490,60.000,0.000,0.000,,,,,",
-            "2023-W31,commodity,medical,Medical supplies,,,,84.500,18.005,18.005,66.495,4.995,1.500,,,,,",
-            "2023-W31,checkpoint,KORNIDZOR,Kornidzor,,,,,,,,4.995,0.000,,,,,",
-            "2023-W31,checkpoint,HAKARI,Hakari bridge,,,,,,,,0.000,1.500,,,,,",
-            "2023-W31,convoy,ARM-0726,Government of Armenia,Goris,Stepanakert,,360.000,0.000,,360.000,,,,,,,",
-            "2023-W31,convoy,<script>alert(1)</script>,ICRC & partners,Goris,Stepanakert,,24.500,18.005,,6.495,,,,,,,",
-            "2023-W31,disputed,ARM-0726,gov-am,,,,,,,,,,,,360.000,,11.1",
-            "2023-W31,claim,ARM-0726,gov-am,,,,,,,,,,\"Prime minister, via ArmRadio\",2023-07-26,,360.000,",
-            "2023-W31,claim,ARM-0726,gov-am,,,,,,,,,,ArmRadio,2023-07-26,,400.000,",
-            "2023-W31,claim,ARM-0726,gov-am,,,,,,,,,,Hetq <b>,2023-07-27,,361.000,",
+            "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,source,published,logged_t,claimed_t,spread_percent,trucks_planned,convoys_without_planned_trucks,trucks_arrived,convoys_arrived_uncounted,trucks_passed,trucks_held,trucks_turned_back",
+            "2023-W31,total,total,All convoys in scope,,,2800.000,384.500,18.005,69.495,366.495,4.995,1.500,,,,,,21,1,2,0,,,",
+            "2023-W31,route,lachin,Lachin corridor,Goris,Stepanakert,2800.000,384.500,18.005,69.495,366.495,4.995,1.500,,,,,,21,1,2,0,,,",
+            "2023-W31,route,aghdam,Aghdam road,,,0.000,0.000,0.000,0.000,0.000,0.000,0.000,,,,,,0,0,0,0,,,",
+            "2023-W31,organization,gov-am,Government of Armenia,,,,360.000,0.000,51.490,360.000,0.000,0.000,,,,,,,,,,,,",
+            "2023-W31,organization,icrc,ICRC & partners,,,,24.500,18.005,18.005,6.495,4.995,1.500,,,,,,,,,,,,",
+            "2023-W31,commodity,flour,Wheat flour,,,,240.000,0.000,40.000,240.000,0.000,0.000,,,,,,,,,,,,",
+            "2023-W31,commodity,baby_food,Baby food,,,,60.000,0.000,11.490,60.000,0.000,0.000,,,,,,,,,,,,",
+            "2023-W31,commodity,medical,Medical supplies,,,,84.500,18.005,18.005,66.495,4.995,1.500,,,,,,,,,,,,",
+            "2023-W31,checkpoint,KORNIDZOR,Kornidzor,,,,,,,,4.995,0.000,,,,,,,,21,,2,19,0",
+            "2023-W31,checkpoint,HAKARI,Hakari bridge,,,,,,,,0.000,1.500,,,,,,,,2,,2,0,0",
+            "2023-W31,convoy,ARM-0726,Government of Armenia,Goris,Stepanakert,,360.000,0.000,,360.000,,,,,,,,,,,,,,",
+            "2023-W31,convoy,<script>alert(1)</script>,ICRC & partners,Goris,Stepanakert,,24.500,18.005,,6.495,,,,,,,,,,,,,,",
+            "2023-W31,disputed,ARM-0726,gov-am,,,,,,,,,,,,360.000,,11.1,,,,,,,",
+            "2023-W31,claim,ARM-0726,gov-am,,,,,,,,,,\"Prime minister, via ArmRadio\",2023-07-26,,360.000,,,,,,,,",
+            "2023-W31,claim,ARM-0726,gov-am,,,,,,,,,,ArmRadio,2023-07-26,,400.000,,,,,,,,",
+            "2023-W31,claim,ARM-0726,gov-am,,,,,,,,,,Hetq <b>,2023-07-27,,361.000,,,,,,,,",
             "",
         ];
         assert_eq!(lines, want);

@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 
 use super::summarize;
 use crate::domain::quantity::Kg;
+use crate::domain::trucks::{CheckpointTally, TruckTally};
 use crate::report::model::{
     AlertLine, Breakdown, CheckpointBreakdown, ClaimLine, ConvoyLine, Cumulative, DetailLine,
     DisputedConvoy, HistoryWeek, ReasonKg, Scope, WeekFigures, WeeklyReport,
@@ -79,7 +80,28 @@ fn breakdown(key: &str, name: &str, requirement: Option<Kg>, figures: [Kg; 6]) -
         shortfall,
         denied,
         lost,
+        trucks: None,
     }
+}
+
+/// Planned, convoys without a planned number, arrived, convoys arrived uncounted.
+fn trucks(planned: i64, without: i64, arrived: i64, uncounted: i64) -> Option<TruckTally> {
+    Some(TruckTally {
+        planned,
+        convoys_without_planned: without,
+        arrived,
+        convoys_arrived_uncounted: uncounted,
+    })
+}
+
+/// Arrived, passed, held and turned back at a checkpoint.
+fn at(arrived: i64, passed: i64, held: i64, turned_back: i64) -> Option<CheckpointTally> {
+    Some(CheckpointTally {
+        arrived,
+        passed,
+        held,
+        turned_back,
+    })
 }
 
 /// One Lachin line of the week: organization (slug, name), commodity (code, name), then
@@ -195,6 +217,9 @@ pub(super) fn fixture() -> WeeklyReport {
             outstanding: 360_000,
             cancelled: 12_000,
         },
+        // ARM-0726's 19 trucks held at KORNIDZOR, the medical convoy's 2 delivered; a
+        // third convoy gave no planned number and has not arrived.
+        trucks: trucks(21, 1, 2, 0),
         cumulative: Cumulative {
             since: Some(date(2023, 5, 15)),
             requirement: 33_600_000,
@@ -238,13 +263,19 @@ pub(super) fn fixture() -> WeeklyReport {
             ),
         ],
         by_route: vec![
-            breakdown(
-                "lachin",
-                "Lachin corridor",
-                Some(2_800_000),
-                [384_500, 18_005, 69_495, 366_495, 4_995, 1_500],
-            ),
-            breakdown("aghdam", "Aghdam road", Some(0), [0, 0, 0, 0, 0, 0]),
+            Breakdown {
+                trucks: trucks(21, 1, 2, 0),
+                ..breakdown(
+                    "lachin",
+                    "Lachin corridor",
+                    Some(2_800_000),
+                    [384_500, 18_005, 69_495, 366_495, 4_995, 1_500],
+                )
+            },
+            Breakdown {
+                trucks: trucks(0, 0, 0, 0),
+                ..breakdown("aghdam", "Aghdam road", Some(0), [0, 0, 0, 0, 0, 0])
+            },
         ],
         by_checkpoint: vec![
             CheckpointBreakdown {
@@ -254,6 +285,7 @@ pub(super) fn fixture() -> WeeklyReport {
                 lost: vec![],
                 lost_total: 0,
                 held_now: 360_000,
+                trucks: at(21, 2, 19, 0),
             },
             CheckpointBreakdown {
                 checkpoint: "HAKARI".into(),
@@ -271,6 +303,7 @@ pub(super) fn fixture() -> WeeklyReport {
                 ],
                 lost_total: 1_500,
                 held_now: 0,
+                trucks: at(2, 2, 0, 0),
             },
         ],
         by_route_organization_commodity: Some(lines()),

@@ -5,11 +5,17 @@
 //!   route, organization, commodity, checkpoint and convoy, then the disputed convoys
 //!   and their claims), with three more columns.
 //!   Its rows overlap: summing a column over the whole file counts each tonne several
-//!   times, so a reader picks one `#meta+dimension` first.
+//!   times, so a reader picks one `#meta+dimension` first. Trucks are here only:
+//!   `#indicator+num+trucks+planned` and `+arrived` on the total and route rows (the
+//!   route rows add up to the total), with the convoys they leave out
+//!   (`#indicator+num+convoys+…`), and `+arrived`, `+passed`, `+held`, `+turned_back` on
+//!   the checkpoint rows, which never add up across checkpoints.
 //! - [`to_hxl_long`], the tidy long form: one row per week × route × organization ×
 //!   commodity and nothing else, so that any column sums and pivots without double
 //!   counting. Claims are not in it: they are what sources said, not cargo, and
-//!   several claims about one convoy are not to be added up.
+//!   several claims about one convoy are not to be added up. Nor are trucks: a convoy's
+//!   trucks carry several commodities, so a truck column on per-commodity rows would
+//!   count each truck once per commodity.
 //!
 //! Tonnes are quantities, so they are `#indicator+num` (the dictionary's `#value` is a
 //! monetary value, paired with `#currency`), refined by what the figure is (`+planned`,
@@ -26,7 +32,7 @@ pub const HXL_EXTRA_HEADER: [&str; 3] = ["date", "org", "item"];
 
 /// The wide file's hashtag row: one tag per column of `CSV_HEADER` then
 /// `HXL_EXTRA_HEADER`.
-pub const HXL_TAGS: [&str; 21] = [
+pub const HXL_TAGS: [&str; 28] = [
     "#meta+week",
     "#meta+dimension",
     "#meta+key",
@@ -45,6 +51,13 @@ pub const HXL_TAGS: [&str; 21] = [
     "#indicator+num+logged+t",
     "#indicator+num+claimed+t",
     "#indicator+num+spread+pct",
+    "#indicator+num+trucks+planned",
+    "#indicator+num+convoys+trucks_unplanned",
+    "#indicator+num+trucks+arrived",
+    "#indicator+num+convoys+trucks_uncounted",
+    "#indicator+num+trucks+passed",
+    "#indicator+num+trucks+held",
+    "#indicator+num+trucks+turned_back",
     "#date+start",
     "#org+name",
     "#item+name",
@@ -191,30 +204,30 @@ mod tests {
         let lines: Vec<&str> = hxl.split("\r\n").filter(|l| !l.is_empty()).collect();
         assert_eq!(
             lines[0],
-            "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,source,published,logged_t,claimed_t,spread_percent,date,org,item"
+            "week,dimension,key,name,origin,destination,requirement_t,planned_t,delivered_t,delivered_during_week_t,shortfall_t,denied_t,lost_t,source,published,logged_t,claimed_t,spread_percent,trucks_planned,convoys_without_planned_trucks,trucks_arrived,convoys_arrived_uncounted,trucks_passed,trucks_held,trucks_turned_back,date,org,item"
         );
         assert_eq!(
             lines[1],
-            "#meta+week,#meta+dimension,#meta+key,#meta+name,#loc+origin+code,#loc+dest+code,#indicator+num+requirement+t,#indicator+num+planned+t,#indicator+num+delivered+t,#indicator+num+delivered_during_week+t,#indicator+num+shortfall+t,#indicator+num+denied+t,#indicator+num+lost+t,#meta+source,#date+reported,#indicator+num+logged+t,#indicator+num+claimed+t,#indicator+num+spread+pct,#date+start,#org+name,#item+name"
+            "#meta+week,#meta+dimension,#meta+key,#meta+name,#loc+origin+code,#loc+dest+code,#indicator+num+requirement+t,#indicator+num+planned+t,#indicator+num+delivered+t,#indicator+num+delivered_during_week+t,#indicator+num+shortfall+t,#indicator+num+denied+t,#indicator+num+lost+t,#meta+source,#date+reported,#indicator+num+logged+t,#indicator+num+claimed+t,#indicator+num+spread+pct,#indicator+num+trucks+planned,#indicator+num+convoys+trucks_unplanned,#indicator+num+trucks+arrived,#indicator+num+convoys+trucks_uncounted,#indicator+num+trucks+passed,#indicator+num+trucks+held,#indicator+num+trucks+turned_back,#date+start,#org+name,#item+name"
         );
         assert_eq!(lines.len(), 2 + 12 + 4);
         assert!(lines.contains(
-            &"2023-W31,organization,icrc,ICRC & partners,,,,24.500,18.005,18.005,6.495,4.995,1.500,,,,,,2023-07-24,ICRC & partners,"
+            &"2023-W31,organization,icrc,ICRC & partners,,,,24.500,18.005,18.005,6.495,4.995,1.500,,,,,,,,,,,,,2023-07-24,ICRC & partners,"
         ));
         assert!(lines.contains(
-            &"2023-W31,commodity,flour,Wheat flour,,,,240.000,0.000,40.000,240.000,0.000,0.000,,,,,,2023-07-24,,Wheat flour"
+            &"2023-W31,commodity,flour,Wheat flour,,,,240.000,0.000,40.000,240.000,0.000,0.000,,,,,,,,,,,,,2023-07-24,,Wheat flour"
         ));
         assert!(
             lines.contains(
-                &"2023-W31,convoy,ARM-0726,gov-am,Goris,Stepanakert,,360.000,0.000,,360.000,,,,,,,,2023-07-24,Government of Armenia,"
+                &"2023-W31,convoy,ARM-0726,gov-am,Goris,Stepanakert,,360.000,0.000,,360.000,,,,,,,,,,,,,,,2023-07-24,Government of Armenia,"
             ),
             "the organization column holds names on convoy rows too"
         );
         assert!(lines.contains(
-            &"2023-W31,disputed,ARM-0726,gov-am,,,,,,,,,,,,360.000,,11.1,2023-07-24,Government of Armenia,"
+            &"2023-W31,disputed,ARM-0726,gov-am,,,,,,,,,,,,360.000,,11.1,,,,,,,,2023-07-24,Government of Armenia,"
         ));
         assert!(lines.contains(
-            &"2023-W31,claim,ARM-0726,gov-am,,,,,,,,,,ArmRadio,2023-07-26,,400.000,,2023-07-24,Government of Armenia,"
+            &"2023-W31,claim,ARM-0726,gov-am,,,,,,,,,,ArmRadio,2023-07-26,,400.000,,,,,,,,,2023-07-24,Government of Armenia,"
         ));
         for tag in [
             "#date",
@@ -226,6 +239,12 @@ mod tests {
         ] {
             assert!(lines[1].split(',').any(|t| t.starts_with(tag)), "{tag}");
         }
+        assert!(lines.contains(
+            &"2023-W31,route,lachin,Lachin corridor,Goris,Stepanakert,2800.000,384.500,18.005,69.495,366.495,4.995,1.500,,,,,,21,1,2,0,,,,2023-07-24,,"
+        ));
+        assert!(lines.contains(
+            &"2023-W31,checkpoint,KORNIDZOR,Kornidzor,,,,,,,,4.995,0.000,,,,,,,,21,,2,19,0,2023-07-24,,"
+        ));
         assert_well_formed(&HXL_TAGS);
         assert_eq!(HXL_TAGS.len(), CSV_HEADER.len() + HXL_EXTRA_HEADER.len());
     }
@@ -292,6 +311,13 @@ mod tests {
                 .sum();
             assert_eq!(during, b.delivered_during_week, "{}", b.key);
         }
+    }
+
+    #[test]
+    fn long_form_has_no_truck_column() {
+        let hxl = to_hxl_long(&fixture()).unwrap_or_default();
+        assert!(!hxl.contains("truck"), "{hxl}");
+        assert!(HXL_LONG_TAGS.iter().all(|t| !t.contains("trucks")));
     }
 
     #[test]

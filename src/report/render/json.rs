@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::percent_string;
 use crate::domain::quantity::{format_tonnes, Kg};
+use crate::domain::trucks::{CheckpointTally, TruckTally};
 use crate::report::model::{
     AlertLine, Breakdown, CheckpointBreakdown, ConvoyLine, DisputedConvoy, HistoryWeek,
     WeekFigures, WeeklyReport,
@@ -40,8 +41,9 @@ fn object(fields: Vec<(&str, Value)>) -> Value {
     Value::Object(map)
 }
 
-fn figures_json(f: &WeekFigures) -> Value {
-    object(vec![
+/// The week's headline figures, with its trucks when the report counted them.
+fn figures_json(f: &WeekFigures, trucks: Option<&TruckTally>) -> Value {
+    let mut fields = vec![
         ("requirement", tonnes_value(f.requirement)),
         ("planned", tonnes_value(f.planned)),
         ("delivered", tonnes_value(f.delivered)),
@@ -68,11 +70,39 @@ fn figures_json(f: &WeekFigures) -> Value {
         ("rejected", tonnes_value(f.rejected)),
         ("outstanding", tonnes_value(f.outstanding)),
         ("cancelled", tonnes_value(f.cancelled)),
-    ])
+    ];
+    fields.extend(trucks.map(truck_fields).unwrap_or_default());
+    object(fields)
+}
+
+/// The fields of a truck tally, as the week's totals and the route rows carry them.
+fn truck_fields(t: &TruckTally) -> Vec<(&'static str, Value)> {
+    vec![
+        ("trucks_planned", Value::from(t.planned)),
+        (
+            "convoys_without_planned_trucks",
+            Value::from(t.convoys_without_planned),
+        ),
+        ("trucks_arrived", Value::from(t.arrived)),
+        (
+            "convoys_arrived_uncounted",
+            Value::from(t.convoys_arrived_uncounted),
+        ),
+    ]
+}
+
+/// The fields of a checkpoint's truck tally.
+fn checkpoint_truck_fields(t: &CheckpointTally) -> Vec<(&'static str, Value)> {
+    vec![
+        ("trucks_arrived", Value::from(t.arrived)),
+        ("trucks_passed", Value::from(t.passed)),
+        ("trucks_held", Value::from(t.held)),
+        ("trucks_turned_back", Value::from(t.turned_back)),
+    ]
 }
 
 fn breakdown_json(b: &Breakdown) -> Value {
-    object(vec![
+    let mut fields = vec![
         ("key", str_value(&b.key)),
         ("name", str_value(&b.name)),
         ("requirement", opt_tonnes_value(b.requirement)),
@@ -85,11 +115,13 @@ fn breakdown_json(b: &Breakdown) -> Value {
         ("shortfall", tonnes_value(b.shortfall)),
         ("denied", tonnes_value(b.denied)),
         ("lost", tonnes_value(b.lost)),
-    ])
+    ];
+    fields.extend(b.trucks.as_ref().map(truck_fields).unwrap_or_default());
+    object(fields)
 }
 
 fn checkpoint_json(c: &CheckpointBreakdown) -> Value {
-    object(vec![
+    let mut fields = vec![
         ("checkpoint", str_value(&c.checkpoint)),
         ("name", str_value(&c.name)),
         ("denied", tonnes_value(c.denied)),
@@ -109,7 +141,14 @@ fn checkpoint_json(c: &CheckpointBreakdown) -> Value {
         ),
         ("lost_total", tonnes_value(c.lost_total)),
         ("held_now", tonnes_value(c.held_now)),
-    ])
+    ];
+    fields.extend(
+        c.trucks
+            .as_ref()
+            .map(checkpoint_truck_fields)
+            .unwrap_or_default(),
+    );
+    object(fields)
 }
 
 fn convoy_json(c: &ConvoyLine) -> Value {
@@ -206,7 +245,11 @@ fn array<T>(items: &[T], f: fn(&T) -> Value) -> Value {
 /// string with exactly three decimals (`"360.000"`), optional ones as `null`;
 /// `coverage_percent` is a string with one decimal (`"12.5"`) or `null`;
 /// dates are `YYYY-MM-DD`. The one renamed field is `ReasonKg::kg`, written
-/// as `"tonnes"` because it no longer holds kilograms.
+/// as `"tonnes"` because it no longer holds kilograms. Trucks are integers, written
+/// flat beside the tonnes: `totals` and the `by_route` rows carry `trucks_planned`,
+/// `convoys_without_planned_trucks`, `trucks_arrived` and `convoys_arrived_uncounted`
+/// (from [`WeeklyReport::trucks`] and [`Breakdown::trucks`]), the `by_checkpoint` rows
+/// `trucks_arrived`, `trucks_passed`, `trucks_held` and `trucks_turned_back`.
 ///
 /// Key order: fields are inserted in struct order. Without serde_json's
 /// `preserve_order` feature (not enabled here) a `Value` object is a
@@ -232,7 +275,7 @@ pub fn to_json(r: &WeeklyReport) -> Value {
                 ),
             ]),
         ),
-        ("totals", figures_json(&r.totals)),
+        ("totals", figures_json(&r.totals, r.trucks.as_ref())),
         (
             "cumulative",
             object(vec![
@@ -328,6 +371,31 @@ mod tests {
         assert_eq!(v["disputed"][0]["claims"][1]["tonnes"], "400.000");
         assert_eq!(v["disputed"][0]["spread_percent"], "11.1");
         assert_eq!(v["disputed"][0]["threshold_percent"], "2");
+        assert_eq!(v["totals"]["trucks_planned"], 21);
+        assert_eq!(v["totals"]["convoys_without_planned_trucks"], 1);
+        assert_eq!(v["totals"]["trucks_arrived"], 2);
+        assert_eq!(v["totals"]["convoys_arrived_uncounted"], 0);
+        assert_eq!(v["by_route"][0]["trucks_planned"], 21);
+        assert_eq!(v["by_route"][1]["trucks_arrived"], 0);
+        assert_eq!(
+            v["by_organization"][0].get("trucks_planned"),
+            None,
+            "trucks by route, not by organization"
+        );
+        assert_eq!(
+            (
+                &v["by_checkpoint"][0]["trucks_arrived"],
+                &v["by_checkpoint"][0]["trucks_passed"],
+                &v["by_checkpoint"][0]["trucks_held"],
+                &v["by_checkpoint"][0]["trucks_turned_back"]
+            ),
+            (
+                &Value::from(21),
+                &Value::from(2),
+                &Value::from(19),
+                &Value::from(0)
+            )
+        );
 
         let a = serde_json::to_string(&to_json(&r)).expect("serializes");
         let b = serde_json::to_string(&to_json(&r)).expect("serializes");
@@ -342,5 +410,13 @@ mod tests {
         let mut none = r;
         none.totals.coverage_percent = None;
         assert_eq!(to_json(&none)["totals"]["coverage_percent"], Value::Null);
+        // A model published before reports counted trucks has no truck fields.
+        none.trucks = None;
+        none.by_route.iter_mut().for_each(|b| b.trucks = None);
+        none.by_checkpoint.iter_mut().for_each(|c| c.trucks = None);
+        let old = to_json(&none);
+        assert_eq!(old["totals"].get("trucks_planned"), None);
+        assert_eq!(old["by_route"][0].get("trucks_arrived"), None);
+        assert_eq!(old["by_checkpoint"][0].get("trucks_held"), None);
     }
 }

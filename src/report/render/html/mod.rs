@@ -6,7 +6,9 @@ use self::tables::{
     alerts_html, breakdown_html, checkpoint_html, convoys_html, disputed_html, stalled_html,
 };
 use super::chart::history_svg;
-use super::{date_range, html_escape, long_date, percent_string, short_week, tonnes_human};
+use super::{
+    date_range, group_thousands, html_escape, long_date, percent_string, short_week, tonnes_human,
+};
 use crate::report::model::WeeklyReport;
 
 const CSS: &str = r#"
@@ -103,6 +105,31 @@ fn headline_html(r: &WeeklyReport) -> String {
         line("Coverage of requirement", coverage, true),
     ] {
         out.push_str(&row);
+    }
+    if let Some(trucks) = &r.trucks {
+        let left_out = |n: i64, why: &str| match n {
+            0 => String::new(),
+            1 => format!(" (and 1 convoy {why})"),
+            n => format!(" (and {n} convoys {why})"),
+        };
+        out.push_str(&line(
+            "Trucks planned",
+            format!(
+                "{}{}",
+                group_thousands(trucks.planned.unsigned_abs()),
+                left_out(trucks.convoys_without_planned, "without a number")
+            ),
+            false,
+        ));
+        out.push_str(&line(
+            "Trucks arrived, to date",
+            format!(
+                "{}{}",
+                group_thousands(trucks.arrived.unsigned_abs()),
+                left_out(trucks.convoys_arrived_uncounted, "not counted")
+            ),
+            false,
+        ));
     }
     out.push_str("</tbody></table></div><div><h2>Where the planned tonnes went</h2><table><tbody>");
     for row in [
@@ -283,6 +310,35 @@ mod tests {
         let mut none = fixture();
         none.disputed.clear();
         assert!(to_html(&none).contains("No convoy due this week has disputed figures."));
+    }
+
+    #[test]
+    fn html_shows_trucks_planned_and_arrived_by_route_and_checkpoint() {
+        let html = to_html(&fixture());
+        assert!(html.contains(
+            "<tr><th scope=\"row\">Trucks planned</th><td class=\"num\">21 (and 1 convoy without a number)</td></tr>"
+        ));
+        assert!(html.contains(
+            "<tr><th scope=\"row\">Trucks arrived, to date</th><td class=\"num\">2</td></tr>"
+        ));
+        let section = |title: &str| {
+            let at = html.find(&format!("<h2>{title}</h2>")).expect(title);
+            let rest = &html[at..];
+            rest[..rest.find("</section>").unwrap_or(rest.len())].to_string()
+        };
+        let routes = section("By route");
+        assert!(routes.contains(
+            "<th class=\"num\">Trucks planned</th><th class=\"num\">Trucks arrived</th>"
+        ));
+        assert!(routes.contains(
+            "<td class=\"num\">21<span class=\"key\">1 convoy without a number</span></td><td class=\"num\">2</td></tr>"
+        ));
+        assert!(!section("By organization").contains("Trucks"));
+        let checkpoints = section("By checkpoint");
+        assert!(checkpoints.contains("<th class=\"num\">Trucks turned back</th>"));
+        assert!(checkpoints.contains(
+            "<td class=\"num\">21</td><td class=\"num\">2</td><td class=\"num\">19</td><td class=\"num\">0</td></tr>"
+        ));
     }
 
     #[test]

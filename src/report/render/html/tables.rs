@@ -3,7 +3,9 @@
 
 use crate::domain::quantity::Kg;
 use crate::report::model::{AlertLine, Breakdown, CheckpointBreakdown, ConvoyLine, DisputedConvoy};
-use crate::report::render::{html_escape, human_time, humanize_code, percent_string, tonnes_human};
+use crate::report::render::{
+    group_thousands, html_escape, human_time, humanize_code, percent_string, tonnes_human,
+};
 
 fn th(label: &str) -> String {
     format!("<th>{}</th>", html_escape(label))
@@ -19,6 +21,24 @@ fn td(text: &str) -> String {
 
 fn td_t(kg: Kg) -> String {
     format!("<td class=\"num\">{}</td>", tonnes_human(kg))
+}
+
+fn td_n(n: i64) -> String {
+    format!(
+        "<td class=\"num\">{}</td>",
+        group_thousands(n.unsigned_abs())
+    )
+}
+
+/// A truck figure, with the convoys it leaves out beneath it when there are any:
+/// `19` / `21 (1 convoy without a number)`.
+fn td_trucks(n: i64, left_out: i64, why: &str) -> String {
+    let count = group_thousands(n.unsigned_abs());
+    match left_out {
+        0 => format!("<td class=\"num\">{count}</td>"),
+        1 => format!("<td class=\"num\">{count}<span class=\"key\">1 convoy {why}</span></td>"),
+        k => format!("<td class=\"num\">{count}<span class=\"key\">{k} convoys {why}</span></td>"),
+    }
 }
 
 fn td_opt_t(kg: Option<Kg>) -> String {
@@ -76,7 +96,7 @@ fn name_cell(name: &str, key: &str) -> String {
 }
 
 pub(super) fn breakdown_html(title: &str, label: &str, items: &[Breakdown]) -> String {
-    let headers = vec![
+    let mut headers = vec![
         th(label),
         th_num("Requirement"),
         th_num("Planned"),
@@ -86,10 +106,15 @@ pub(super) fn breakdown_html(title: &str, label: &str, items: &[Breakdown]) -> S
         th_num("Denied"),
         th_num("Lost"),
     ];
+    // Route rows count trucks; organization and commodity rows do not.
+    let trucks = items.iter().any(|b| b.trucks.is_some());
+    if trucks {
+        headers.extend([th_num("Trucks planned"), th_num("Trucks arrived")]);
+    }
     let rows: Vec<String> = items
         .iter()
         .map(|b| {
-            [
+            let mut cells = vec![
                 name_cell(&b.name, &b.key),
                 td_opt_t(b.requirement),
                 td_t(b.planned),
@@ -98,8 +123,21 @@ pub(super) fn breakdown_html(title: &str, label: &str, items: &[Breakdown]) -> S
                 td_t(b.shortfall),
                 td_t(b.denied),
                 td_t(b.lost),
-            ]
-            .concat()
+            ];
+            if trucks {
+                let t = b.trucks.unwrap_or_default();
+                cells.push(td_trucks(
+                    t.planned,
+                    t.convoys_without_planned,
+                    "without a number",
+                ));
+                cells.push(td_trucks(
+                    t.arrived,
+                    t.convoys_arrived_uncounted,
+                    "not counted",
+                ));
+            }
+            cells.concat()
         })
         .collect();
     format!(
@@ -110,13 +148,22 @@ pub(super) fn breakdown_html(title: &str, label: &str, items: &[Breakdown]) -> S
 }
 
 pub(super) fn checkpoint_html(items: &[CheckpointBreakdown]) -> String {
-    let headers = vec![
+    let mut headers = vec![
         th("Checkpoint"),
         th_num("Denied"),
         th("Lost, by reason"),
         th_num("Lost in total"),
         th_num("Held there now"),
     ];
+    let trucks = items.iter().any(|c| c.trucks.is_some());
+    if trucks {
+        headers.extend([
+            th_num("Trucks arrived"),
+            th_num("Trucks passed"),
+            th_num("Trucks held"),
+            th_num("Trucks turned back"),
+        ]);
+    }
     let rows: Vec<String> = items
         .iter()
         .map(|c| {
@@ -135,14 +182,23 @@ pub(super) fn checkpoint_html(items: &[CheckpointBreakdown]) -> String {
                     .collect::<Vec<_>>()
                     .join("<br>")
             };
-            [
+            let mut cells = vec![
                 name_cell(&c.name, &c.checkpoint),
                 td_t(c.denied),
                 format!("<td>{reasons}</td>"),
                 td_t(c.lost_total),
                 td_t(c.held_now),
-            ]
-            .concat()
+            ];
+            if trucks {
+                let t = c.trucks.unwrap_or_default();
+                cells.extend([
+                    td_n(t.arrived),
+                    td_n(t.passed),
+                    td_n(t.held),
+                    td_n(t.turned_back),
+                ]);
+            }
+            cells.concat()
         })
         .collect();
     format!(
@@ -151,7 +207,7 @@ pub(super) fn checkpoint_html(items: &[CheckpointBreakdown]) -> String {
             "list",
             &headers,
             &rows,
-            "No cargo was denied, lost or held at a checkpoint."
+            "No cargo was denied, lost or held at a checkpoint, and no truck was counted at one."
         )
     )
 }
