@@ -41,7 +41,8 @@ pub struct NewClaim {
         pattern = "^https?://[^\\s]+$"
     )]
     pub url: Option<String>,
-    /// When it was published, RFC 3339 with offset.
+    /// When it was published, RFC 3339 with offset; at most a day after the server's
+    /// clock (else 422).
     #[schema(
         example = "2023-07-26T12:00:00+04:00",
         pattern = "^(199[0-9]|20[0-9]{2})-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$"
@@ -78,7 +79,9 @@ fn build(
             format!("must be 1–{MAX_SOURCE} characters: who published the figure"),
         );
     }
-    let url = body.url.as_deref().map(str::trim).filter(|u| !u.is_empty());
+    // Checked as sent: an empty or padded address is refused, not quietly dropped or
+    // trimmed (null, or no `url`, is the way to say there is none).
+    let url = body.url.as_deref();
     if let Some(u) = url {
         let parsed = reqwest::Url::parse(u).ok();
         let ok = (u.starts_with("http://") || u.starts_with("https://"))

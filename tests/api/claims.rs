@@ -186,6 +186,8 @@ async fn each_invalid_field_of_a_claim_is_named(app: TestApp) {
         ("url", json!("example.org/news")),
         ("url", json!("https://")),
         ("url", json!("https://exa mple.org/")),
+        ("url", json!("")),
+        ("url", json!(" https://example.org/news/1")),
         ("url", json!(url_of(2001))),
         ("published_at", json!("yesterday")),
         ("published_at", json!("2023-07-26T12:00:00")),
