@@ -19,25 +19,15 @@ api_test!(
     a_claim_about_a_published_week_makes_a_new_revision,
 );
 
-async fn post_ok(app: &TestApp, path: &str, body: Value) -> Value {
-    let reply = app.post(path, &body).await;
-    assert!(
-        reply.status == 201 || reply.status == 200,
-        "{path}: {}",
-        reply.text
-    );
-    reply.json()
-}
-
 /// The Armenian government convoy of 26 July 2023, held at KORNIDZOR with 360 t: due
 /// in week 2023-W30.
 async fn july_convoy(app: &TestApp) -> String {
-    let c = post_ok(app, "/api/v1/convoys", json!({"organization": "arm-gov", "reference": "AM-2023-07-26", "route": "lachin",
+    let c = app.post_ok("/api/v1/convoys", json!({"organization": "arm-gov", "reference": "AM-2023-07-26", "route": "lachin",
         "planned_departure": "2023-07-26T08:00:00+04:00", "expected_arrival": "2023-07-26T20:00:00+04:00", "trucks": 19,
         "manifest": [{"commodity": "flour", "tonnes": "300"}, {"commodity": "food", "tonnes": "60"}]})).await;
     let id = c["id"].as_str().unwrap().to_string();
-    post_ok(app, &format!("/api/v1/convoys/{id}/events"), json!({"kind": "departed", "checkpoint": "GORIS", "observed_at": "2023-07-26T08:30:00+04:00"})).await;
-    post_ok(app, &format!("/api/v1/convoys/{id}/events"), json!({"kind": "held", "checkpoint": "KORNIDZOR", "observed_at": "2023-07-26T11:00:00+04:00"})).await;
+    app.post_ok(&format!("/api/v1/convoys/{id}/events"), json!({"kind": "departed", "checkpoint": "GORIS", "observed_at": "2023-07-26T08:30:00+04:00"})).await;
+    app.post_ok(&format!("/api/v1/convoys/{id}/events"), json!({"kind": "held", "checkpoint": "KORNIDZOR", "observed_at": "2023-07-26T11:00:00+04:00"})).await;
     id
 }
 
@@ -101,7 +91,7 @@ async fn a_claim_is_created_replayed_and_a_changed_body_is_a_conflict(app: TestA
     assert!(conflict["detail"].as_str().unwrap().contains(
         "claim 5c000000-0000-4000-8000-000000000001 already exists with a different body"
     ));
-    let other = post_ok(&app, "/api/v1/convoys", json!({"organization": "icrc", "reference": "ICRC-1", "route": "lachin",
+    let other = app.post_ok("/api/v1/convoys", json!({"organization": "icrc", "reference": "ICRC-1", "route": "lachin",
         "planned_departure": "2023-07-25T08:00:00+04:00", "manifest": [{"commodity": "flour", "tonnes": "10"}]})).await;
     let other = other["id"].as_str().unwrap();
     app.post(&format!("/api/v1/convoys/{other}/claims"), &body)
@@ -267,7 +257,7 @@ async fn the_lachin_figures_are_eleven_percent_apart_and_disputed(app: TestApp) 
     // One claim within 2 %: 360 against 361 t is 0.3 % apart.
     let mut hetq = claim("Hetq", "361");
     hetq["published_at"] = json!("2023-07-26T18:00:00+04:00");
-    post_ok(&app, &path, hetq).await;
+    app.post_ok(&path, hetq).await;
     let one = app.get(&path).await.json();
     assert_eq!(
         (
@@ -294,7 +284,7 @@ async fn the_lachin_figures_are_eleven_percent_apart_and_disputed(app: TestApp) 
     ] {
         let mut body = claim(source, tonnes);
         body["published_at"] = json!(at);
-        post_ok(&app, &path, body).await;
+        app.post_ok(&path, body).await;
     }
     let all = app.get(&path).await.json();
     assert_eq!(all["logged_figure"], "loaded");
@@ -324,11 +314,10 @@ async fn the_lachin_figures_are_eleven_percent_apart_and_disputed(app: TestApp) 
     assert_eq!(convoy_json["claims"], all);
 
     // Before departure the claims are compared to the planned figure.
-    let planned = post_ok(&app, "/api/v1/convoys", json!({"organization": "fr-gov", "reference": "FR-1", "route": "lachin",
+    let planned = app.post_ok("/api/v1/convoys", json!({"organization": "fr-gov", "reference": "FR-1", "route": "lachin",
         "planned_departure": "2023-08-05T08:00:00+04:00", "manifest": [{"commodity": "food", "tonnes": "20"}]})).await;
     let planned = planned["id"].as_str().unwrap();
-    post_ok(
-        &app,
+    app.post_ok(
         &format!("/api/v1/convoys/{planned}/claims"),
         claim("Le Monde", "21"),
     )
@@ -436,12 +425,11 @@ async fn claims_never_change_the_ledger_figures(app: TestApp) {
 async fn the_weekly_report_lists_the_disputed_convoy_in_every_format(app: TestApp) {
     let convoy = july_convoy(&app).await;
     // A convoy of the same week with claims that agree is not listed.
-    let icrc = post_ok(&app, "/api/v1/convoys", json!({"organization": "icrc", "reference": "ICRC-2023-07-25", "route": "lachin",
+    let icrc = app.post_ok("/api/v1/convoys", json!({"organization": "icrc", "reference": "ICRC-2023-07-25", "route": "lachin",
         "planned_departure": "2023-07-25T08:00:00+04:00", "expected_arrival": "2023-07-25T16:00:00+04:00",
         "manifest": [{"commodity": "flour", "tonnes": "100"}]})).await;
     let icrc = icrc["id"].as_str().unwrap();
-    post_ok(
-        &app,
+    app.post_ok(
         &format!("/api/v1/convoys/{icrc}/claims"),
         claim("ICRC", "100"),
     )

@@ -306,6 +306,25 @@ impl TestApp {
         self.post_as(&self.admin_token, path, body).await
     }
 
+    /// Posts as the admin and asserts the write was taken (201, or 200 for a replay);
+    /// returns the answer's JSON.
+    pub async fn post_ok(&self, path: &str, body: Value) -> Value {
+        let reply = self.post(path, &body).await;
+        assert!(
+            reply.status == 201 || reply.status == 200,
+            "{path}: {}",
+            reply.text
+        );
+        reply.json()
+    }
+
+    /// Posts as the admin and asserts something new was created (201); returns its JSON.
+    pub async fn post_created(&self, path: &str, body: Value) -> Value {
+        let reply = self.post(path, &body).await;
+        assert_eq!(reply.status, 201, "{path}: {}", reply.text);
+        reply.json()
+    }
+
     pub async fn patch(&self, path: &str, body: &Value) -> Reply {
         self.send(
             self.client

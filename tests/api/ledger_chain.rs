@@ -19,35 +19,24 @@ api_test!(
     claims_are_exported_with_their_hashes_and_an_edited_or_removed_claim_is_named,
 );
 
-async fn post_ok(app: &TestApp, path: &str, body: Value) -> Value {
-    let reply = app.post(path, &body).await;
-    assert!(
-        reply.status == 201 || reply.status == 200,
-        "{path}: {}",
-        reply.text
-    );
-    reply.json()
-}
-
 /// Week 30 of 2023: the 360 t convoy held at KORNIDZOR (its hold logged twice, the
 /// second correcting the first), and an ICRC convoy of 100 t flour, 20 t denied at HAKARI
 /// and 80 t delivered. Returns (the held convoy, the ICRC convoy, the ICRC clearance).
 async fn scenario(app: &TestApp) -> (String, String, String) {
-    let a = post_ok(app, "/api/v1/convoys", json!({"organization": "arm-gov", "reference": "AM-2023-07-26", "route": "lachin",
+    let a = app.post_ok("/api/v1/convoys", json!({"organization": "arm-gov", "reference": "AM-2023-07-26", "route": "lachin",
         "planned_departure": "2023-07-26T08:00:00+04:00", "expected_arrival": "2023-07-26T20:00:00+04:00", "trucks": 19,
         "manifest": [{"commodity": "flour", "tonnes": "300"}, {"commodity": "food", "tonnes": "60"}]})).await;
     let a = a["id"].as_str().unwrap().to_string();
-    let held = post_ok(app, &format!("/api/v1/convoys/{a}/events"), json!({"kind": "held", "checkpoint": "KORNIDZOR", "observed_at": "2023-07-26T11:00:00+04:00"})).await;
-    post_ok(app, &format!("/api/v1/convoys/{a}/events"), json!({"kind": "held", "checkpoint": "KORNIDZOR", "observed_at": "2023-07-26T11:30:00+04:00",
+    let held = app.post_ok(&format!("/api/v1/convoys/{a}/events"), json!({"kind": "held", "checkpoint": "KORNIDZOR", "observed_at": "2023-07-26T11:00:00+04:00"})).await;
+    app.post_ok(&format!("/api/v1/convoys/{a}/events"), json!({"kind": "held", "checkpoint": "KORNIDZOR", "observed_at": "2023-07-26T11:30:00+04:00",
         "corrects": held["id"], "note": "the hold began at 11:30"})).await;
-    let b = post_ok(app, "/api/v1/convoys", json!({"organization": "icrc", "reference": "ICRC-2023-07-25", "route": "lachin",
+    let b = app.post_ok("/api/v1/convoys", json!({"organization": "icrc", "reference": "ICRC-2023-07-25", "route": "lachin",
         "planned_departure": "2023-07-25T08:00:00+04:00", "expected_arrival": "2023-07-25T16:00:00+04:00",
         "manifest": [{"commodity": "flour", "tonnes": "100"}]})).await;
     let b = b["id"].as_str().unwrap().to_string();
-    let cleared = post_ok(app, &format!("/api/v1/convoys/{b}/events"), json!({"kind": "cleared", "checkpoint": "HAKARI", "observed_at": "2023-07-25T10:00:00+04:00",
+    let cleared = app.post_ok(&format!("/api/v1/convoys/{b}/events"), json!({"kind": "cleared", "checkpoint": "HAKARI", "observed_at": "2023-07-25T10:00:00+04:00",
         "cargo": [{"commodity": "flour", "tonnes": "80", "reason": "denied_at_checkpoint"}]})).await;
-    post_ok(
-        app,
+    app.post_ok(
         &format!("/api/v1/convoys/{b}/events"),
         json!({"kind": "delivered", "observed_at": "2023-07-25T15:00:00+04:00"}),
     )
@@ -254,7 +243,7 @@ async fn existing_databases_get_their_chains_computed_when_started(app: TestApp)
     .await;
     assert_eq!(again, head, "the same content gives the same chain");
     // And the chain goes on from there.
-    post_ok(&second, "/api/v1/convoys", json!({"organization": "icrc", "reference": "ICRC-2", "route": "lachin",
+    second.post_ok("/api/v1/convoys", json!({"organization": "icrc", "reference": "ICRC-2", "route": "lachin",
         "planned_departure": "2023-07-27T08:00:00+04:00", "expected_arrival": "2023-07-27T16:00:00+04:00",
         "manifest": [{"commodity": "flour", "tonnes": "10"}]})).await;
     let v = verify(&app).await;
@@ -389,7 +378,7 @@ async fn lachin_claims(app: &TestApp, convoy: &str) -> Vec<String> {
         let id = format!("5c000000-0000-4000-8000-00000000000{}", i + 1);
         let mut body = body;
         body["id"] = json!(id);
-        post_ok(app, &path, body).await;
+        app.post_ok(&path, body).await;
         ids.push(id);
     }
     ids

@@ -20,34 +20,23 @@ api_test!(
     concurrent_publications_make_one_revision,
 );
 
-async fn post_ok(app: &TestApp, path: &str, body: Value) -> Value {
-    let reply = app.post(path, &body).await;
-    assert!(
-        reply.status == 201 || reply.status == 200,
-        "{path}: {}",
-        reply.text
-    );
-    reply.json()
-}
-
 /// Week 30 of 2023 (24–30 July, Asia/Yerevan): 400 t/day needed on the Lachin route;
 /// the 360 t convoy held at KORNIDZOR; an ICRC convoy of 100 t flour, 20 t denied at
 /// HAKARI and 80 t delivered on 25 July.
 async fn scenario(app: &TestApp) -> (String, String) {
-    post_ok(app, "/api/v1/requirements", json!({"route": "lachin", "commodity": null, "from": "2023-07-01", "to": "2023-09-30", "tonnes_per_day": "400"})).await;
-    let a = post_ok(app, "/api/v1/convoys", json!({"organization": "arm-gov", "reference": "AM-2023-07-26", "route": "lachin",
+    app.post_ok("/api/v1/requirements", json!({"route": "lachin", "commodity": null, "from": "2023-07-01", "to": "2023-09-30", "tonnes_per_day": "400"})).await;
+    let a = app.post_ok("/api/v1/convoys", json!({"organization": "arm-gov", "reference": "AM-2023-07-26", "route": "lachin",
         "planned_departure": "2023-07-26T08:00:00+04:00", "expected_arrival": "2023-07-26T20:00:00+04:00", "trucks": 19,
         "manifest": [{"commodity": "flour", "tonnes": "300"}, {"commodity": "food", "tonnes": "60"}]})).await;
     let a = a["id"].as_str().unwrap().to_string();
-    post_ok(app, &format!("/api/v1/convoys/{a}/events"), json!({"kind": "held", "checkpoint": "KORNIDZOR", "observed_at": "2023-07-26T11:00:00+04:00"})).await;
-    let b = post_ok(app, "/api/v1/convoys", json!({"organization": "icrc", "reference": "ICRC-2023-07-25", "route": "lachin",
+    app.post_ok(&format!("/api/v1/convoys/{a}/events"), json!({"kind": "held", "checkpoint": "KORNIDZOR", "observed_at": "2023-07-26T11:00:00+04:00"})).await;
+    let b = app.post_ok("/api/v1/convoys", json!({"organization": "icrc", "reference": "ICRC-2023-07-25", "route": "lachin",
         "planned_departure": "2023-07-25T08:00:00+04:00", "expected_arrival": "2023-07-25T16:00:00+04:00",
         "manifest": [{"commodity": "flour", "tonnes": "100"}]})).await;
     let b = b["id"].as_str().unwrap().to_string();
-    post_ok(app, &format!("/api/v1/convoys/{b}/events"), json!({"kind": "cleared", "checkpoint": "HAKARI", "observed_at": "2023-07-25T10:00:00+04:00",
+    app.post_ok(&format!("/api/v1/convoys/{b}/events"), json!({"kind": "cleared", "checkpoint": "HAKARI", "observed_at": "2023-07-25T10:00:00+04:00",
         "cargo": [{"commodity": "flour", "tonnes": "80", "reason": "denied_at_checkpoint"}]})).await;
-    post_ok(
-        app,
+    app.post_ok(
         &format!("/api/v1/convoys/{b}/events"),
         json!({"kind": "delivered", "observed_at": "2023-07-25T15:00:00+04:00"}),
     )
@@ -403,8 +392,7 @@ async fn hxl_long_form_of_a_revision_is_frozen_and_old_revisions_say_they_have_n
         .post("/api/v1/reports/weekly/2023-W30/publish", &json!({}))
         .await;
     assert_eq!(first.status, 201, "{}", first.text);
-    post_ok(
-        &app,
+    app.post_ok(
         &format!("/api/v1/convoys/{held}/events"),
         json!({"kind": "delivered", "observed_at": "2023-07-29T18:00:00+04:00"}),
     )
@@ -510,14 +498,13 @@ async fn hxl_long_form_of_a_revision_is_frozen_and_old_revisions_say_they_have_n
 }
 
 async fn deliveries_count_in_the_local_week_they_were_observed(app: TestApp) {
-    let c = post_ok(&app, "/api/v1/convoys", json!({"organization": "icrc", "reference": "MID", "route": "lachin",
+    let c = app.post_ok("/api/v1/convoys", json!({"organization": "icrc", "reference": "MID", "route": "lachin",
         "planned_departure": "2023-07-30T08:00:00+04:00", "expected_arrival": "2023-07-30T23:00:00+04:00",
         "manifest": [{"commodity": "flour", "tonnes": "10"}, {"commodity": "salt", "tonnes": "1"}]})).await;
     let id = c["id"].as_str().unwrap().to_string();
     // 23:59 on Sunday in Yerevan is week 30; one minute later, Monday 00:00, is week 31.
-    post_ok(&app, &format!("/api/v1/convoys/{id}/events"), json!({"kind": "delivered", "observed_at": "2023-07-30T23:59:00+04:00", "cargo": [{"commodity": "flour", "tonnes": "4"}, {"commodity": "salt", "tonnes": "0"}]})).await;
-    post_ok(
-        &app,
+    app.post_ok(&format!("/api/v1/convoys/{id}/events"), json!({"kind": "delivered", "observed_at": "2023-07-30T23:59:00+04:00", "cargo": [{"commodity": "flour", "tonnes": "4"}, {"commodity": "salt", "tonnes": "0"}]})).await;
+    app.post_ok(
         &format!("/api/v1/convoys/{id}/events"),
         json!({"kind": "delivered", "observed_at": "2023-07-31T00:00:00+04:00"}),
     )
@@ -537,13 +524,12 @@ async fn deliveries_count_in_the_local_week_they_were_observed(app: TestApp) {
     let utc = spawn_app_with(app.backend, &[("app.timezone", "UTC")])
         .await
         .expect("second app");
-    let c = post_ok(&utc, "/api/v1/convoys", json!({"organization": "icrc", "reference": "MID", "route": "lachin",
+    let c = utc.post_ok("/api/v1/convoys", json!({"organization": "icrc", "reference": "MID", "route": "lachin",
         "planned_departure": "2023-07-30T08:00:00+04:00", "expected_arrival": "2023-07-30T23:00:00+04:00",
         "manifest": [{"commodity": "flour", "tonnes": "10"}, {"commodity": "salt", "tonnes": "1"}]})).await;
     let id = c["id"].as_str().unwrap().to_string();
-    post_ok(&utc, &format!("/api/v1/convoys/{id}/events"), json!({"kind": "delivered", "observed_at": "2023-07-30T23:59:00+04:00", "cargo": [{"commodity": "flour", "tonnes": "4"}, {"commodity": "salt", "tonnes": "0"}]})).await;
-    post_ok(
-        &utc,
+    utc.post_ok(&format!("/api/v1/convoys/{id}/events"), json!({"kind": "delivered", "observed_at": "2023-07-30T23:59:00+04:00", "cargo": [{"commodity": "flour", "tonnes": "4"}, {"commodity": "salt", "tonnes": "0"}]})).await;
+    utc.post_ok(
         &format!("/api/v1/convoys/{id}/events"),
         json!({"kind": "delivered", "observed_at": "2023-07-31T00:00:00+04:00"}),
     )
@@ -556,9 +542,9 @@ async fn deliveries_count_in_the_local_week_they_were_observed(app: TestApp) {
 }
 
 async fn iso_years_with_53_weeks_and_the_week_of_1_january(app: TestApp) {
-    post_ok(&app, "/api/v1/requirements", json!({"route": "aghdam", "from": "2020-12-01", "to": "2021-01-31", "tonnes_per_day": "10"})).await;
+    app.post_ok("/api/v1/requirements", json!({"route": "aghdam", "from": "2020-12-01", "to": "2021-01-31", "tonnes_per_day": "10"})).await;
     // 1 January 2021 is a Friday of 2020-W53.
-    post_ok(&app, "/api/v1/convoys", json!({"organization": "rus-red-cross", "reference": "NY", "route": "aghdam",
+    app.post_ok("/api/v1/convoys", json!({"organization": "rus-red-cross", "reference": "NY", "route": "aghdam",
         "planned_departure": "2021-01-01T08:00:00+04:00", "expected_arrival": "2021-01-01T12:00:00+04:00",
         "manifest": [{"commodity": "food", "tonnes": "15"}]})).await;
     let w53 = app.get("/api/v1/reports/weekly/2020-W53").await.json();
@@ -577,7 +563,7 @@ async fn iso_years_with_53_weeks_and_the_week_of_1_january(app: TestApp) {
     bad.problem(422);
     assert_eq!(bad.error_fields(), ["week"]);
     // 1 January 2023 is a Sunday: it belongs to 2022-W52.
-    post_ok(&app, "/api/v1/convoys", json!({"organization": "rus-red-cross", "reference": "NY23", "route": "aghdam",
+    app.post_ok("/api/v1/convoys", json!({"organization": "rus-red-cross", "reference": "NY23", "route": "aghdam",
         "planned_departure": "2023-01-01T08:00:00+04:00", "expected_arrival": "2023-01-01T12:00:00+04:00",
         "manifest": [{"commodity": "food", "tonnes": "5"}]})).await;
     assert_eq!(
@@ -617,8 +603,7 @@ async fn publishing_freezes_a_snapshot_and_late_data_makes_revision_2(app: TestA
     assert_eq!(body1.json()["totals"]["delivered_during_week"], "80.000");
 
     // Late data: the held convoy's cargo turns out to have arrived on 29 July.
-    post_ok(
-        &app,
+    app.post_ok(
         &format!("/api/v1/convoys/{held}/events"),
         json!({"kind": "delivered", "observed_at": "2023-07-29T18:00:00+04:00"}),
     )

@@ -205,12 +205,6 @@ async fn sync_and_csv_import_carry_truck_counts(app: TestApp) {
     assert!(p.to_string().contains("trucks_held"), "{p}");
 }
 
-async fn post_ok(app: &TestApp, path: &str, body: Value) -> Value {
-    let reply = app.post(path, &body).await;
-    assert_eq!(reply.status, 201, "{path}: {}", reply.text);
-    reply.json()
-}
-
 /// Week 30 of 2023 with trucks:
 /// - AM-2023-07-26 (Lachin, 19 trucks): 3 let through KORNIDZOR, 16 held there, the 3
 ///   delivered. A clearance logged with 1 truck is corrected to 3 (the wrong one is
@@ -244,58 +238,53 @@ async fn truck_week(app: &TestApp) {
             "manifest": [{"commodity": "flour", "tonnes": "40"}]})
     };
     let events = |c: &Value| format!("/api/v1/convoys/{}/events", c["id"].as_str().unwrap());
-    let aghdam = post_ok(
-        app,
-        "/api/v1/convoys",
-        convoy("ICRC-AGHDAM", "aghdam", json!(4), "2023-07-27"),
-    )
-    .await;
-    post_ok(
-        app,
+    let aghdam = app
+        .post_created(
+            "/api/v1/convoys",
+            convoy("ICRC-AGHDAM", "aghdam", json!(4), "2023-07-27"),
+        )
+        .await;
+    app.post_created(
         &events(&aghdam),
         json!({"kind": "departed", "observed_at": "2023-07-27T08:00:00+04:00"}),
     )
     .await;
-    post_ok(
-        app,
+    app.post_created(
         &events(&aghdam),
         json!({"kind": "held", "checkpoint": "ASKERAN", "observed_at": "2023-07-27T09:00:00+04:00",
         "trucks_held": 3, "trucks_turned_back": 1}),
     )
     .await;
-    let noplan = post_ok(
-        app,
-        "/api/v1/convoys",
-        convoy("ICRC-NOPLAN", "lachin", Value::Null, "2023-07-25"),
-    )
-    .await;
-    post_ok(app, &events(&noplan), json!({"kind": "cleared", "checkpoint": "HAKARI", "observed_at": "2023-07-25T10:00:00+04:00"})).await;
-    post_ok(
-        app,
+    let noplan = app
+        .post_created(
+            "/api/v1/convoys",
+            convoy("ICRC-NOPLAN", "lachin", Value::Null, "2023-07-25"),
+        )
+        .await;
+    app.post_created(&events(&noplan), json!({"kind": "cleared", "checkpoint": "HAKARI", "observed_at": "2023-07-25T10:00:00+04:00"})).await;
+    app.post_created(
         &events(&noplan),
         json!({"kind": "delivered", "observed_at": "2023-07-25T15:00:00+04:00"}),
     )
     .await;
-    let cancelled = post_ok(
-        app,
-        "/api/v1/convoys",
-        convoy("AM-CANCELLED", "lachin", json!(5), "2023-07-28"),
-    )
-    .await;
-    post_ok(
-        app,
+    let cancelled = app
+        .post_created(
+            "/api/v1/convoys",
+            convoy("AM-CANCELLED", "lachin", json!(5), "2023-07-28"),
+        )
+        .await;
+    app.post_created(
         &events(&cancelled),
         json!({"kind": "cancelled", "observed_at": "2023-07-27T08:00:00+04:00"}),
     )
     .await;
-    let next = post_ok(
-        app,
-        "/api/v1/convoys",
-        convoy("AM-NEXT", "lachin", json!(2), "2023-08-01"),
-    )
-    .await;
-    post_ok(
-        app,
+    let next = app
+        .post_created(
+            "/api/v1/convoys",
+            convoy("AM-NEXT", "lachin", json!(2), "2023-08-01"),
+        )
+        .await;
+    app.post_created(
         &events(&next),
         json!({"kind": "departed", "observed_at": "2023-08-01T08:00:00+04:00"}),
     )
