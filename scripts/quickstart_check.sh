@@ -3,7 +3,7 @@
 # what they print: a first `serve` prints an admin token that reads the routes; the demo
 # shows the 26 July 2023 convoy held at KORNIDZOR with 360 t outstanding, its three claims
 # (360 / 400 / 361 t) disputed, and the 2023-W30 report against the 2,800 t requirement,
-# listing that convoy's disputed figures; in the browser, / asks to sign in, the printed
+# listing that convoy's disputed figures; verify, export ledger and verify --file pass; in the browser, / asks to sign in, the printed
 # token signs in, and the overview shows the held convoy. Uses the debug build (cargo run) on loopback
 # ports; stops every server it starts.
 set -euo pipefail
@@ -98,3 +98,14 @@ assert (c["logged"], c["spread_percent"], c["disputed"]) == ("360.000", "11.1", 
 print("demo: AM-2023-07-26 has three claims, 360 / 400 / 361 t, 11.1 % apart: disputed")
 PY
 echo "demo: the 2023-W30 report lists AM-2023-07-26's disputed figures and each claim"
+
+# The README's evidence steps on the demo database: verify, export, and verify the file.
+AIDFLOW__LOG__LEVEL=warn "$bin" verify 2> "$work/verify.log" \
+  || fail "aidflow verify on the demo: $(cat "$work/verify.log")"
+grep -q "ok: every chain matches" "$work/verify.log" || fail "aidflow verify did not say every chain matches"
+AIDFLOW__LOG__LEVEL=warn "$bin" export ledger --output "$work/ledger.jsonl" 2> "$work/export.log" \
+  || fail "aidflow export ledger: $(cat "$work/export.log")"
+grep -q "3 claim(s)" "$work/export.log" || fail "the export does not hold the demo's three claims: $(cat "$work/export.log")"
+"$bin" verify --file "$work/ledger.jsonl" 2> "$work/verify-file.log" \
+  || fail "aidflow verify --file: $(cat "$work/verify-file.log")"
+echo "demo: aidflow verify, export ledger (3 claims) and verify --file pass, as the README shows"
