@@ -10,7 +10,7 @@
 //!   the last 50 against the first 50;
 //! - reports: weekly report latency with N events of generated history vs a raw GROUP BY;
 //! - pages: the browser pages (overview, a typical and the longest convoy, a week) with N
-//!   events of history, signed in with a session cookie, p99 against the 50 ms target;
+//!   events of history, signed in with a session cookie, p99 against the 30 ms target;
 //! - pages also the convoy list with filters, as the browser (`/convoys?status=held&route=…`)
 //!   and as the API (`GET /api/v1/convoys?status=held&route=…`) asks for it;
 //! - field: the field app's first load (its page and assets), gzip bytes on the wire
