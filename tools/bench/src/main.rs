@@ -10,12 +10,19 @@
 //!   the last 50 against the first 50;
 //! - reports: weekly report latency with N events of generated history vs a raw GROUP BY;
 //! - pages: the browser pages (overview, a typical and the longest convoy, a week) with N
-//!   events of history, signed in with a session cookie, p99 against the 50 ms target;
+//!   events of history, signed in with a session cookie, p99 against the 30 ms target;
+//! - pages also the convoy list with filters, as the browser (`/convoys?status=held&route=…`)
+//!   and as the API (`GET /api/v1/convoys?status=held&route=…`) asks for it;
 //! - field: the field app's first load (its page and assets), gzip bytes on the wire
 //!   against the 150 KB target;
+//! - office: the field-office figure, a second server on a fresh SQLite database pinned
+//!   to one core (`taskset -c 0`), event POSTs from 16 connections, beside the raw
+//!   single-row rate of SQLite on that same core with 16 writers;
 //! - memory: the server's RSS when idle and at its peak in each phase.
 //!
-//! It prints a table and writes the figures as JSON. Run it through `scripts/bench`.
+//! It prints a table, then every target of issue 15 with its figure, raw baseline, ratio
+//! and whether it is met, and writes the figures and targets as JSON. Run it through
+//! `scripts/bench`.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -43,13 +50,38 @@ use aidflow::store::convoys::{ConvoyRow, EventLineRow, EventRow, FiguresRow, Man
 use aidflow::store::rollups::DeliveryRow;
 
 const CONCURRENCY: usize = 64;
+/// The field office's connections, and the core its server is pinned to.
+const OFFICE_CONNECTIONS: usize = 16;
+const OFFICE_CORE: &str = "0";
+/// The core the load generator moves to during the office phase, off the server's.
+const OFFICE_CLIENT_CORE: &str = "1";
+/// The route of the history and of the benchmark's own convoys.
+const ROUTE: &str = "lachin";
 /// Rows of the CSV file imported in one request.
 const IMPORT_ROWS: usize = 3000;
 /// Events POSTed one at a time to one convoy, and how many at each end are compared.
 const LONG_CONVOY_EVENTS: usize = 1000;
 const LONG_CONVOY_WINDOW: usize = 50;
-/// The issue's target for each browser page: server time p99 ≤ 50 ms at 1 million events.
-const PAGE_TARGET_P99_MS: f64 = 50.0;
+// The targets of issue 15 (performance).
+/// Ingest against the raw single-row insert+commit rate, at 64 connections.
+const INGEST_RATIO_TARGET: f64 = 1.0;
+/// The field office against the raw rate on its one core: an aim, reported only.
+const OFFICE_RATIO_AIM: f64 = 1.0;
+/// One 1000-event sync batch, p99.
+const SYNC_P99_TARGET_MS: f64 = 60.0;
+/// Sync against raw 1000-row batched inserts.
+const SYNC_RATIO_TARGET: f64 = 0.25;
+/// A long convoy's last 50 events against its first 50 (median latency).
+const LONG_CONVOY_RATIO_TARGET: f64 = 2.0;
+/// The CSV import of `IMPORT_ROWS` rows for one convoy, in seconds (strictly below).
+const IMPORT_TARGET_S: f64 = 1.0;
+/// The weekly report's p99 at each history.
+const REPORT_TARGET_P99_MS: f64 = 30.0;
+/// Each browser page and the API's convoy list: server time p99, at each history.
+const PAGE_TARGET_P99_MS: f64 = 30.0;
+/// The server's RSS when idle, and at the peak of every phase.
+const RSS_IDLE_TARGET_MIB: f64 = 30.0;
+const RSS_PEAK_TARGET_MIB: f64 = 100.0;
 /// The field app's first load, compressed, in KB (1 KB = 1000 bytes).
 const FIELD_TARGET_KB: f64 = 150.0;
 /// The field app's first load: its page, its stylesheets and script, its service worker.
@@ -61,7 +93,7 @@ const FIELD_FILES: [&str; 5] = [
     "/field/sw.js",
 ];
 /// The phases, in the order they run; `--phases` picks some of them.
-const PHASES: [&str; 7] = [
+const PHASES: [&str; 8] = [
     "ingest",
     "sync",
     "import",
@@ -69,6 +101,7 @@ const PHASES: [&str; 7] = [
     "reports",
     "pages",
     "field",
+    "office",
 ];
 
 struct Options {
@@ -153,12 +186,23 @@ struct Server {
 }
 
 impl Server {
-    fn start(db_url: &str) -> anyhow::Result<Server> {
+    /// `aidflow serve` on `db_url`, run through `prefix` if it is not empty (e.g.
+    /// `taskset -c 0`, which execs the server in its own process: the pid stays the
+    /// server's).
+    fn start(db_url: &str, prefix: &[&str]) -> anyhow::Result<Server> {
         let bin = std::env::current_exe()?.with_file_name("aidflow");
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let mut child = Command::new(&bin)
+        let mut command = match prefix.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(&bin);
+                c
+            }
+            None => Command::new(&bin),
+        };
+        let mut child = command
             .arg("serve")
             .env("AIDFLOW__DATABASE__URL", db_url)
             .env("AIDFLOW__SERVER__PORT", port.to_string())
@@ -289,7 +333,7 @@ async fn post(
     Ok((status, value))
 }
 
-/// Creates `n` convoys on the Lachin route, 1000 per sync batch.
+/// Creates `n` convoys on the benchmark's route, 1000 per sync batch.
 async fn make_convoys(
     c: &reqwest::Client,
     s: &Server,
@@ -302,7 +346,7 @@ async fn make_convoys(
             .iter()
             .enumerate()
             .map(|(i, id)| json!({
-                "id": id, "organization": "icrc", "reference": format!("BENCH-{tag}-{b}-{i}"), "route": "lachin",
+                "id": id, "organization": "icrc", "reference": format!("BENCH-{tag}-{b}-{i}"), "route": ROUTE,
                 "planned_departure": "2024-01-01T08:00:00+04:00",
                 "manifest": [{"commodity": "flour", "tonnes": "20"}, {"commodity": "food", "tonnes": "5"}]
             }))
@@ -358,12 +402,13 @@ struct Rate {
     count: usize,
 }
 
-/// 64 devices, each posting events for its own convoy as fast as answers come back.
-async fn ingest(s: &Server, seconds: u64) -> anyhow::Result<Rate> {
+/// `connections` devices (64 for ingest, 16 for the field office), each posting events
+/// for its own convoys as fast as answers come back.
+async fn ingest(s: &Server, seconds: u64, connections: usize) -> anyhow::Result<Rate> {
     let c = client();
     // Each device logs for 20 convoys in turn, so convoys carry a realistic few dozen
     // events rather than thousands.
-    let all = make_convoys(&c, s, CONCURRENCY * 20, "ingest").await?;
+    let all = make_convoys(&c, s, connections * 20, "ingest").await?;
     let convoys: Vec<Vec<String>> = all.chunks(20).map(|c| c.to_vec()).collect();
     let latencies: Rc<RefCell<Vec<f64>>> = Rc::default();
     let failures: Rc<RefCell<usize>> = Rc::default();
@@ -533,11 +578,37 @@ async fn sign_in(c: &reqwest::Client, s: &Server) -> anyhow::Result<String> {
     }
 }
 
-/// One answer as received: status, `Content-Encoding` and the body's bytes on the wire.
+/// One answer as received: status, `Content-Type`, `Content-Encoding` and the body's
+/// bytes on the wire.
 struct Answer {
     status: u16,
+    content_type: Option<String>,
     encoding: Option<String>,
     wire: reqwest::Result<Bytes>,
+}
+
+async fn receive(req: reqwest::RequestBuilder, gzip: bool) -> anyhow::Result<Answer> {
+    let req = if gzip {
+        req.header("Accept-Encoding", "gzip")
+    } else {
+        req
+    };
+    let res = req.send().await?;
+    let status = res.status().as_u16();
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let (content_type, encoding) = (header("content-type"), header("content-encoding"));
+    let wire = res.bytes().await;
+    Ok(Answer {
+        status,
+        content_type,
+        encoding,
+        wire,
+    })
 }
 
 async fn get_as_browser(
@@ -547,23 +618,11 @@ async fn get_as_browser(
     cookie: &str,
     gzip: bool,
 ) -> anyhow::Result<Answer> {
-    let mut req = c.get(format!("{}{path}", s.base)).header("Cookie", cookie);
-    if gzip {
-        req = req.header("Accept-Encoding", "gzip");
-    }
-    let res = req.send().await?;
-    let status = res.status().as_u16();
-    let encoding = res
-        .headers()
-        .get("content-encoding")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let wire = res.bytes().await;
-    Ok(Answer {
-        status,
-        encoding,
-        wire,
-    })
+    receive(
+        c.get(format!("{}{path}", s.base)).header("Cookie", cookie),
+        gzip,
+    )
+    .await
 }
 
 /// The body of a gzip answer, decompressed with actix's own decoder (the benchmark adds
@@ -577,46 +636,140 @@ async fn gunzip(wire: Bytes) -> anyhow::Result<Bytes> {
         .map_err(|e| anyhow!("the gzip body does not decompress: {e}"))
 }
 
-/// A browser page to measure: where it is, what its answer must contain, and what else
-/// to count in it.
+/// How many of something an answer must show.
+#[derive(Clone, Copy)]
+enum Expect {
+    Any,
+    Exactly(usize),
+    AtLeast(usize),
+}
+
+/// A page to measure: where it is, who asks for it, what its answer must contain, and
+/// what else to count in it.
 struct Page {
     key: &'static str,
     path: String,
+    /// Asked for by an API client (the bearer token; a 200 JSON object) rather than by
+    /// the signed-in browser (the session cookie; 200 gzip HTML).
+    api: bool,
+    /// What every answer must contain: for a browser page a piece of its HTML, for the
+    /// API a key of its JSON object.
     marker: &'static str,
-    /// `(what, pattern, expected count)`: e.g. the convoy's events on its timeline.
-    count: Option<(&'static str, &'static str, Option<usize>)>,
+    /// `(what, pattern, expected)`: e.g. the convoy's events on its timeline, counted as
+    /// the pattern's occurrences in the HTML; for the API, the length of the array under
+    /// the key `pattern`.
+    count: Option<(&'static str, &'static str, Expect)>,
+}
+
+impl Page {
+    fn html(key: &'static str, path: String, marker: &'static str) -> Page {
+        Page {
+            key,
+            path,
+            api: false,
+            marker,
+            count: None,
+        }
+    }
+
+    fn counting(self, what: &'static str, pattern: &'static str, expect: Expect) -> Page {
+        Page {
+            count: Some((what, pattern, expect)),
+            ..self
+        }
+    }
+
+    async fn ask(&self, c: &reqwest::Client, s: &Server, cookie: &str) -> anyhow::Result<Answer> {
+        if self.api {
+            receive(
+                c.get(format!("{}{}", s.base, self.path))
+                    .bearer_auth(&s.token),
+                true,
+            )
+            .await
+        } else {
+            get_as_browser(c, s, &self.path, cookie, true).await
+        }
+    }
+
+    /// Checks one answer: 200, and for a browser page gzip and the marker in its HTML,
+    /// for the API a JSON object with the marker's key. Its bytes on the wire and its body.
+    async fn check(&self, a: Answer) -> anyhow::Result<(usize, Bytes)> {
+        let wire = a.wire?;
+        if a.status != 200 {
+            bail!("{} answered {}", self.path, a.status);
+        }
+        let gzip = a.encoding.as_deref() == Some("gzip");
+        if !self.api && !gzip {
+            bail!(
+                "{} came back with Content-Encoding {:?}, not gzip",
+                self.path,
+                a.encoding
+            );
+        }
+        let body = if gzip {
+            gunzip(wire.clone()).await?
+        } else {
+            wire.clone()
+        };
+        let found = if self.api {
+            if !a
+                .content_type
+                .as_deref()
+                .is_some_and(|t| t.starts_with("application/json"))
+            {
+                bail!(
+                    "{} answered with Content-Type {:?}, not JSON",
+                    self.path,
+                    a.content_type
+                );
+            }
+            serde_json::from_slice::<Value>(&body)
+                .ok()
+                .is_some_and(|v| v.get(self.marker).is_some())
+        } else {
+            String::from_utf8_lossy(&body).contains(self.marker)
+        };
+        if !found {
+            bail!("{} answered 200 without {}", self.path, self.marker);
+        }
+        Ok((wire.len(), body))
+    }
+
+    /// What it counts in a checked body, checked against what it expects.
+    fn counted(&self, body: &[u8]) -> anyhow::Result<Option<(&'static str, usize)>> {
+        let Some((what, pattern, expect)) = self.count else {
+            return Ok(None);
+        };
+        let n = if self.api {
+            serde_json::from_slice::<Value>(body)
+                .ok()
+                .and_then(|v| v.get(pattern).and_then(Value::as_array).map(Vec::len))
+                .unwrap_or(0)
+        } else {
+            String::from_utf8_lossy(body).matches(pattern).count()
+        };
+        match expect {
+            Expect::Exactly(e) if e != n => bail!("{} shows {n} {what}, not {e}", self.path),
+            Expect::AtLeast(e) if n < e => {
+                bail!("{} shows {n} {what}, not at least {e}", self.path)
+            }
+            _ => Ok(Some((what, n))),
+        }
+    }
 }
 
 struct PageRate {
     rate: Rate,
     wire_bytes: usize,
-    html_bytes: usize,
+    body_bytes: usize,
     counted: Option<(&'static str, usize)>,
 }
 
-/// Checks one answer of `page`: 200, gzip, and the page's marker in its HTML.
-async fn checked(page: &Page, a: Answer) -> anyhow::Result<(usize, Bytes)> {
-    let wire = a.wire?;
-    if a.status != 200 {
-        bail!("{} answered {}", page.path, a.status);
-    }
-    if a.encoding.as_deref() != Some("gzip") {
-        bail!(
-            "{} came back with Content-Encoding {:?}, not gzip",
-            page.path,
-            a.encoding
-        );
-    }
-    let html = gunzip(wire.clone()).await?;
-    if !String::from_utf8_lossy(&html).contains(page.marker) {
-        bail!("{} answered 200 without {}", page.path, page.marker);
-    }
-    Ok((wire.len(), html))
-}
-
-/// `requests` GETs of `page`, one after another, as a signed-in browser asking for gzip;
-/// the latency of each until its last byte. One request before them warms the caches and
-/// is not counted. Every answer is checked (200, gzip, the page's marker).
+/// `requests` GETs of `page`, one after another, as a signed-in browser (or the API
+/// client) asking for gzip; the latency of each until its last byte. One request before
+/// them warms the caches and is not counted. Every answer is checked (200, the page's
+/// marker; gzip for a browser page).
 async fn page_latency(
     c: &reqwest::Client,
     s: &Server,
@@ -624,24 +777,15 @@ async fn page_latency(
     page: &Page,
     requests: usize,
 ) -> anyhow::Result<PageRate> {
-    let first = get_as_browser(c, s, &page.path, cookie, true).await?;
-    let (wire_bytes, html) = checked(page, first).await?;
-    let counted = match page.count {
-        Some((what, pattern, expected)) => {
-            let n = String::from_utf8_lossy(&html).matches(pattern).count();
-            if let Some(e) = expected.filter(|e| *e != n) {
-                bail!("{} shows {n} {what}, not {e}", page.path);
-            }
-            Some((what, n))
-        }
-        None => None,
-    };
+    let first = page.ask(c, s, cookie).await?;
+    let (wire_bytes, body) = page.check(first).await?;
+    let counted = page.counted(&body)?;
     let mut lat = Vec::with_capacity(requests);
     for _ in 0..requests {
         let t = Instant::now();
-        let a = get_as_browser(c, s, &page.path, cookie, true).await?;
+        let a = page.ask(c, s, cookie).await?;
         let ms = t.elapsed().as_secs_f64() * 1000.0;
-        checked(page, a).await?;
+        page.check(a).await?;
         lat.push(ms);
     }
     let total: f64 = lat.iter().sum::<f64>() / 1000.0;
@@ -654,20 +798,77 @@ async fn page_latency(
             count: requests,
         },
         wire_bytes,
-        html_bytes: html.len(),
+        body_bytes: body.len(),
         counted,
     })
 }
 
-/// The pages measured with a history: the overview, a typical convoy of the history, the
-/// longest convoy of the run (if there is one) and the week of the typical convoy. Each
-/// is measured as a browser asks for it (one connection kept open), then again with a
-/// new connection for each request: a gap between the two is the connection's, not the
-/// server's work (the gzip answer's last segment held back by Nagle's algorithm until
-/// the client's delayed ACK, 40 ms on Linux, when the server does not set TCP_NODELAY).
 /// The events one page of a convoy's timeline shows (`TIMELINE_PAGE` in src/web/convoys.rs).
 const TIMELINE_PAGE: usize = 100;
 
+/// The measured pages: their JSON keys and labels, in the order they are printed.
+const PAGE_LABELS: [(&str, &str); 7] = [
+    ("overview", "overview /"),
+    ("convoy_typical", "convoy page, typical"),
+    ("convoy_longest", "convoy page, longest, latest"),
+    ("convoy_longest_earliest", "convoy page, longest, earliest"),
+    ("week", "week page"),
+    ("convoy_list", "convoy list, held on route"),
+    ("api_convoy_list", "API convoy list, held on route"),
+];
+
+/// The convoy list's filter: held convoys on the history's route.
+fn held_filter() -> String {
+    format!("status=held&route={ROUTE}")
+}
+
+/// Makes sure the filtered convoy list has a row: if no convoy on the route is held
+/// (the ingest and sync phases leave many held; without them there may be none), one
+/// new convoy is held at KORNIDZOR.
+async fn ensure_held(s: &Server) -> anyhow::Result<()> {
+    let c = client();
+    let list: Value = c
+        .get(format!(
+            "{}/api/v1/convoys?{}&limit=1",
+            s.base,
+            held_filter()
+        ))
+        .bearer_auth(&s.token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    if list["items"]
+        .as_array()
+        .is_some_and(|items| !items.is_empty())
+    {
+        return Ok(());
+    }
+    let convoy = make_convoys(&c, s, 1, "held")
+        .await?
+        .pop()
+        .ok_or_else(|| anyhow!("no convoy to hold"))?;
+    let (status, body) = post(
+        &c,
+        s,
+        &format!("/api/v1/convoys/{convoy}/events"),
+        &held_event(1),
+    )
+    .await?;
+    if status != 201 {
+        bail!("holding a convoy answered {status}: {body}");
+    }
+    Ok(())
+}
+
+/// The pages measured with a history: the overview, a typical convoy of the history, the
+/// longest convoy of the run (if there is one), the week of the typical convoy, and the
+/// convoy list filtered to the held convoys of the route, as the browser and as the API
+/// asks for it. Each is measured as a client asks for it (one connection kept open), then
+/// again with a new connection for each request: a gap between the two is the
+/// connection's, not the server's work (the gzip answer's last segment held back by
+/// Nagle's algorithm until the client's delayed ACK, 40 ms on Linux, when the server does
+/// not set TCP_NODELAY).
 async fn pages(
     s: &Server,
     history: &History,
@@ -676,65 +877,75 @@ async fn pages(
 ) -> anyhow::Result<BTreeMap<String, Value>> {
     let (c, fresh_c) = (browser(false), browser(true));
     let cookie = sign_in(&c, s).await?;
+    ensure_held(s).await?;
     let (typical, week) = history
         .typical
         .clone()
         .ok_or_else(|| anyhow!("the history has no convoy"))?;
+    let timeline = |key, path, events| {
+        Page::html(key, path, "id=\"timeline\"").counting(
+            "events",
+            "<li data-event=",
+            Expect::Exactly(events),
+        )
+    };
     let mut list = vec![
-        Page {
-            key: "overview",
-            path: "/".into(),
-            marker: "id=\"live\"",
-            count: Some(("convoys", "<tr data-convoy=", None)),
-        },
-        Page {
-            key: "convoy_typical",
-            path: format!("/convoys/{typical}"),
-            marker: "id=\"timeline\"",
-            count: Some(("events", "<li data-event=", Some(HISTORY_CONVOY_EVENTS))),
-        },
+        Page::html("overview", "/".into(), "id=\"live\"").counting(
+            "convoys",
+            "<tr data-convoy=",
+            Expect::Any,
+        ),
+        timeline(
+            "convoy_typical",
+            format!("/convoys/{typical}"),
+            HISTORY_CONVOY_EVENTS,
+        ),
     ];
     if let Some((id, events)) = longest {
         // A long timeline is shown a page at a time: its latest events, then the earliest.
-        list.push(Page {
-            key: "convoy_longest",
-            path: format!("/convoys/{id}"),
-            marker: "id=\"timeline\"",
-            count: Some((
-                "events",
-                "<li data-event=",
-                Some((*events).min(TIMELINE_PAGE)),
-            )),
-        });
-        list.push(Page {
-            key: "convoy_longest_earliest",
-            path: format!("/convoys/{id}?before={}", TIMELINE_PAGE + 1),
-            marker: "id=\"timeline\"",
-            count: Some((
-                "events",
-                "<li data-event=",
-                Some((*events).min(TIMELINE_PAGE)),
-            )),
-        });
+        let shown = (*events).min(TIMELINE_PAGE);
+        list.push(timeline("convoy_longest", format!("/convoys/{id}"), shown));
+        list.push(timeline(
+            "convoy_longest_earliest",
+            format!("/convoys/{id}?before={}", TIMELINE_PAGE + 1),
+            shown,
+        ));
     }
-    list.push(Page {
-        key: "week",
-        path: format!("/reports/weekly/{}", week.key()),
-        marker: "id=\"week-figures\"",
-        count: None,
-    });
+    list.push(Page::html(
+        "week",
+        format!("/reports/weekly/{}", week.key()),
+        "id=\"week-figures\"",
+    ));
+    list.push(
+        Page::html(
+            "convoy_list",
+            format!("/convoys?{}", held_filter()),
+            "id=\"convoy-list\"",
+        )
+        .counting("convoys", "<tr data-convoy=", Expect::AtLeast(1)),
+    );
+    list.push(
+        Page {
+            api: true,
+            ..Page::html(
+                "api_convoy_list",
+                format!("/api/v1/convoys?{}", held_filter()),
+                "items",
+            )
+        }
+        .counting("convoys", "items", Expect::AtLeast(1)),
+    );
     let mut out = BTreeMap::new();
     for page in &list {
         let r = page_latency(&c, s, &cookie, page, requests).await?;
         let fresh = page_latency(&fresh_c, s, &cookie, page, requests).await?;
         let mut v = rate_json(&r.rate);
-        v["new_connection_p50_ms"] = json!((fresh.rate.p50_ms * 100.0).round() / 100.0);
-        v["new_connection_p99_ms"] = json!((fresh.rate.p99_ms * 100.0).round() / 100.0);
+        v["new_connection_p50_ms"] = json!(round(fresh.rate.p50_ms, 2));
+        v["new_connection_p99_ms"] = json!(round(fresh.rate.p99_ms, 2));
         v["path"] = json!(page.path);
-        v["p99_to_target"] =
-            json!(((r.rate.p99_ms / PAGE_TARGET_P99_MS) * 1000.0).round() / 1000.0);
+        v["p99_to_target"] = json!(round(r.rate.p99_ms / PAGE_TARGET_P99_MS, 3));
         v["wire_bytes"] = json!(r.wire_bytes);
-        v["html_bytes"] = json!(r.html_bytes);
+        v[if page.api { "json_bytes" } else { "html_bytes" }] = json!(r.body_bytes);
         if let Some((what, n)) = r.counted {
             v[what] = json!(n);
         }
@@ -959,13 +1170,14 @@ async fn long_convoy(s: &Server) -> anyhow::Result<LongConvoy> {
 
 const RAW_TABLE: &str = "CREATE TABLE IF NOT EXISTS bench_raw (id TEXT PRIMARY KEY, convoy TEXT NOT NULL, observed_at BIGINT NOT NULL, payload TEXT NOT NULL)";
 
-/// Single-row INSERT + COMMIT from 64 threads on SQLite, with aidflow's pragmas.
-fn raw_sqlite_single(path: &str, seconds: u64) -> anyhow::Result<f64> {
+/// Single-row INSERT + COMMIT from `threads` threads (64 for ingest) on SQLite, with
+/// aidflow's pragmas.
+fn raw_sqlite_single(path: &str, seconds: u64, threads: usize) -> anyhow::Result<f64> {
     let mut setup = SqliteConnection::establish(path)?;
     setup.batch_execute(&format!("PRAGMA journal_mode = WAL; {RAW_TABLE};"))?;
     let count = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
-    let threads: Vec<_> = (0..CONCURRENCY)
+    let threads: Vec<_> = (0..threads)
         .map(|t| {
             let (count, path) = (count.clone(), path.to_string());
             std::thread::spawn(move || -> anyhow::Result<()> {
@@ -982,7 +1194,7 @@ fn raw_sqlite_single(path: &str, seconds: u64) -> anyhow::Result<f64> {
                         Ok(()) => {
                             count.fetch_add(1, Ordering::Relaxed);
                         }
-                        // A writer that waited out busy_timeout behind 63 others tries again,
+                        // A writer that waited out busy_timeout behind the others tries again,
                         // as aidflow's own writers would.
                         Err(e) if e.to_string().contains("locked") => {
                             let _ = c.batch_execute("ROLLBACK");
@@ -1064,6 +1276,141 @@ fn raw_batched<C: Connection>(conn: &mut C, batches: usize) -> anyhow::Result<f6
     Ok((batches * 1000) as f64 / start.elapsed().as_secs_f64())
 }
 
+// ------------------------------------------------------------------ the field office
+
+/// The hidden subcommand that measures the raw SQLite rate in a process of its own, so
+/// that it can run pinned to the office's core:
+/// `aidflow-bench raw-sqlite-single PATH SECONDS THREADS` prints the commits per second.
+const RAW_SUBCOMMAND: &str = "raw-sqlite-single";
+
+fn raw_subcommand(args: &[String]) -> anyhow::Result<()> {
+    let [path, seconds, threads] = args else {
+        bail!("usage: aidflow-bench {RAW_SUBCOMMAND} PATH SECONDS THREADS");
+    };
+    let rate = raw_sqlite_single(path, seconds.parse()?, threads.parse()?)?;
+    println!("{rate}");
+    Ok(())
+}
+
+/// `taskset` with `args`; its standard output, or why it failed.
+fn taskset(args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new("taskset").args(args).output().context(
+        "the office phase pins processes to a core with taskset (util-linux), which is not \
+         installed: install util-linux, or leave the phase out with --phases",
+    )?;
+    if !out.status.success() {
+        bail!(
+            "taskset {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The CPUs a process may run on, as taskset lists them (`0`, `0,1`, `0-1`).
+fn cpus_of(pid: u32) -> anyhow::Result<String> {
+    let text = taskset(&["-c", "-p", &pid.to_string()])?;
+    text.rsplit_once(": ")
+        .map(|(_, list)| list.trim().to_string())
+        .ok_or_else(|| anyhow!("taskset -c -p {pid} printed {text:?}"))
+}
+
+/// While it lives, every thread of the benchmark (the load generator) runs on
+/// `OFFICE_CLIENT_CORE`, off the server's core; dropped, it gives back the CPUs the
+/// benchmark had. Where that core does not exist, the benchmark stays where it was and
+/// shares the server's core.
+struct OffServerCore {
+    before: String,
+    moved: bool,
+}
+
+impl OffServerCore {
+    fn enter() -> anyhow::Result<OffServerCore> {
+        let pid = std::process::id().to_string();
+        let before = cpus_of(std::process::id())?;
+        let moved = taskset(&["-a", "-c", "-p", OFFICE_CLIENT_CORE, &pid]).is_ok();
+        if !moved {
+            eprintln!(
+                "  office: no core {OFFICE_CLIENT_CORE} to move the load generator to; it shares core {OFFICE_CORE} with the server"
+            );
+        }
+        Ok(OffServerCore { before, moved })
+    }
+
+    fn cpus(&self) -> &str {
+        if self.moved {
+            OFFICE_CLIENT_CORE
+        } else {
+            &self.before
+        }
+    }
+}
+
+impl Drop for OffServerCore {
+    fn drop(&mut self) {
+        if self.moved {
+            let pid = std::process::id().to_string();
+            if let Err(e) = taskset(&["-a", "-c", "-p", &self.before, &pid]) {
+                eprintln!("  office: could not give the benchmark its CPUs back: {e}");
+            }
+        }
+    }
+}
+
+/// The raw single-row rate of SQLite on the office's core: this program again, as
+/// `taskset -c OFFICE_CORE aidflow-bench raw-sqlite-single …`.
+fn raw_sqlite_single_pinned(path: &str, seconds: u64, threads: usize) -> anyhow::Result<f64> {
+    let exe = std::env::current_exe()?.display().to_string();
+    let (seconds, threads) = (seconds.to_string(), threads.to_string());
+    let text = taskset(&[
+        "-c",
+        OFFICE_CORE,
+        &exe,
+        RAW_SUBCOMMAND,
+        path,
+        &seconds,
+        &threads,
+    ])?;
+    text.parse()
+        .with_context(|| format!("{RAW_SUBCOMMAND} printed {text:?}"))
+}
+
+/// The field-office figure: a second server on a fresh SQLite database, pinned to one
+/// core, takes event POSTs from `OFFICE_CONNECTIONS` connections for the ingest seconds
+/// (the ingest phase's load, from a load generator on another core); then the raw
+/// single-row rate of SQLite on that core with as many writers. The figures, and the
+/// server's RSS peak.
+fn office(o: &Options, dir: &str) -> anyhow::Result<(Value, f64)> {
+    let (path, raw_path) = (format!("{dir}/office.db"), format!("{dir}/office-raw.db"));
+    for p in [&path, &raw_path] {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{p}{suffix}"));
+        }
+    }
+    let client = OffServerCore::enter()?;
+    let server = Server::start(&format!("sqlite://{path}"), &["taskset", "-c", OFFICE_CORE])?;
+    let server_cpus = cpus_of(server.pid())?;
+    let (rate, peak) = with_peak(server.pid(), || {
+        actix_web::rt::System::new().block_on(ingest(&server, o.ingest_seconds, OFFICE_CONNECTIONS))
+    })?;
+    let per_commit = actix_web::rt::System::new().block_on(events_per_commit(&server))?;
+    drop(server);
+    let raw = raw_sqlite_single_pinned(&raw_path, o.ingest_seconds, OFFICE_CONNECTIONS)?;
+    let figures = json!({
+        "connections": OFFICE_CONNECTIONS,
+        "server_cpus": server_cpus,
+        "load_generator_cpus": client.cpus(),
+        "raw_cpus": OFFICE_CORE,
+        "ingest": rate_json(&rate),
+        "events_per_commit": round(per_commit, 1),
+        "raw_single_insert_per_second": raw.round(),
+        "ratio": round(rate.per_second / raw, 3),
+        "aim_ratio": OFFICE_RATIO_AIM,
+    });
+    Ok((figures, peak))
+}
+
 // ------------------------------------------------------------------ history
 
 /// Events of each generated convoy: departed, arrived and cleared at the three
@@ -1096,7 +1443,7 @@ macro_rules! history_for {
                 .into_iter()
                 .collect();
             let route: String = routes::table
-                .filter(routes::code.eq("lachin"))
+                .filter(routes::code.eq(ROUTE))
                 .select(routes::id)
                 .first(conn)?;
             let orgs: Vec<String> = organizations::table
@@ -1427,6 +1774,19 @@ impl Figures {
     }
 }
 
+fn round(x: f64, digits: i32) -> f64 {
+    let m = 10f64.powi(digits);
+    (x * m).round() / m
+}
+
+/// Runs `work` while sampling the server's RSS: its result, and the peak in MiB.
+fn with_peak<T>(pid: u32, work: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<(T, f64)> {
+    let sampler = Sampler::start(pid);
+    let result = work();
+    let peak = sampler.finish();
+    Ok((result?, peak))
+}
+
 fn rate_json(r: &Rate) -> Value {
     json!({"per_second": (r.per_second * 10.0).round() / 10.0, "p50_ms": (r.p50_ms * 100.0).round() / 100.0, "p99_ms": (r.p99_ms * 100.0).round() / 100.0, "count": r.count})
 }
@@ -1459,7 +1819,7 @@ fn run_backend(backend: &str, o: &Options) -> anyhow::Result<Figures> {
         }
     };
     let _ = std::fs::remove_file(&raw_url);
-    let server = Server::start(&url)?;
+    let server = Server::start(&url, &[])?;
     std::thread::sleep(Duration::from_millis(500));
     f.set("rss_idle_mib", json!(rss_mib(server.pid())));
 
@@ -1468,16 +1828,17 @@ fn run_backend(backend: &str, o: &Options) -> anyhow::Result<Figures> {
             "[{backend}] ingest: {} s of event POSTs from {CONCURRENCY} connections",
             o.ingest_seconds
         );
-        let sampler = Sampler::start(server.pid());
-        let ingest = actix_web::rt::System::new().block_on(ingest(&server, o.ingest_seconds))?;
-        f.set("rss_peak_ingest_mib", json!(sampler.finish()));
+        let (ingest, peak) = with_peak(server.pid(), || {
+            actix_web::rt::System::new().block_on(ingest(&server, o.ingest_seconds, CONCURRENCY))
+        })?;
+        f.set("rss_peak_ingest_mib", json!(peak));
         let per_commit = actix_web::rt::System::new().block_on(events_per_commit(&server))?;
         f.set(
             "ingest_events_per_commit",
             json!((per_commit * 10.0).round() / 10.0),
         );
         let raw = if backend == "sqlite" {
-            raw_sqlite_single(&raw_url, o.ingest_seconds)?
+            raw_sqlite_single(&raw_url, o.ingest_seconds, CONCURRENCY)?
         } else {
             raw_pg_single(&raw_url, o.ingest_seconds)?
         };
@@ -1495,9 +1856,10 @@ fn run_backend(backend: &str, o: &Options) -> anyhow::Result<Figures> {
             "[{backend}] sync: {} events in batches of 1000",
             o.sync_events
         );
-        let sampler = Sampler::start(server.pid());
-        let sync = actix_web::rt::System::new().block_on(sync(&server, o.sync_events))?;
-        f.set("rss_peak_sync_mib", json!(sampler.finish()));
+        let (sync, peak) = with_peak(server.pid(), || {
+            actix_web::rt::System::new().block_on(sync(&server, o.sync_events))
+        })?;
+        f.set("rss_peak_sync_mib", json!(peak));
         let raw_batched_rate = if backend == "sqlite" {
             raw_batched(&mut SqliteConnection::establish(&raw_url)?, 100)?
         } else {
@@ -1519,7 +1881,10 @@ fn run_backend(backend: &str, o: &Options) -> anyhow::Result<Figures> {
     let mut longest: Option<(String, usize)> = None;
     if o.runs("import") {
         eprintln!("[{backend}] CSV import: {IMPORT_ROWS} rows for one convoy in one request");
-        let import = actix_web::rt::System::new().block_on(csv_import(&server))?;
+        let (import, peak) = with_peak(server.pid(), || {
+            actix_web::rt::System::new().block_on(csv_import(&server))
+        })?;
+        f.set("rss_peak_import_mib", json!(peak));
         let import_us = import.seconds * 1e6 / import.events.max(1) as f64;
         let mut figures = json!({
             "rows": import.rows,
@@ -1542,7 +1907,10 @@ fn run_backend(backend: &str, o: &Options) -> anyhow::Result<Figures> {
         eprintln!(
             "[{backend}] long convoy: {LONG_CONVOY_EVENTS} events POSTed one at a time to one convoy"
         );
-        let long = actix_web::rt::System::new().block_on(long_convoy(&server))?;
+        let (long, peak) = with_peak(server.pid(), || {
+            actix_web::rt::System::new().block_on(long_convoy(&server))
+        })?;
+        f.set("rss_peak_long_convoy_mib", json!(peak));
         f.set(
             "long_convoy",
             json!({
@@ -1589,13 +1957,13 @@ fn run_backend(backend: &str, o: &Options) -> anyhow::Result<Figures> {
         );
         if o.runs("reports") {
             eprintln!("[{backend}]   measuring reports");
-            let sampler = Sampler::start(server.pid());
-            let reports = actix_web::rt::System::new().block_on(report_latency(
-                &server,
-                &history.weeks,
-                o.report_requests,
-            ))?;
-            let peak = sampler.finish();
+            let (reports, peak) = with_peak(server.pid(), || {
+                actix_web::rt::System::new().block_on(report_latency(
+                    &server,
+                    &history.weeks,
+                    o.report_requests,
+                ))
+            })?;
             let raw = if backend == "sqlite" {
                 raw_group_by_ms(
                     &mut SqliteConnection::establish(url.trim_start_matches("sqlite://"))?,
@@ -1627,55 +1995,112 @@ fn run_backend(backend: &str, o: &Options) -> anyhow::Result<Figures> {
                 "[{backend}]   measuring pages: {} GETs of each, one after another",
                 o.page_requests
             );
-            let sampler = Sampler::start(server.pid());
-            let figures = actix_web::rt::System::new().block_on(pages(
-                &server,
-                &history,
-                longest.as_ref(),
-                o.page_requests,
-            ))?;
+            let (figures, peak) = with_peak(server.pid(), || {
+                actix_web::rt::System::new().block_on(pages(
+                    &server,
+                    &history,
+                    longest.as_ref(),
+                    o.page_requests,
+                ))
+            })?;
             let mut v = json!(figures);
-            v["rss_peak_mib"] = json!(sampler.finish());
+            v["rss_peak_mib"] = json!(peak);
             v["target_p99_ms"] = json!(PAGE_TARGET_P99_MS);
             f.set(&format!("pages_{n}"), v);
         }
     }
     if o.runs("field") {
         eprintln!("[{backend}] field app: first load with Accept-Encoding: gzip");
-        let field = actix_web::rt::System::new().block_on(field_first_load(&server))?;
+        let (field, peak) = with_peak(server.pid(), || {
+            actix_web::rt::System::new().block_on(field_first_load(&server))
+        })?;
         f.set("field_first_load", field);
+        f.set("rss_peak_field_mib", json!(peak));
     }
     f.set("rss_end_mib", json!(rss_mib(server.pid())));
     drop(server);
+    if o.runs("office") && backend == "sqlite" {
+        eprintln!(
+            "[{backend}] office: {} s of event POSTs from {OFFICE_CONNECTIONS} connections to a server on core {OFFICE_CORE}",
+            o.ingest_seconds
+        );
+        let (office, peak) = office(o, &dir)?;
+        f.set("office", office);
+        f.set("rss_peak_office_mib", json!(peak));
+    }
     if backend == "sqlite" {
         let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(f)
 }
 
+/// The figure at `path` in a backend's figures (`["ingest", "p99_ms"]`), if it is there.
+fn at<'a>(f: &'a Figures, path: &[&str]) -> Option<&'a Value> {
+    let (first, rest) = path.split_first()?;
+    rest.iter().try_fold(f.0.get(*first)?, |v, p| v.get(*p))
+}
+
+fn num(f: &Figures, path: &[&str]) -> Option<f64> {
+    at(f, path).and_then(Value::as_f64)
+}
+
+/// The keys of the figures measured at each history (`reports_100000`), over both backends.
+fn history_keys(all: &BTreeMap<String, Figures>, prefix: &str) -> Vec<String> {
+    all.values()
+        .flat_map(|f| f.0.keys())
+        .filter(|k| k.starts_with(prefix))
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// The RSS peak of each phase: its name and where its figure is (the history phases have
+/// one per history, under their own key).
+fn rss_peaks(f: &Figures) -> Vec<(String, Vec<String>)> {
+    let mut peaks: Vec<(String, Vec<String>)> = [
+        ("ingest", "rss_peak_ingest_mib"),
+        ("sync", "rss_peak_sync_mib"),
+        ("import", "rss_peak_import_mib"),
+        ("long convoy", "rss_peak_long_convoy_mib"),
+    ]
+    .iter()
+    .map(|(phase, key)| (phase.to_string(), vec![key.to_string()]))
+    .collect();
+    for (prefix, phase) in [("reports_", "reports"), ("pages_", "pages")] {
+        for k in f.0.keys().filter(|k| k.starts_with(prefix)) {
+            let n = k.trim_start_matches(prefix);
+            peaks.push((
+                format!("{phase} at {n}"),
+                vec![k.clone(), "rss_peak_mib".into()],
+            ));
+        }
+    }
+    peaks.push(("field".into(), vec!["rss_peak_field_mib".into()]));
+    peaks.push(("office".into(), vec!["rss_peak_office_mib".into()]));
+    peaks
+}
+
 fn print_table(all: &BTreeMap<String, Figures>) {
     let get = |f: &Figures, path: &[&str]| -> String {
-        let mut v = f.0.get(path[0]).cloned().unwrap_or(Value::Null);
-        for p in &path[1..] {
-            v = v.get(*p).cloned().unwrap_or(Value::Null);
-        }
-        match v {
-            Value::Null => "—".into(),
-            Value::Number(n) => format!("{:.2}", n.as_f64().unwrap_or(0.0))
+        match at(f, path) {
+            None | Some(Value::Null) => "—".into(),
+            Some(Value::Number(n)) => format!("{:.2}", n.as_f64().unwrap_or(0.0))
                 .trim_end_matches('0')
                 .trim_end_matches('.')
                 .to_string(),
-            other => other.to_string(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
         }
     };
-    println!("\n{:<52} {:>14} {:>14}", "figure", "sqlite", "postgres");
+    println!("\n{:<70} {:>14} {:>14}", "figure", "sqlite", "postgres");
     let empty = Figures(BTreeMap::new());
     let (s, p) = (
         all.get("sqlite").unwrap_or(&empty),
         all.get("postgres").unwrap_or(&empty),
     );
     let row = |label: &str, path: &[&str]| {
-        println!("{:<52} {:>14} {:>14}", label, get(s, path), get(p, path));
+        println!("{:<70} {:>14} {:>14}", label, get(s, path), get(p, path));
     };
     row(
         "ingest: events/s (64 connections)",
@@ -1687,26 +2112,35 @@ fn print_table(all: &BTreeMap<String, Figures>) {
         "raw single-row insert+commit/s (64 connections)",
         &["raw_single_insert_per_second"],
     );
-    row("ingest / raw (target ≥ 0.5)", &["ingest_ratio"]);
+    row(
+        &format!("ingest / raw (target ≥ {INGEST_RATIO_TARGET:.1})"),
+        &["ingest_ratio"],
+    );
     row(
         "ingest: events per commit (mean)",
         &["ingest_events_per_commit"],
     );
     row("sync: events/s (batches of 1000)", &["sync", "per_second"]);
-    row("sync: batch p50 ms (target ≤ 100)", &["sync", "p50_ms"]);
-    row("sync: batch p99 ms", &["sync", "p99_ms"]);
+    row("sync: batch p50 ms", &["sync", "p50_ms"]);
+    row(
+        &format!("sync: batch p99 ms (target ≤ {SYNC_P99_TARGET_MS})"),
+        &["sync", "p99_ms"],
+    );
     row(
         "raw batched insert rows/s",
         &["raw_batched_insert_per_second"],
     );
-    row("sync / raw batched", &["sync_ratio"]);
+    row(
+        &format!("sync / raw batched (target ≥ {SYNC_RATIO_TARGET})"),
+        &["sync_ratio"],
+    );
     row(
         "CSV import: rows in one file (one convoy)",
         &["csv_import", "rows"],
     );
     row("CSV import: events in it", &["csv_import", "events"]);
     row(
-        "CSV import: s for the request (target < 1)",
+        &format!("CSV import: s for the request (target < {IMPORT_TARGET_S})"),
         &["csv_import", "seconds"],
     );
     row("CSV import: µs per event", &["csv_import", "us_per_event"]);
@@ -1727,25 +2161,17 @@ fn print_table(all: &BTreeMap<String, Figures>) {
         &["long_convoy", "last_median_ms"],
     );
     row(
-        "long convoy: last / first (target ≤ 2)",
+        &format!("long convoy: last / first (target ≤ {LONG_CONVOY_RATIO_TARGET:.1})"),
         &["long_convoy", "ratio"],
     );
-    let keys: Vec<String> =
-        s.0.keys()
-            .chain(p.0.keys())
-            .filter(|k| k.starts_with("reports_"))
-            .cloned()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-    for k in keys {
+    for k in history_keys(all, "reports_") {
         let n = k.trim_start_matches("reports_");
         row(
             &format!("report p50 ms, {n} events"),
             &[&k, "report", "p50_ms"],
         );
         row(
-            &format!("report p99 ms, {n} events (target ≤ 50)"),
+            &format!("report p99 ms, {n} events (target ≤ {REPORT_TARGET_P99_MS})"),
             &[&k, "report", "p99_ms"],
         );
         row(
@@ -1757,45 +2183,20 @@ fn print_table(all: &BTreeMap<String, Figures>) {
             &[&k, "speedup_p50"],
         );
         row(
-            &format!("RSS peak MiB, reports at {n}"),
+            &format!("RSS peak MiB, reports at {n} (target ≤ {RSS_PEAK_TARGET_MIB})"),
             &[&k, "rss_peak_mib"],
         );
     }
-    let keys: Vec<String> =
-        s.0.keys()
-            .chain(p.0.keys())
-            .filter(|k| k.starts_with("pages_"))
-            .cloned()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-    for k in keys {
+    for k in history_keys(all, "pages_") {
         let n = k.trim_start_matches("pages_");
-        for (page, label) in [
-            ("overview", "overview /"),
-            ("convoy_typical", "convoy page, typical"),
-            ("convoy_longest", "convoy page, longest (latest events)"),
-            (
-                "convoy_longest_earliest",
-                "convoy page, longest (earliest events)",
-            ),
-            ("week", "week page"),
-        ] {
+        for (page, label) in PAGE_LABELS {
             row(
                 &format!("{label}: p50 ms, {n} events"),
                 &[&k, page, "p50_ms"],
             );
             row(
-                &format!("{label}: p99 ms, {n} events"),
+                &format!("{label}: p99 ms, {n} events (target ≤ {PAGE_TARGET_P99_MS})"),
                 &[&k, page, "p99_ms"],
-            );
-            row(
-                &format!("{label}: p99 / 50 ms (target ≤ 1 at 1 M)"),
-                &[&k, page, "p99_to_target"],
-            );
-            row(
-                &format!("{label}: p50 ms, new connection each"),
-                &[&k, page, "new_connection_p50_ms"],
             );
             row(
                 &format!("{label}: p99 ms, new connection each"),
@@ -1807,14 +2208,22 @@ fn print_table(all: &BTreeMap<String, Figures>) {
             "convoy page, longest: events on its timeline page",
             &[&k, "convoy_longest", "events"],
         );
+        row(
+            "convoy list, held on route: rows shown",
+            &[&k, "convoy_list", "convoys"],
+        );
+        row(
+            "API convoy list, held on route: items",
+            &[&k, "api_convoy_list", "convoys"],
+        );
         row("overview: HTML bytes", &[&k, "overview", "html_bytes"]);
         row(
-            &format!("RSS peak MiB, pages at {n}"),
+            &format!("RSS peak MiB, pages at {n} (target ≤ {RSS_PEAK_TARGET_MIB})"),
             &[&k, "rss_peak_mib"],
         );
     }
     row(
-        "field app first load, KB gzip (target ≤ 150)",
+        &format!("field app first load, KB gzip (target ≤ {FIELD_TARGET_KB})"),
         &["field_first_load", "wire_kb"],
     );
     row(
@@ -1822,15 +2231,297 @@ fn print_table(all: &BTreeMap<String, Figures>) {
         &["field_first_load", "uncompressed_kb"],
     );
     row(
-        "field app first load, gzip KB / 150",
+        &format!("field app first load, gzip KB / {FIELD_TARGET_KB}"),
         &["field_first_load", "wire_to_target"],
     );
-    row("RSS idle MiB (target ≤ 40)", &["rss_idle_mib"]);
     row(
-        "RSS peak MiB, ingest (target ≤ 150)",
-        &["rss_peak_ingest_mib"],
+        &format!(
+            "office: events/s ({OFFICE_CONNECTIONS} connections, server on core {OFFICE_CORE})"
+        ),
+        &["office", "ingest", "per_second"],
     );
-    row("RSS peak MiB, sync (target ≤ 150)", &["rss_peak_sync_mib"]);
+    row("office: p50 ms", &["office", "ingest", "p50_ms"]);
+    row("office: p99 ms", &["office", "ingest", "p99_ms"]);
+    row(
+        "office: events per commit (mean)",
+        &["office", "events_per_commit"],
+    );
+    row(
+        &format!(
+            "raw single-row insert+commit/s (core {OFFICE_CORE}, {OFFICE_CONNECTIONS} writers)"
+        ),
+        &["office", "raw_single_insert_per_second"],
+    );
+    row(
+        &format!("office / raw (aim ≥ {OFFICE_RATIO_AIM:.1}; no target)"),
+        &["office", "ratio"],
+    );
+    row(
+        "office: the load generator's CPUs",
+        &["office", "load_generator_cpus"],
+    );
+    row(
+        &format!("RSS idle MiB (target ≤ {RSS_IDLE_TARGET_MIB})"),
+        &["rss_idle_mib"],
+    );
+    // The history phases' peaks are in their sections above.
+    for (phase, key) in rss_peaks(&empty) {
+        row(
+            &format!("RSS peak MiB, {phase} (target ≤ {RSS_PEAK_TARGET_MIB})"),
+            &key.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+    }
+}
+
+// ------------------------------------------------------------------ the targets
+
+/// A bound a figure (or its ratio to its raw baseline) must keep to.
+#[derive(Clone, Copy)]
+enum Bound {
+    AtLeast(f64),
+    AtMost(f64),
+    Below(f64),
+}
+
+impl Bound {
+    fn holds(self, x: f64) -> bool {
+        match self {
+            Bound::AtLeast(b) => x >= b,
+            Bound::AtMost(b) => x <= b,
+            Bound::Below(b) => x < b,
+        }
+    }
+
+    fn text(self, on_ratio: bool, unit: &str) -> String {
+        let (sign, b) = match self {
+            Bound::AtLeast(b) => ("≥", b),
+            Bound::AtMost(b) => ("≤", b),
+            Bound::Below(b) => ("<", b),
+        };
+        if on_ratio {
+            // A ratio keeps its decimal point: "≥ 1.0", "≥ 0.25".
+            let b = if b.fract() == 0.0 {
+                format!("{b:.1}")
+            } else {
+                b.to_string()
+            };
+            format!("ratio {sign} {b}")
+        } else {
+            format!("{sign} {b} {unit}")
+        }
+    }
+}
+
+/// One target of issue 15, beside the figure it applies to and that figure's raw
+/// baseline (the same database's own rate, or the figure's own first measurement).
+struct Goal {
+    figure: String,
+    unit: &'static str,
+    value: f64,
+    raw: Option<f64>,
+    /// The bound applies to value / raw rather than to the value.
+    on_ratio: bool,
+    bound: Bound,
+    /// An aim the issue sets no target for: reported beside the targets.
+    aim: bool,
+}
+
+impl Goal {
+    fn new(
+        figure: impl Into<String>,
+        unit: &'static str,
+        value: Option<f64>,
+        raw: Option<f64>,
+        bound: Bound,
+    ) -> Option<Goal> {
+        Some(Goal {
+            figure: figure.into(),
+            unit,
+            value: value?,
+            raw,
+            on_ratio: false,
+            bound,
+            aim: false,
+        })
+    }
+
+    /// A bound on value / raw: there only if the raw baseline is.
+    fn ratio(
+        figure: impl Into<String>,
+        unit: &'static str,
+        value: Option<f64>,
+        raw: Option<f64>,
+        bound: Bound,
+    ) -> Option<Goal> {
+        raw?;
+        Goal::new(figure, unit, value, raw, bound).map(|g| Goal {
+            on_ratio: true,
+            ..g
+        })
+    }
+
+    fn ratio_value(&self) -> Option<f64> {
+        self.raw.filter(|r| *r > 0.0).map(|r| self.value / r)
+    }
+
+    fn met(&self) -> bool {
+        match (self.on_ratio, self.ratio_value()) {
+            (true, Some(r)) => self.bound.holds(r),
+            (true, None) => false,
+            (false, _) => self.bound.holds(self.value),
+        }
+    }
+
+    fn json(&self, backend: &str) -> Value {
+        json!({
+            "backend": backend,
+            "figure": self.figure,
+            "unit": self.unit,
+            "value": round(self.value, 3),
+            "raw": self.raw.map(|r| round(r, 3)),
+            "ratio": self.ratio_value().map(|r| round(r, 3)),
+            "applies_to": if self.on_ratio { "ratio" } else { "value" },
+            "target": self.bound.text(self.on_ratio, self.unit),
+            "aim": self.aim,
+            "met": self.met(),
+        })
+    }
+}
+
+/// The targets of issue 15 for one backend's figures, those whose phase ran.
+fn goals(f: &Figures) -> Vec<Goal> {
+    let mut g: Vec<Goal> = Vec::new();
+    g.extend(Goal::ratio(
+        format!("ingest events/s, {CONCURRENCY} connections"),
+        "/s",
+        num(f, &["ingest", "per_second"]),
+        num(f, &["raw_single_insert_per_second"]),
+        Bound::AtLeast(INGEST_RATIO_TARGET),
+    ));
+    g.extend(
+        Goal::ratio(
+            format!("office events/s, {OFFICE_CONNECTIONS} conn., core {OFFICE_CORE}"),
+            "/s",
+            num(f, &["office", "ingest", "per_second"]),
+            num(f, &["office", "raw_single_insert_per_second"]),
+            Bound::AtLeast(OFFICE_RATIO_AIM),
+        )
+        .map(|g| Goal { aim: true, ..g }),
+    );
+    g.extend(Goal::new(
+        "sync: 1000-event batch p99",
+        "ms",
+        num(f, &["sync", "p99_ms"]),
+        None,
+        Bound::AtMost(SYNC_P99_TARGET_MS),
+    ));
+    g.extend(Goal::ratio(
+        "sync events/s vs raw batched insert",
+        "/s",
+        num(f, &["sync", "per_second"]),
+        num(f, &["raw_batched_insert_per_second"]),
+        Bound::AtLeast(SYNC_RATIO_TARGET),
+    ));
+    g.extend(Goal::ratio(
+        "long convoy: last 50 vs first 50, median",
+        "ms",
+        num(f, &["long_convoy", "last_median_ms"]),
+        num(f, &["long_convoy", "first_median_ms"]),
+        Bound::AtMost(LONG_CONVOY_RATIO_TARGET),
+    ));
+    g.extend(Goal::new(
+        format!("CSV import, {IMPORT_ROWS} rows for one convoy"),
+        "s",
+        num(f, &["csv_import", "seconds"]),
+        None,
+        Bound::Below(IMPORT_TARGET_S),
+    ));
+    for k in f.0.keys().filter(|k| k.starts_with("reports_")) {
+        let n = k.trim_start_matches("reports_");
+        // Beside it the raw GROUP BY's p99 (of its few runs).
+        g.extend(Goal::new(
+            format!("weekly report p99, {n} events"),
+            "ms",
+            num(f, &[k, "report", "p99_ms"]),
+            num(f, &[k, "raw_group_by", "p99_ms"]),
+            Bound::AtMost(REPORT_TARGET_P99_MS),
+        ));
+    }
+    for k in f.0.keys().filter(|k| k.starts_with("pages_")) {
+        let n = k.trim_start_matches("pages_");
+        for (page, label) in PAGE_LABELS {
+            g.extend(Goal::new(
+                format!("{label} p99, {n} events"),
+                "ms",
+                num(f, &[k, page, "p99_ms"]),
+                None,
+                Bound::AtMost(PAGE_TARGET_P99_MS),
+            ));
+        }
+    }
+    g.extend(Goal::new(
+        "RSS idle",
+        "MiB",
+        num(f, &["rss_idle_mib"]),
+        None,
+        Bound::AtMost(RSS_IDLE_TARGET_MIB),
+    ));
+    for (phase, key) in rss_peaks(f) {
+        let key: Vec<&str> = key.iter().map(String::as_str).collect();
+        g.extend(Goal::new(
+            format!("RSS peak, {phase}"),
+            "MiB",
+            num(f, &key),
+            None,
+            Bound::AtMost(RSS_PEAK_TARGET_MIB),
+        ));
+    }
+    g
+}
+
+/// A figure for the summary: to about four significant digits.
+fn short(x: f64) -> String {
+    match x.abs() {
+        a if a >= 1000.0 => format!("{x:.0}"),
+        a if a >= 10.0 => format!("{x:.1}"),
+        _ => format!("{x:.2}"),
+    }
+}
+
+/// Prints every target beside its figure, raw baseline and ratio, the backends in the
+/// order they ran; the targets as JSON.
+fn print_targets(all: &BTreeMap<String, Figures>, backends: &[String]) -> Value {
+    println!(
+        "\ntargets (issue 15): ratio = figure / raw baseline\n{:<9}{:<52} {:>10} {:>10} {:>8}  {:<16} result",
+        "backend", "figure", "value", "raw", "ratio", "target"
+    );
+    let (mut rows, mut met, mut of) = (Vec::new(), 0, 0);
+    for (backend, f) in backends.iter().filter_map(|b| Some((b, all.get(b)?))) {
+        for goal in goals(f) {
+            let result = match (goal.met(), goal.aim) {
+                (true, false) => "met",
+                (false, false) => "NOT met",
+                (true, true) => "met (aim only)",
+                (false, true) => "NOT met (aim only)",
+            };
+            if !goal.aim {
+                of += 1;
+                met += usize::from(goal.met());
+            }
+            println!(
+                "{:<9}{:<52} {:>10} {:>10} {:>8}  {:<16} {result}",
+                backend,
+                goal.figure,
+                format!("{} {}", short(goal.value), goal.unit),
+                goal.raw.map_or("—".into(), short),
+                goal.ratio_value().map_or("—".into(), |r| format!("{r:.3}")),
+                goal.bound.text(goal.on_ratio, goal.unit),
+            );
+            rows.push(goal.json(backend));
+        }
+    }
+    println!("{met} of {of} targets met");
+    json!({"met": met, "of": of, "figures": rows})
 }
 
 /// The machine's load averages (1, 5 and 15 minutes), from /proc: the machine is shared,
@@ -1845,7 +2536,16 @@ fn load_average() -> Vec<f64> {
 }
 
 fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(RAW_SUBCOMMAND) {
+        return raw_subcommand(&args[1..]);
+    }
     let o = options()?;
+    if o.runs("office") && !o.backends.iter().any(|b| b == "sqlite") {
+        eprintln!(
+            "the office phase runs on SQLite only: without the sqlite backend it is left out"
+        );
+    }
     let load_at_start = load_average();
     let mut all = BTreeMap::new();
     for backend in &o.backends {
@@ -1855,6 +2555,7 @@ fn main() -> anyhow::Result<()> {
         );
     }
     print_table(&all);
+    let targets = print_targets(&all, &o.backends);
     println!(
         "\nload average (1, 5, 15 min) at the start {load_at_start:?}, at the end {:?} ({} cores)",
         load_average(),
@@ -1876,8 +2577,9 @@ fn main() -> anyhow::Result<()> {
         "commit": git(&["rev-parse", "--short", "HEAD"]),
         "work_tree_changes": git(&["status", "--porcelain"]).lines().collect::<Vec<_>>(),
         "machine": {"cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "load_average_at_start": load_at_start, "load_average_at_end": load_average()},
-        "options": {"quick": o.quick, "concurrency": CONCURRENCY, "ingest_seconds": o.ingest_seconds, "sync_events": o.sync_events, "histories": o.histories, "report_requests": o.report_requests, "page_requests": o.page_requests, "phases": o.phases, "import_rows": IMPORT_ROWS, "long_convoy_events": LONG_CONVOY_EVENTS},
+        "options": {"quick": o.quick, "concurrency": CONCURRENCY, "ingest_seconds": o.ingest_seconds, "sync_events": o.sync_events, "histories": o.histories, "report_requests": o.report_requests, "page_requests": o.page_requests, "phases": o.phases, "import_rows": IMPORT_ROWS, "long_convoy_events": LONG_CONVOY_EVENTS, "office_connections": OFFICE_CONNECTIONS, "office_core": OFFICE_CORE},
         "results": json,
+        "targets": targets,
     });
     if let Some(parent) = std::path::Path::new(&o.out).parent() {
         std::fs::create_dir_all(parent)?;
