@@ -16,7 +16,8 @@ fn main() -> std::process::ExitCode {
 ///
 /// By default glibc gives threads up to 8 arenas per core and each keeps what its threads
 /// freed: the request threads' arenas put the server at 95 MiB in the benchmark's pages
-/// phase at 100,000 events, against 68 MiB with two (docs/src/performance.md, Memory).
+/// phase at 100,000 events, against 68 MiB with two (docs/src/performance.md, "Every
+/// target in one run").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn limit_malloc_arenas() {
