@@ -11,7 +11,9 @@ use crate::domain::claims::Share;
 use crate::domain::ledger::Status;
 use crate::store::convoys as store;
 use crate::store::{body_hash, reference, replay_conflict, resolve_id, Created};
-use crate::views::convoys::{convoy_out, event_out, summary, Convoy, ConvoySummary, Event};
+use crate::views::convoys::{
+    convoy_out, convoy_part, event_out, summary, Convoy, ConvoySummary, Event,
+};
 use crate::views::name_of;
 
 /// Validates a new convoy for `who`; resolves its organization, route and manifest.
@@ -240,6 +242,80 @@ pub fn get(c: &mut DbConn, id: &str, share: Share) -> Result<Convoy, AppError> {
     Ok(convoy)
 }
 
+/// Which of a convoy's events one page of its timeline shows, among all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// Indexes into the convoy's events in recording order.
+    pub shown: std::ops::Range<usize>,
+    /// How many events come before and after the shown ones.
+    pub earlier: usize,
+    pub later: usize,
+    /// The `before` that shows the page of earlier events.
+    pub earlier_before: Option<i64>,
+    /// The `before` that shows the page of later events; none when that page is the latest.
+    pub later_before: Option<i64>,
+}
+
+/// The `size` events (by `seqs`, ascending) recorded before `before`: the latest when it is
+/// none or past the end.
+pub fn window(seqs: &[i64], before: Option<i64>, size: usize) -> Window {
+    let end = before
+        .map(|b| seqs.partition_point(|s| *s < b))
+        .unwrap_or(seqs.len());
+    let start = end.saturating_sub(size);
+    Window {
+        shown: start..end,
+        earlier: start,
+        later: seqs.len() - end,
+        earlier_before: (start > 0).then(|| seqs[start]),
+        later_before: seqs.get(end + size).copied(),
+    }
+}
+
+/// One page of a convoy's timeline: the convoy with only the events `window` picks from
+/// its seqs, built and marked with their sources; its figures are those of all events.
+pub struct ConvoyPart {
+    pub convoy: Convoy,
+    pub window: Window,
+    /// The seq of each event a shown event corrects, by id.
+    pub corrected_seqs: std::collections::HashMap<String, i64>,
+}
+
+/// A convoy for its page: like [`get`], but views only the `size` events recorded before
+/// `before`, so a convoy with thousands of events costs little more than its figures.
+#[tracing::instrument(skip(c))]
+pub fn get_part(
+    c: &mut DbConn,
+    id: &str,
+    share: Share,
+    before: Option<i64>,
+    size: usize,
+) -> Result<ConvoyPart, AppError> {
+    let names = crate::store::tokens::names(c)?;
+    let detail = store::load_detail(c, id)?;
+    let seqs: Vec<i64> = detail.events.iter().map(|e| e.row.seq).collect();
+    let window = window(&seqs, before, size);
+    let shown = &detail.events[window.shown.clone()];
+    let corrected: std::collections::HashSet<&str> = shown
+        .iter()
+        .filter_map(|e| e.row.corrects.as_deref())
+        .collect();
+    let corrected_seqs = detail
+        .events
+        .iter()
+        .filter(|e| corrected.contains(e.row.id.as_str()))
+        .map(|e| (e.row.id.clone(), e.row.seq))
+        .collect();
+    let mut convoy = convoy_part(&detail, &names, window.shown.clone());
+    add_sources(c, &mut convoy.events)?;
+    convoy.claims = Some(crate::app::claims::of_convoy(c, &detail.row, share)?);
+    Ok(ConvoyPart {
+        convoy,
+        window,
+        corrected_seqs,
+    })
+}
+
 /// Marks the events a form intake made with their intake and instance id.
 fn add_sources(c: &mut DbConn, events: &mut [Event]) -> Result<(), AppError> {
     let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
@@ -426,4 +502,55 @@ pub fn standing(c: &mut DbConn, statuses: &[&str]) -> Result<Vec<Standing>, AppE
             outstanding_kg: r.outstanding_kg,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timeline_window_shows_the_events_before_its_seq() {
+        let seqs: Vec<i64> = (1..=250).collect();
+        // (before, size, shown, earlier_before, later_before)
+        type Case = (
+            Option<i64>,
+            usize,
+            std::ops::Range<usize>,
+            Option<i64>,
+            Option<i64>,
+        );
+        let cases: [Case; 8] = [
+            (None, 100, 150..250, Some(151), None),
+            (Some(151), 100, 50..150, Some(51), None),
+            (Some(51), 100, 0..50, None, Some(151)),
+            (Some(31), 100, 0..30, None, Some(131)),
+            (Some(1), 100, 0..0, None, Some(101)),
+            (Some(9_999), 100, 150..250, Some(151), None),
+            (Some(-5), 100, 0..0, None, Some(101)),
+            (None, 300, 0..250, None, None),
+        ];
+        for (before, size, shown, earlier_before, later_before) in cases {
+            let w = window(&seqs, before, size);
+            assert_eq!(w.shown, shown, "before {before:?}");
+            assert_eq!(w.earlier, shown.start, "before {before:?}");
+            assert_eq!(w.later, 250 - shown.end, "before {before:?}");
+            assert_eq!(w.earlier_before, earlier_before, "before {before:?}");
+            assert_eq!(w.later_before, later_before, "before {before:?}");
+        }
+        assert_eq!(
+            window(&[], None, 100),
+            Window {
+                shown: 0..0,
+                earlier: 0,
+                later: 0,
+                earlier_before: None,
+                later_before: None
+            }
+        );
+        // Gaps in the seqs (events of other convoys in between) change nothing.
+        let gaps = [3, 8, 20, 41];
+        assert_eq!(window(&gaps, Some(20), 1).shown, 1..2);
+        assert_eq!(window(&gaps, Some(20), 1).earlier_before, Some(8));
+        assert_eq!(window(&gaps, Some(20), 1).later_before, Some(41));
+    }
 }

@@ -310,6 +310,17 @@ pub fn summary(
 }
 
 pub fn convoy_out(d: &ConvoyDetail, names: &HashMap<String, String>) -> Convoy {
+    convoy_part(d, names, 0..d.events.len())
+}
+
+/// The convoy with only the events at `shown` (indexes into its events in recording
+/// order); its figures and trucks are still those of all its events. A long timeline's
+/// page builds views of the events it shows, not of thousands.
+pub fn convoy_part(
+    d: &ConvoyDetail,
+    names: &HashMap<String, String>,
+    shown: std::ops::Range<usize>,
+) -> Convoy {
     let trucks = store::trucks_along(&d.route, d.row.trucks, &d.events, &d.codes);
     Convoy {
         summary: summary(&d.row, &d.organization, &d.route_code, &d.codes),
@@ -363,8 +374,7 @@ pub fn convoy_out(d: &ConvoyDetail, names: &HashMap<String, String>) -> Convoy {
                     .collect(),
             })
             .collect(),
-        events: d
-            .events
+        events: d.events[shown]
             .iter()
             .map(|e| event_out(e, &d.codes, names))
             .collect(),

@@ -344,43 +344,18 @@ pub struct TimelineLink {
     pub text: String,
 }
 
-/// Which events of `events` (in `seq` order) one page shows, and the links to the earlier
-/// and later ones: the `TIMELINE_PAGE` events recorded before `before` (the latest events
-/// when it is none or past the end).
-fn timeline_window(
-    events: &[Event],
-    before: Option<i64>,
-    t: &Texts,
-) -> (
-    std::ops::Range<usize>,
-    Option<TimelineLink>,
-    Option<TimelineLink>,
-) {
-    let end = before
-        .map(|b| events.partition_point(|e| e.seq < b))
-        .unwrap_or(events.len());
-    let start = end.saturating_sub(TIMELINE_PAGE);
-    let earlier = (start > 0).then(|| TimelineLink {
-        before: Some(events[start].seq),
-        text: t.fill(
-            "convoy.earlier_events",
-            &[(
-                "count",
-                &crate::report::render::group_thousands(start as u64),
-            )],
-        ),
+/// The links to the earlier and later parts of a long timeline.
+fn timeline_links(w: &convoys::Window, t: &Texts) -> (Option<TimelineLink>, Option<TimelineLink>) {
+    let count = |n: usize| crate::report::render::group_thousands(n as u64);
+    let earlier = (w.earlier > 0).then(|| TimelineLink {
+        before: w.earlier_before,
+        text: t.fill("convoy.earlier_events", &[("count", &count(w.earlier))]),
     });
-    let later = (end < events.len()).then(|| TimelineLink {
-        before: events.get(end + TIMELINE_PAGE).map(|e| e.seq),
-        text: t.fill(
-            "convoy.later_events",
-            &[(
-                "count",
-                &crate::report::render::group_thousands((events.len() - end) as u64),
-            )],
-        ),
+    let later = (w.later > 0).then(|| TimelineLink {
+        before: w.later_before,
+        text: t.fill("convoy.later_events", &[("count", &count(w.later))]),
     });
-    (start..end, earlier, later)
+    (earlier, later)
 }
 
 /// One claim as the page lists it.
@@ -473,13 +448,14 @@ pub async fn page(
         .before
         .as_deref()
         .and_then(|b| b.trim().parse::<i64>().ok());
-    let c = state
-        .db(move |c| convoys::get(c, &id, share))
+    let part = state
+        .db(move |c| convoys::get_part(c, &id, share, before, TIMELINE_PAGE))
         .await
         .map_err(|e| WebError::new(e, t))?;
-    let seq_of = |id: &str| c.events.iter().find(|e| e.id == id).map(|e| e.seq);
-    let (shown, earlier, later) = timeline_window(&c.events, before, t);
-    let timeline = c.events[shown]
+    let (earlier, later) = timeline_links(&part.window, t);
+    let (c, seqs) = (part.convoy, part.corrected_seqs);
+    let timeline = c
+        .events
         .iter()
         .map(|e| TimelineEvent {
             kind_label: t.get(&format!("kind.{}", e.kind)).to_string(),
@@ -502,7 +478,7 @@ pub async fn page(
                 .as_ref()
                 .map(|v| local_time_text(&v.recorded_at, tz))
                 .unwrap_or_default(),
-            corrects_seq: e.corrects.as_deref().and_then(seq_of),
+            corrects_seq: e.corrects.as_ref().and_then(|id| seqs.get(id).copied()),
             e: e.clone(),
         })
         .collect();
