@@ -234,9 +234,20 @@ fn replay(c: &mut DbConn, id: &str, body: &NewConvoy) -> Result<Option<Created<C
 /// One convoy with its figures, events and claims (compared at `share`).
 #[tracing::instrument(skip(c))]
 pub fn get(c: &mut DbConn, id: &str, share: Share) -> Result<Convoy, AppError> {
-    let names = crate::store::tokens::names(c)?;
     let detail = store::load_detail(c, id)?;
-    let mut convoy = convoy_out(&detail, &names);
+    viewed(c, &detail, 0..detail.events.len(), share)
+}
+
+/// The convoy's view with the events at `shown`, marked with their sources, and its
+/// claims compared at `share`.
+fn viewed(
+    c: &mut DbConn,
+    detail: &store::ConvoyDetail,
+    shown: std::ops::Range<usize>,
+    share: Share,
+) -> Result<Convoy, AppError> {
+    let names = crate::store::tokens::names(c)?;
+    let mut convoy = convoy_part(detail, &names, shown);
     add_sources(c, &mut convoy.events)?;
     convoy.claims = Some(crate::app::claims::of_convoy(c, &detail.row, share)?);
     Ok(convoy)
@@ -291,7 +302,6 @@ pub fn get_part(
     before: Option<i64>,
     size: usize,
 ) -> Result<ConvoyPart, AppError> {
-    let names = crate::store::tokens::names(c)?;
     let detail = store::load_detail(c, id)?;
     let seqs: Vec<i64> = detail.events.iter().map(|e| e.row.seq).collect();
     let window = window(&seqs, before, size);
@@ -306,9 +316,7 @@ pub fn get_part(
         .filter(|e| corrected.contains(e.row.id.as_str()))
         .map(|e| (e.row.id.clone(), e.row.seq))
         .collect();
-    let mut convoy = convoy_part(&detail, &names, window.shown.clone());
-    add_sources(c, &mut convoy.events)?;
-    convoy.claims = Some(crate::app::claims::of_convoy(c, &detail.row, share)?);
+    let convoy = viewed(c, &detail, window.shown.clone(), share)?;
     Ok(ConvoyPart {
         convoy,
         window,
@@ -547,7 +555,7 @@ mod tests {
                 later_before: None
             }
         );
-        // Gaps in the seqs (events of other convoys in between) change nothing.
+        // Seqs with gaps between them change nothing.
         let gaps = [3, 8, 20, 41];
         assert_eq!(window(&gaps, Some(20), 1).shown, 1..2);
         assert_eq!(window(&gaps, Some(20), 1).earlier_before, Some(8));
