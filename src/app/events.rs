@@ -30,6 +30,7 @@ use crate::app::notices::{self, Written};
 use crate::db::{now_micros, write_tx, DbConn, Pool};
 use crate::domain::chain;
 use crate::domain::ledger::{self, Ledger};
+use crate::domain::trucks;
 use crate::store::chain::event_record;
 use crate::store::convoys::{self as store, Codes, ConvoyState, Rewrite, StoredEvent};
 use crate::store::reference;
@@ -387,6 +388,13 @@ fn apply_group(
         let mut after = store::with_ledger(&state.row, &ledger, codes);
         after.ledger_version += added.len() as i64;
         after.chain_head = head;
+        // The trucks along the route after these events, kept for the weekly report.
+        after.truck_steps = Some(trucks::encode_steps(&store::trucks_along(
+            route,
+            after.trucks,
+            &state.events,
+            codes,
+        )));
         let new = store::derived_rows(convoy_id, &ledger, codes)?;
         rewrites.push(Rewrite {
             new: new.clone(),

@@ -152,6 +152,7 @@ diesel::table! {
         updated_at -> BigInt,
         chain_genesis -> Nullable<Text>,
         chain_head -> Nullable<Text>,
+        truck_steps -> Nullable<Text>,
     }
 }
 

@@ -146,6 +146,45 @@ pub fn arrived(steps: &[TruckStep]) -> Option<i32> {
     steps.last().and_then(|s| s.passed)
 }
 
+/// One step as it is kept on the convoy's row (`convoys.truck_steps`): the counts and
+/// whether the convoy went on, without the checkpoint, which is the route's stop at the
+/// same position (routes never change their stops).
+type KeptStep = (Option<i32>, Option<i32>, Option<i32>, Option<i32>, bool);
+
+/// A convoy's steps as kept beside its figures, so that the weekly report reads them
+/// instead of every event: a compact JSON array, one `[arrived, passed, held,
+/// turned_back, went_on]` per stop in route order. Numbers and booleans only.
+pub fn encode_steps(steps: &[TruckStep]) -> String {
+    let kept: Vec<KeptStep> = steps
+        .iter()
+        .map(|s| (s.arrived, s.passed, s.held, s.turned_back, s.went_on))
+        .collect();
+    serde_json::to_string(&kept).unwrap_or_default()
+}
+
+/// The steps [`encode_steps`] kept, given back their checkpoints (`route`, codes in travel
+/// order). `None` when the text is not such a list or its length is not the route's, so
+/// that the caller counts from the events instead.
+pub fn decode_steps(route: &[String], kept: &str) -> Option<Vec<TruckStep>> {
+    let kept: Vec<KeptStep> = serde_json::from_str(kept).ok()?;
+    (kept.len() == route.len()).then(|| {
+        route
+            .iter()
+            .zip(kept)
+            .map(
+                |(code, (arrived, passed, held, turned_back, went_on))| TruckStep {
+                    checkpoint: code.clone(),
+                    arrived,
+                    passed,
+                    held,
+                    turned_back,
+                    went_on,
+                },
+            )
+            .collect()
+    })
+}
+
 /// The trucks of several convoys added up, as the weekly report counts them for a route
 /// or the whole week. Counts that are not known are not guessed: the convoys they
 /// belong to are counted apart.
@@ -492,6 +531,31 @@ mod tests {
         assert!(!CheckpointTally::default().add(&steps[2]));
     }
 
+    #[test]
+    fn kept_steps_are_compact_and_read_back_only_for_their_route() {
+        let steps = along(
+            &route(),
+            Some(19),
+            &[ev(Held, Some("KORNIDZOR"), 2, (Some(3), Some(16), None))],
+        );
+        let kept = encode_steps(&steps);
+        assert_eq!(
+            kept,
+            "[[19,19,null,null,true],[19,3,16,null,false],[null,null,null,null,false],[null,null,null,null,false]]"
+        );
+        assert_eq!(decode_steps(&route(), &kept), Some(steps));
+        let cases: [(&str, &str); 4] = [
+            ("a route of another length", "[[19,19,null,null,true]]"),
+            ("not JSON", "19,19"),
+            ("a count that is not a number", "[[\"19\",19,null,null,true],[19,3,16,null,false],[null,null,null,null,false],[null,null,null,null,false]]"),
+            ("empty", ""),
+        ];
+        for (name, text) in cases {
+            assert_eq!(decode_steps(&route(), text), None, "{name}");
+        }
+        assert_eq!(decode_steps(&[], "[]"), Some(vec![]));
+    }
+
     fn arb_event() -> impl Strategy<Value = TruckEvent> {
         let kinds = prop::sample::select(vec![
             Departed, Arrived, Held, Cleared, TurnedBack, Delivered,
@@ -538,6 +602,15 @@ mod tests {
             let mut backward = forward.clone();
             backward.reverse();
             prop_assert_eq!(along(&route(), planned, &forward), along(&route(), planned, &backward));
+        }
+
+        #[test]
+        fn kept_steps_read_back_as_they_were(
+            planned in prop::option::of(1..=MAX_TRUCKS),
+            events in prop::collection::vec(arb_event(), 0..8),
+        ) {
+            let steps = along(&route(), planned, &events);
+            prop_assert_eq!(decode_steps(&route(), &encode_steps(&steps)), Some(steps));
         }
 
         #[test]

@@ -2,14 +2,16 @@
 //! arrived, for the week, per route and per checkpoint, each convoy's counts carried
 //! along its route by `domain::trucks::along`.
 //!
-//! [`tally`] is pure; [`week_trucks`] loads what it needs in a few batched queries (the
-//! events' truck columns of all the week's convoys together) and calls it.
+//! [`tally`] is pure; [`week_trucks`] reads each convoy's steps as the write path kept
+//! them on its row (`convoys.truck_steps`), and only for a convoy that has none yet (one
+//! from before that column, with no event since) loads its events' truck columns, all such
+//! convoys in a few batched queries.
 
 use std::collections::BTreeMap;
 
 use crate::app::error::AppError;
 use crate::db::DbConn;
-use crate::domain::trucks::{along, CheckpointTally, TruckEvent, TruckTally};
+use crate::domain::trucks::{along, decode_steps, CheckpointTally, TruckStep, TruckTally};
 use crate::store::convoys::{self as convoys_store, ConvoyRow};
 use crate::store::reference::Names;
 
@@ -18,10 +20,9 @@ use crate::store::reference::Names;
 pub struct ConvoyTrucks<'a> {
     /// Route code.
     pub route: &'a str,
-    /// Checkpoint codes of the route, in travel order.
-    pub stops: &'a [String],
     pub planned: Option<i32>,
-    pub events: &'a [TruckEvent],
+    /// Its trucks at each stop of the route, in travel order (`domain::trucks::along`).
+    pub steps: Vec<TruckStep>,
 }
 
 /// The trucks of the week's convoys.
@@ -39,15 +40,14 @@ pub struct WeekTrucks {
 pub fn tally<'a>(convoys: impl IntoIterator<Item = ConvoyTrucks<'a>>) -> WeekTrucks {
     let mut out = WeekTrucks::default();
     for c in convoys {
-        let steps = along(c.stops, c.planned, c.events);
         let mut one = TruckTally::default();
-        one.add(c.planned, &steps);
+        one.add(c.planned, &c.steps);
         out.total.merge(&one);
         out.by_route
             .entry(c.route.to_string())
             .or_default()
             .merge(&one);
-        for s in &steps {
+        for s in &c.steps {
             let mut at = CheckpointTally::default();
             if at.add(s) {
                 let sum = out.by_checkpoint.entry(s.checkpoint.clone()).or_default();
@@ -68,22 +68,48 @@ pub fn week_trucks(
     names: &Names,
     week_convoys: &[ConvoyRow],
 ) -> Result<WeekTrucks, AppError> {
+    let no_stops: Vec<String> = Vec::new();
+    let stops = |r: &ConvoyRow| {
+        names
+            .route_stops
+            .get(&r.route_id)
+            .map_or(no_stops.as_slice(), Vec::as_slice)
+    };
     let counted: Vec<&ConvoyRow> = week_convoys
         .iter()
         .filter(|r| r.status != "cancelled")
         .collect();
-    let ids: Vec<String> = counted.iter().map(|r| r.id.clone()).collect();
-    let events = convoys_store::truck_events_of(c, &ids, &names.codes)?;
-    let (none, no_stops): (Vec<TruckEvent>, Vec<String>) = (Vec::new(), Vec::new());
-    Ok(tally(counted.iter().map(|r| {
+    let kept: Vec<Option<Vec<TruckStep>>> = counted
+        .iter()
+        .map(|r| {
+            r.truck_steps
+                .as_deref()
+                .and_then(|k| decode_steps(stops(r), k))
+        })
+        .collect();
+    let missing: Vec<String> = counted
+        .iter()
+        .zip(&kept)
+        .filter(|(_, k)| k.is_none())
+        .map(|(r, _)| r.id.clone())
+        .collect();
+    let mut events = if missing.is_empty() {
+        Default::default()
+    } else {
+        convoys_store::truck_events_of(c, &missing, &names.codes)?
+    };
+    Ok(tally(counted.iter().zip(kept).map(|(r, kept)| {
+        let steps = kept.unwrap_or_else(|| {
+            along(
+                stops(r),
+                r.trucks,
+                &events.remove(&r.id).unwrap_or_default(),
+            )
+        });
         ConvoyTrucks {
             route: names.routes.get(&r.route_id).map_or("", String::as_str),
-            stops: names
-                .route_stops
-                .get(&r.route_id)
-                .map_or(no_stops.as_slice(), Vec::as_slice),
             planned: r.trucks,
-            events: events.get(&r.id).map_or(none.as_slice(), Vec::as_slice),
+            steps,
         }
     })))
 }
@@ -92,7 +118,7 @@ pub fn week_trucks(
 mod tests {
     use super::*;
     use crate::domain::ledger::EventKind::{self, *};
-    use crate::domain::trucks::TruckCounts;
+    use crate::domain::trucks::{TruckCounts, TruckEvent};
 
     fn lachin() -> Vec<String> {
         ["GORIS", "KORNIDZOR", "HAKARI", "STEPANAKERT"]
@@ -127,6 +153,20 @@ mod tests {
         }
     }
 
+    /// A convoy on `route` (stops `stops`) that planned `planned` trucks, after `events`.
+    fn convoy<'a>(
+        route: &'a str,
+        stops: &[String],
+        planned: Option<i32>,
+        events: &[TruckEvent],
+    ) -> ConvoyTrucks<'a> {
+        ConvoyTrucks {
+            route,
+            planned,
+            steps: along(stops, planned, events),
+        }
+    }
+
     /// Planned, convoys without a planned number, arrived, convoys arrived uncounted.
     fn t(planned: i64, without: i64, arrived: i64, uncounted: i64) -> TruckTally {
         TruckTally {
@@ -148,30 +188,10 @@ mod tests {
         ];
         let small = vec![ev(Delivered, None, 1, None, None)];
         let convoys = [
-            ConvoyTrucks {
-                route: "lachin",
-                stops: &l,
-                planned: Some(19),
-                events: &held,
-            },
-            ConvoyTrucks {
-                route: "aghdam",
-                stops: &a,
-                planned: Some(2),
-                events: &small,
-            },
-            ConvoyTrucks {
-                route: "aghdam",
-                stops: &a,
-                planned: None,
-                events: &small,
-            },
-            ConvoyTrucks {
-                route: "lachin",
-                stops: &l,
-                planned: Some(5),
-                events: &[],
-            },
+            convoy("lachin", &l, Some(19), &held),
+            convoy("aghdam", &a, Some(2), &small),
+            convoy("aghdam", &a, None, &small),
+            convoy("lachin", &l, Some(5), &[]),
         ];
         let w = tally(convoys);
         assert_eq!(w.total, t(26, 1, 5, 1));

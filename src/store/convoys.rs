@@ -172,15 +172,20 @@ fn load_events_of(
             .order((events::convoy_id.asc(), events::seq.asc()))
             .select(EventRow::as_select())
             .load(conn)?;
-        let lines: Vec<EventLineRow> = event_lines::table
-            .inner_join(events::table)
-            .filter(events::convoy_id.eq_any(chunk))
-            .order((event_lines::event_id.asc(), event_lines::line_no.asc()))
-            .select(EventLineRow::as_select())
-            .load(conn)?;
+        // The lines by the events' ids rather than joined to the events: PostgreSQL then
+        // looks each up by the primary key instead of choosing, on a smaller table, to
+        // hash all of event_lines.
+        let event_ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let mut by_event: HashMap<String, Vec<EventLineRow>> = HashMap::new();
-        for l in lines {
-            by_event.entry(l.event_id.clone()).or_default().push(l);
+        for ids in event_ids.chunks(1000) {
+            let lines: Vec<EventLineRow> = event_lines::table
+                .filter(event_lines::event_id.eq_any(ids))
+                .order((event_lines::event_id.asc(), event_lines::line_no.asc()))
+                .select(EventLineRow::as_select())
+                .load(conn)?;
+            for l in lines {
+                by_event.entry(l.event_id.clone()).or_default().push(l);
+            }
         }
         let voiders: HashMap<String, EventRow> = rows
             .iter()
@@ -716,7 +721,7 @@ fn update_convoy_rows(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), Stor
             .iter()
             .map(|Rewrite { after: r, .. }| {
                 format!(
-                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
                     sql_text(&r.id),
                     sql_text(&r.status),
                     r.last_checkpoint_id
@@ -735,6 +740,7 @@ fn update_convoy_rows(conn: &mut DbConn, changes: &[Rewrite]) -> Result<(), Stor
                     r.ledger_version,
                     r.updated_at,
                     r.chain_head.as_deref().map_or("NULL".into(), sql_text),
+                    r.truck_steps.as_deref().map_or("NULL".into(), sql_text),
                 )
             })
             .collect();
@@ -818,6 +824,8 @@ fn insert_convoy(conn: &mut DbConn, new: &NewConvoy) -> Result<ConvoyRow, StoreE
         updated_at: now,
         chain_genesis: None,
         chain_head: None,
+        // No event yet: the weekly report counts from the events (none) until one comes.
+        truck_steps: None,
     };
     let manifest_rows: Vec<ManifestLineRow> = new
         .manifest

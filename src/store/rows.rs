@@ -41,6 +41,9 @@ pub struct ConvoyRow {
     pub chain_genesis: Option<String>,
     /// The link of its last event (the genesis before any); `None` until computed.
     pub chain_head: Option<String>,
+    /// Its trucks at each stop after its events (`domain::trucks::encode_steps`), kept by
+    /// the write path for the weekly report; `None` until its first event since then.
+    pub truck_steps: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -1,11 +1,12 @@
 -- Sets the ledger columns of many convoys in one statement: {values} is replaced by rows
--- (id, status, last_checkpoint_id, last_seen_at, planned_kg, …, updated_at, chain_head)
--- that aidflow made itself (ids, status codes, integers, hex hashes), never client text.
+-- (id, status, last_checkpoint_id, last_seen_at, planned_kg, …, updated_at, chain_head,
+-- truck_steps) that aidflow made itself (ids, status codes, integers, hex hashes, truck
+-- counts as numbers), never client text.
 -- The casts make both PostgreSQL and SQLite read the VALUES columns with the convoys
 -- table's types.
 WITH v(id, status, last_checkpoint_id, last_seen_at, planned_kg, loaded_kg,
        delivered_kg, short_loaded_kg, denied_kg, lost_kg, rejected_kg, outstanding_kg,
-       cancelled_kg, ledger_version, updated_at, chain_head) AS (VALUES {values})
+       cancelled_kg, ledger_version, updated_at, chain_head, truck_steps) AS (VALUES {values})
 UPDATE convoys SET
     status = CAST(v.status AS TEXT),
     last_checkpoint_id = CAST(v.last_checkpoint_id AS TEXT),
@@ -21,6 +22,7 @@ UPDATE convoys SET
     cancelled_kg = CAST(v.cancelled_kg AS BIGINT),
     ledger_version = CAST(v.ledger_version AS BIGINT),
     updated_at = CAST(v.updated_at AS BIGINT),
-    chain_head = CAST(v.chain_head AS TEXT)
+    chain_head = CAST(v.chain_head AS TEXT),
+    truck_steps = CAST(v.truck_steps AS TEXT)
 FROM v
 WHERE convoys.id = v.id

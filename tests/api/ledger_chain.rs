@@ -45,7 +45,7 @@ async fn scenario(app: &TestApp) -> (String, String, String) {
 }
 
 /// Runs raw SQL on the server's database, as someone with database access would.
-async fn sql(app: &TestApp, statements: Vec<String>) {
+pub(crate) async fn sql(app: &TestApp, statements: Vec<String>) {
     app.state
         .db(move |c| {
             for s in &statements {
@@ -58,7 +58,7 @@ async fn sql(app: &TestApp, statements: Vec<String>) {
 }
 
 /// A stored text column of one row.
-async fn stored(app: &TestApp, query: String) -> String {
+pub(crate) async fn stored(app: &TestApp, query: String) -> String {
     #[derive(diesel::QueryableByName)]
     struct One {
         #[diesel(sql_type = diesel::sql_types::Text)]

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use crate::api_test;
 use crate::convoys::{convoy, create_convoy, event, ok_event, CONVOY};
 use crate::helpers::TestApp;
+use crate::ledger_chain::{sql, stored};
 
 api_test!(
     truck_counts_are_stored_and_carried_forward_per_checkpoint,
@@ -13,6 +14,7 @@ api_test!(
     sync_and_csv_import_carry_truck_counts,
     the_weekly_report_counts_trucks_planned_and_arrived_by_route_and_checkpoint,
     the_weekly_report_csv_hxl_html_and_week_page_show_the_trucks,
+    the_weekly_report_counts_the_same_from_kept_steps_or_from_the_events,
 );
 
 /// (checkpoint, arrived, passed, held, turned_back) per checkpoint.
@@ -385,6 +387,72 @@ async fn the_weekly_report_counts_trucks_planned_and_arrived_by_route_and_checkp
         tally(&icrc["totals"]),
         [json!(4), json!(1), json!(0), json!(1)]
     );
+}
+
+/// The report's truck figures, whole: totals, routes and checkpoints.
+async fn week_truck_figures(app: &TestApp) -> Value {
+    let reply = app.get("/api/v1/reports/weekly/2023-W30").await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let r = reply.json();
+    json!({
+        "totals": tally(&r["totals"]),
+        "routes": r["by_route"].as_array().unwrap().iter().map(tally).collect::<Vec<_>>(),
+        "checkpoints": r["by_checkpoint"],
+    })
+}
+
+/// The write path keeps each convoy's trucks along its route on its row, and the report
+/// reads them there; a convoy without them (stored before that column, or with a value
+/// that does not fit its route) is counted from its events, to the same figures.
+async fn the_weekly_report_counts_the_same_from_kept_steps_or_from_the_events(app: TestApp) {
+    truck_week(&app).await;
+    let kept = stored(
+        &app,
+        format!("SELECT truck_steps AS v FROM convoys WHERE id = '{CONVOY}'"),
+    )
+    .await;
+    assert_eq!(
+        kept,
+        "[[19,19,null,null,true],[19,3,16,null,true],[3,3,null,null,true],[3,3,null,null,true],[3,3,null,null,true]]",
+        "GORIS, KORNIDZOR, HAKARI, SHUSHA, STEPANAKERT after the corrected clearance"
+    );
+    let from_kept = week_truck_figures(&app).await;
+    assert_eq!(from_kept["totals"], json!([23, 1, 3, 1]), "{from_kept}");
+
+    sql(&app, vec!["UPDATE convoys SET truck_steps = NULL".into()]).await;
+    assert_eq!(week_truck_figures(&app).await, from_kept, "from the events");
+    sql(
+        &app,
+        vec!["UPDATE convoys SET truck_steps = '[[1,1,null,null,true]]'".into()],
+    )
+    .await;
+    assert_eq!(
+        week_truck_figures(&app).await,
+        from_kept,
+        "a kept value of another route's length is not read"
+    );
+
+    // The next event keeps its convoy's steps again (AM-NEXT, departed, now at KORNIDZOR).
+    let next = stored(
+        &app,
+        "SELECT id AS v FROM convoys WHERE reference = 'AM-NEXT'".into(),
+    )
+    .await;
+    app.post_created(
+        &format!("/api/v1/convoys/{next}/events"),
+        json!({"kind": "arrived", "checkpoint": "KORNIDZOR", "observed_at": "2023-08-01T09:00:00+04:00"}),
+    )
+    .await;
+    let again = stored(
+        &app,
+        format!("SELECT truck_steps AS v FROM convoys WHERE id = '{next}'"),
+    )
+    .await;
+    assert_eq!(
+        again,
+        "[[2,2,null,null,true],[2,null,null,null,false],[null,null,null,null,false],[null,null,null,null,false],[null,null,null,null,false]]"
+    );
+    assert_eq!(week_truck_figures(&app).await, from_kept);
 }
 
 async fn the_weekly_report_csv_hxl_html_and_week_page_show_the_trucks(app: TestApp) {

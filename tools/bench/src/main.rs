@@ -45,6 +45,8 @@ use aidflow::db::schema::{
     checkpoints, commodities, convoy_figures, convoys, deliveries, event_lines, events,
     manifest_lines, organizations, rollup_state, routes, week_rollups,
 };
+use aidflow::domain::ledger::EventKind;
+use aidflow::domain::trucks::{self, TruckCounts, TruckEvent};
 use aidflow::domain::week::IsoWeek;
 use aidflow::store::convoys::{ConvoyRow, EventLineRow, EventRow, FiguresRow, ManifestLineRow};
 use aidflow::store::rollups::DeliveryRow;
@@ -1457,6 +1459,11 @@ macro_rules! history_for {
                 .and_then(|z| z.parse().ok())
                 .unwrap_or(chrono_tz::Asia::Yerevan);
             let stops = ["GORIS", "KORNIDZOR", "HAKARI", "SHUSHA", "STEPANAKERT"];
+            let stop_codes: Vec<String> = stops.map(String::from).to_vec();
+            let cp_codes: BTreeMap<String, String> = cps
+                .iter()
+                .map(|(code, id)| (id.clone(), code.clone()))
+                .collect();
             let (flour, food) = (cos["flour"].clone(), cos["food"].clone());
             let n_convoys = (n_events / HISTORY_CONVOY_EVENTS).max(1);
             let start: DateTime<Utc> = Utc
@@ -1523,6 +1530,7 @@ macro_rules! history_for {
                         // Computed below, once the manifest and events are made.
                         chain_genesis: None,
                         chain_head: None,
+                        truck_steps: None,
                     });
                     manifest.push(ManifestLineRow {
                         convoy_id: id.clone(),
@@ -1626,6 +1634,28 @@ macro_rules! history_for {
                             e.chain_sha256 = Some(head.clone());
                         }
                         row.chain_head = Some(head);
+                        // Its trucks along the route, as the write path keeps them.
+                        let truck_events: Vec<TruckEvent> = ev[first..]
+                            .iter()
+                            .filter_map(|e| {
+                                Some(TruckEvent {
+                                    kind: EventKind::parse(&e.kind)?,
+                                    checkpoint: e
+                                        .checkpoint_id
+                                        .as_ref()
+                                        .and_then(|cp| cp_codes.get(cp).cloned()),
+                                    observed_at: e.observed_at,
+                                    seq: e.seq,
+                                    voided: false,
+                                    counts: TruckCounts::default(),
+                                })
+                            })
+                            .collect();
+                        row.truck_steps = Some(trucks::encode_steps(&trucks::along(
+                            &stop_codes,
+                            row.trucks,
+                            &truck_events,
+                        )));
                     }
                     for (co, kg) in [(&flour, fkg), (&food, okg)] {
                         figs.push(FiguresRow {

@@ -1,0 +1,1 @@
+ALTER TABLE convoys DROP COLUMN truck_steps;
