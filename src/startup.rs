@@ -61,7 +61,9 @@ pub fn open_command_database(
 
 /// Applies the pending migrations, then computes the ledger chains that migration
 /// `2026-12-02-000010_event_chain` leaves to Rust (SQLite has no SHA-256 in SQL): every
-/// convoy without a whole chain gets one, in batches (`store::chain::fill_missing`).
+/// convoy without a whole chain gets one, in batches (`store::chain::fill_missing`); and
+/// every convoy without its trucks along the route gets them, in batches
+/// (`store::convoys::fill_truck_steps`).
 /// Returns the names of the migrations applied.
 pub fn migrate(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     let applied = db::run_migrations(conn)?;
@@ -72,6 +74,14 @@ pub fn migrate(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
             convoys = filled.convoys,
             events = filled.events,
             "computed the ledger chains of existing convoys"
+        );
+    }
+    let trucks = crate::store::convoys::fill_truck_steps(conn)
+        .map_err(|e| anyhow::anyhow!("counting the trucks along existing convoys' routes: {e}"))?;
+    if trucks > 0 {
+        tracing::info!(
+            convoys = trucks,
+            "kept the trucks along the route of convoys that had none (migration 2026-12-02-000012_convoy_truck_steps)"
         );
     }
     Ok(applied)

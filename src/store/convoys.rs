@@ -172,20 +172,15 @@ fn load_events_of(
             .order((events::convoy_id.asc(), events::seq.asc()))
             .select(EventRow::as_select())
             .load(conn)?;
-        // The lines by the events' ids rather than joined to the events: PostgreSQL then
-        // looks each up by the primary key instead of choosing, on a smaller table, to
-        // hash all of event_lines.
-        let event_ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let lines: Vec<EventLineRow> = event_lines::table
+            .inner_join(events::table)
+            .filter(events::convoy_id.eq_any(chunk))
+            .order((event_lines::event_id.asc(), event_lines::line_no.asc()))
+            .select(EventLineRow::as_select())
+            .load(conn)?;
         let mut by_event: HashMap<String, Vec<EventLineRow>> = HashMap::new();
-        for ids in event_ids.chunks(1000) {
-            let lines: Vec<EventLineRow> = event_lines::table
-                .filter(event_lines::event_id.eq_any(ids))
-                .order((event_lines::event_id.asc(), event_lines::line_no.asc()))
-                .select(EventLineRow::as_select())
-                .load(conn)?;
-            for l in lines {
-                by_event.entry(l.event_id.clone()).or_default().push(l);
-            }
+        for l in lines {
+            by_event.entry(l.event_id.clone()).or_default().push(l);
         }
         let voiders: HashMap<String, EventRow> = rows
             .iter()
@@ -418,6 +413,60 @@ pub fn truck_events_of(
         }
     }
     Ok(out)
+}
+
+/// How many convoys one transaction of [`fill_truck_steps`] computes.
+const TRUCK_FILL_BATCH: i64 = 500;
+
+/// Keeps the trucks along the route (`convoys.truck_steps`) of every convoy that has none:
+/// those stored before migration `2026-12-02-000012_convoy_truck_steps`, and those created
+/// since without an event. Run right after the migrations, in batches of convoys in their
+/// own write transactions, in id order; the write path keeps the value from then on.
+/// Returns how many convoys it filled.
+pub fn fill_truck_steps(conn: &mut DbConn) -> Result<u64, StoreError> {
+    let mut filled = 0;
+    let mut after: Option<String> = None;
+    let route_stops = crate::store::reference::Names::load(conn)?.route_stops;
+    loop {
+        let mut q = convoys::table
+            .filter(convoys::truck_steps.is_null())
+            .select((convoys::id, convoys::route_id, convoys::trucks))
+            .order(convoys::id.asc())
+            .limit(TRUCK_FILL_BATCH)
+            .into_boxed();
+        if let Some(a) = &after {
+            q = q.filter(convoys::id.gt(a.clone()));
+        }
+        let batch: Vec<(String, String, Option<i32>)> = q.load(conn)?;
+        let Some((last, _, _)) = batch.last().cloned() else {
+            break;
+        };
+        filled += crate::db::write_tx(conn, |c| {
+            let codes = Codes::load(c)?;
+            let ids: Vec<String> = batch.iter().map(|(id, _, _)| id.clone()).collect();
+            let mut events = truck_events_of(c, &ids, &codes)?;
+            for (id, route_id, planned) in &batch {
+                let route = route_stops.get(route_id).map_or(&[][..], Vec::as_slice);
+                let steps = crate::domain::trucks::along(
+                    route,
+                    *planned,
+                    &events.remove(id).unwrap_or_default(),
+                );
+                // Only if still missing: a server writing beside this start keeps the
+                // value itself, from every event, and that one stands.
+                diesel::update(
+                    convoys::table
+                        .find(id)
+                        .filter(convoys::truck_steps.is_null()),
+                )
+                .set(convoys::truck_steps.eq(crate::domain::trucks::encode_steps(&steps)))
+                .execute(c)?;
+            }
+            Ok::<u64, StoreError>(batch.len() as u64)
+        })?;
+        after = Some(last);
+    }
+    Ok(filled)
 }
 
 /// Loads a convoy with everything needed to show it.

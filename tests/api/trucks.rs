@@ -421,6 +421,21 @@ async fn the_weekly_report_counts_the_same_from_kept_steps_or_from_the_events(ap
 
     sql(&app, vec!["UPDATE convoys SET truck_steps = NULL".into()]).await;
     assert_eq!(week_truck_figures(&app).await, from_kept, "from the events");
+    // Starting (as `aidflow serve` and `aidflow migrate` do) keeps them again.
+    let second = app.second_instance();
+    assert_eq!(week_truck_figures(&second).await, from_kept);
+    let filled = stored(
+        &app,
+        format!("SELECT truck_steps AS v FROM convoys WHERE id = '{CONVOY}'"),
+    )
+    .await;
+    assert_eq!(filled, kept, "the same events give the same steps");
+    let missing = stored(
+        &app,
+        "SELECT CAST(COUNT(*) AS TEXT) AS v FROM convoys WHERE truck_steps IS NULL".into(),
+    )
+    .await;
+    assert_eq!(missing, "0");
     sql(
         &app,
         vec!["UPDATE convoys SET truck_steps = '[[1,1,null,null,true]]'".into()],
