@@ -426,7 +426,8 @@ const TRUCK_FILL_BATCH: i64 = 500;
 pub fn fill_truck_steps(conn: &mut DbConn) -> Result<u64, StoreError> {
     let mut filled = 0;
     let mut after: Option<String> = None;
-    let route_stops = crate::store::reference::Names::load(conn)?.route_stops;
+    // The routes' stops and the codes, read once and only if some convoy needs them.
+    let mut names: Option<crate::store::reference::Names> = None;
     loop {
         let mut q = convoys::table
             .filter(convoys::truck_steps.is_null())
@@ -441,12 +442,18 @@ pub fn fill_truck_steps(conn: &mut DbConn) -> Result<u64, StoreError> {
         let Some((last, _, _)) = batch.last().cloned() else {
             break;
         };
+        let known = match names.take() {
+            Some(n) => n,
+            None => crate::store::reference::Names::load(conn)?,
+        };
         filled += crate::db::write_tx(conn, |c| {
-            let codes = Codes::load(c)?;
             let ids: Vec<String> = batch.iter().map(|(id, _, _)| id.clone()).collect();
-            let mut events = truck_events_of(c, &ids, &codes)?;
+            let mut events = truck_events_of(c, &ids, &known.codes)?;
             for (id, route_id, planned) in &batch {
-                let route = route_stops.get(route_id).map_or(&[][..], Vec::as_slice);
+                let route = known
+                    .route_stops
+                    .get(route_id)
+                    .map_or(&[][..], Vec::as_slice);
                 let steps = crate::domain::trucks::along(
                     route,
                     *planned,
@@ -464,6 +471,7 @@ pub fn fill_truck_steps(conn: &mut DbConn) -> Result<u64, StoreError> {
             }
             Ok::<u64, StoreError>(batch.len() as u64)
         })?;
+        names = Some(known);
         after = Some(last);
     }
     Ok(filled)

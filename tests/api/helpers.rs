@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use aidflow::config::Settings;
 use aidflow::startup::Application;
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -376,4 +376,35 @@ macro_rules! api_test {
             }
         }
     )+};
+}
+
+/// Runs raw SQL on the server's database, as someone with database access would.
+pub async fn sql(app: &TestApp, statements: Vec<String>) {
+    app.state
+        .db(move |c| {
+            for s in &statements {
+                diesel::sql_query(s.as_str()).execute(c).unwrap();
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+/// A stored text column of one row.
+pub async fn stored(app: &TestApp, query: String) -> String {
+    #[derive(diesel::QueryableByName)]
+    struct One {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        v: String,
+    }
+    app.state
+        .db(move |c| {
+            Ok(diesel::sql_query(query.as_str())
+                .get_result::<One>(c)
+                .unwrap()
+                .v)
+        })
+        .await
+        .unwrap()
 }

@@ -4,11 +4,10 @@
 
 use std::process::Command;
 
-use diesel::RunQueryDsl;
 use serde_json::{json, Value};
 
 use crate::api_test;
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{sql, stored, Backend, TestApp};
 
 api_test!(
     an_untouched_ledger_verifies_clean_with_exact_counts,
@@ -42,37 +41,6 @@ async fn scenario(app: &TestApp) -> (String, String, String) {
     )
     .await;
     (a, b, cleared["id"].as_str().unwrap().to_string())
-}
-
-/// Runs raw SQL on the server's database, as someone with database access would.
-pub(crate) async fn sql(app: &TestApp, statements: Vec<String>) {
-    app.state
-        .db(move |c| {
-            for s in &statements {
-                diesel::sql_query(s.as_str()).execute(c).unwrap();
-            }
-            Ok(())
-        })
-        .await
-        .unwrap();
-}
-
-/// A stored text column of one row.
-pub(crate) async fn stored(app: &TestApp, query: String) -> String {
-    #[derive(diesel::QueryableByName)]
-    struct One {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        v: String,
-    }
-    app.state
-        .db(move |c| {
-            Ok(diesel::sql_query(query.as_str())
-                .get_result::<One>(c)
-                .unwrap()
-                .v)
-        })
-        .await
-        .unwrap()
 }
 
 async fn verify(app: &TestApp) -> Value {

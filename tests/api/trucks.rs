@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::api_test;
 use crate::convoys::{convoy, create_convoy, event, ok_event, CONVOY};
 use crate::helpers::TestApp;
-use crate::ledger_chain::{sql, stored};
+use crate::helpers::{sql, stored};
 
 api_test!(
     truck_counts_are_stored_and_carried_forward_per_checkpoint,
