@@ -20,6 +20,17 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 /// one PostgreSQL database (an arbitrary constant, "aidflow" in ASCII).
 const STARTUP_LOCK_KEY: i64 = 0x0061_6964_666c_6f77;
 
+/// Initializes OpenSSL (which the built-in libpq uses for TLS) before the first
+/// PostgreSQL connection, without the exit handler OpenSSL otherwise registers: that
+/// handler frees OpenSSL's state when the process exits, while pool and writer threads may
+/// still hold TLS connections (libpq's default `sslmode=prefer` uses TLS whenever the
+/// server offers it), and the process then crashed with SIGSEGV after its work was done.
+/// Only the first initialization chooses, so every PostgreSQL connect calls this first
+/// (as do the tests' own connections). Safe to call any number of times.
+pub fn init_tls_without_exit_handler() {
+    openssl_sys::init();
+}
+
 /// A connection to either backend. Queries written with diesel's DSL run on both; the few
 /// places that need backend-specific SQL match on the variant.
 #[derive(diesel::MultiConnection)]
@@ -99,6 +110,7 @@ impl DatabaseUrl {
     pub fn connect(&self) -> anyhow::Result<DbConn> {
         match self.backend {
             Backend::Postgres => {
+                init_tls_without_exit_handler();
                 let mut conn = PgConnection::establish(&self.target).map_err(|e| {
                     anyhow!(
                         "cannot connect to PostgreSQL at {} (setting database.url): {}",

@@ -20,6 +20,8 @@ pub enum Backend {
 /// Where the PostgreSQL tests make their databases: `AIDFLOW_TEST_DATABASE_URL`, default
 /// the local server. Each test creates its own database there and drops it afterwards.
 pub fn postgres_admin_url() -> String {
+    // Before any PostgreSQL connection of this process (see the function's doc).
+    aidflow::db::init_tls_without_exit_handler();
     std::env::var("AIDFLOW_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
 }
