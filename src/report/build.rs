@@ -22,7 +22,7 @@ use crate::report::model::{
 };
 use crate::report::render;
 use crate::report::trucks::{week_trucks, WeekTrucks};
-use crate::store::convoys::{self as convoys_store, Codes, ConvoyFilter, ConvoyRow};
+use crate::store::convoys::{self as convoys_store, Codes, ConvoyDue, ConvoyFilter};
 use crate::store::reference::Names;
 use crate::store::reports::{self, RequirementRow};
 use crate::store::rollups::Sums;
@@ -565,8 +565,8 @@ fn convoys_due(
     scope: &reports::Scope,
     start: i64,
     end: i64,
-) -> Result<Vec<ConvoyRow>, AppError> {
-    Ok(convoys_store::list_convoys(
+) -> Result<Vec<ConvoyDue>, AppError> {
+    Ok(convoys_store::list_due(
         c,
         &ConvoyFilter {
             due_from: Some(start),
@@ -583,10 +583,10 @@ fn stalled_convoys(
     c: &mut DbConn,
     scope: &reports::Scope,
     end: i64,
-) -> Result<Vec<ConvoyRow>, AppError> {
+) -> Result<Vec<ConvoyDue>, AppError> {
     let mut rows = Vec::new();
     for status in ["held", "in_transit"] {
-        rows.extend(convoys_store::list_convoys(
+        rows.extend(convoys_store::list_due(
             c,
             &ConvoyFilter {
                 status: Some(status.into()),
@@ -601,7 +601,7 @@ fn stalled_convoys(
 }
 
 /// One convoy as the report lists it, with codes for ids and times in `tz`.
-fn convoy_line(names: &Names, codes: &Codes, tz: Tz, r: &ConvoyRow) -> ConvoyLine {
+fn convoy_line(names: &Names, codes: &Codes, tz: Tz, r: &ConvoyDue) -> ConvoyLine {
     let (route, _, origin, destination) = route_of(names, &r.route_id);
     ConvoyLine {
         id: r.id.clone(),
@@ -633,7 +633,7 @@ fn convoy_line(names: &Names, codes: &Codes, tz: Tz, r: &ConvoyRow) -> ConvoyLin
 fn checkpoint_breakdown(
     c: &mut DbConn,
     names: &Names,
-    week_convoys: &[ConvoyRow],
+    week_convoys: &[ConvoyDue],
     trucks: &WeekTrucks,
 ) -> Result<Vec<CheckpointBreakdown>, AppError> {
     let ids: Vec<String> = week_convoys.iter().map(|r| r.id.clone()).collect();
@@ -726,7 +726,7 @@ fn disputed_convoys(
     names: &Names,
     tz: Tz,
     share: Share,
-    week_convoys: &[ConvoyRow],
+    week_convoys: &[ConvoyDue],
 ) -> Result<Vec<DisputedConvoy>, AppError> {
     let ids: Vec<String> = week_convoys
         .iter()
@@ -783,7 +783,7 @@ fn disputed_convoys(
 fn route_label_of(
     names: &Names,
     filter: &ScopeFilter,
-    week_convoys: &[ConvoyRow],
+    week_convoys: &[ConvoyDue],
 ) -> Option<String> {
     match &filter.route {
         Some(code) => Some(route_label(code)),
@@ -802,7 +802,7 @@ fn route_label_of(
 /// The cargo of the week's convoys held now, for the summary: (kilograms on board,
 /// checkpoint code, local date the earliest of them was last seen there), by
 /// checkpoint id.
-fn held_groups(codes: &Codes, tz: Tz, week_convoys: &[ConvoyRow]) -> Vec<(Kg, String, NaiveDate)> {
+fn held_groups(codes: &Codes, tz: Tz, week_convoys: &[ConvoyDue]) -> Vec<(Kg, String, NaiveDate)> {
     let mut held: BTreeMap<String, (Kg, i64)> = BTreeMap::new();
     for r in week_convoys.iter().filter(|r| r.status == "held") {
         if let Some(cp) = &r.last_checkpoint_id {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use crate::app::error::AppError;
 use crate::db::DbConn;
 use crate::domain::trucks::{along, decode_steps, CheckpointTally, TruckStep, TruckTally};
-use crate::store::convoys::{self as convoys_store, ConvoyRow};
+use crate::store::convoys::{self as convoys_store, ConvoyDue};
 use crate::store::reference::Names;
 
 /// One convoy as the truck count sees it.
@@ -66,16 +66,16 @@ pub fn tally<'a>(convoys: impl IntoIterator<Item = ConvoyTrucks<'a>>) -> WeekTru
 pub fn week_trucks(
     c: &mut DbConn,
     names: &Names,
-    week_convoys: &[ConvoyRow],
+    week_convoys: &[ConvoyDue],
 ) -> Result<WeekTrucks, AppError> {
     let no_stops: Vec<String> = Vec::new();
-    let stops = |r: &ConvoyRow| {
+    let stops = |r: &ConvoyDue| {
         names
             .route_stops
             .get(&r.route_id)
             .map_or(no_stops.as_slice(), Vec::as_slice)
     };
-    let counted: Vec<&ConvoyRow> = week_convoys
+    let counted: Vec<&ConvoyDue> = week_convoys
         .iter()
         .filter(|r| r.status != "cancelled")
         .collect();

@@ -24,7 +24,7 @@ use crate::store::StoreError;
 use crate::store::{create_once, Created};
 
 pub use crate::store::rows::{
-    ConvoyRow, EventLineRow, EventRow, FiguresRow, LossRow, ManifestLineRow,
+    ConvoyDue, ConvoyRow, EventLineRow, EventRow, FiguresRow, LossRow, ManifestLineRow,
 };
 
 /// A manifest or cargo line as validated by the API: kilograms plus what the client sent.
@@ -990,7 +990,31 @@ pub fn list_convoys(
     f: &ConvoyFilter,
     limit: i64,
 ) -> Result<Vec<ConvoyRow>, StoreError> {
-    let mut q = convoys::table.select(ConvoyRow::as_select()).into_boxed();
+    Ok(filtered(f)
+        .select(ConvoyRow::as_select())
+        .order((convoys::expected_arrival.asc(), convoys::id.asc()))
+        .limit(limit + 1)
+        .load(conn)?)
+}
+
+/// As [`list_convoys`], with only the columns the weekly report reads.
+pub fn list_due(
+    conn: &mut DbConn,
+    f: &ConvoyFilter,
+    limit: i64,
+) -> Result<Vec<ConvoyDue>, StoreError> {
+    Ok(filtered(f)
+        .select(ConvoyDue::as_select())
+        .order((convoys::expected_arrival.asc(), convoys::id.asc()))
+        .limit(limit + 1)
+        .load(conn)?)
+}
+
+type Backend = <DbConn as Connection>::Backend;
+
+/// The convoys that pass filter `f`, unordered, every column.
+fn filtered(f: &ConvoyFilter) -> convoys::BoxedQuery<'static, Backend> {
+    let mut q = convoys::table.into_boxed();
     if let Some(v) = &f.organization_id {
         q = q.filter(convoys::organization_id.eq(v.clone()));
     }
@@ -1030,11 +1054,7 @@ pub fn list_convoys(
                     .and(convoys::id.gt(id.clone()))),
         );
     }
-    Ok(
-        q.order((convoys::expected_arrival.asc(), convoys::id.asc()))
-            .limit(limit + 1)
-            .load(conn)?,
-    )
+    q
 }
 
 /// Events of a convoy, with lines and voiding, in recording order.

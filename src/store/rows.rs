@@ -46,6 +46,29 @@ pub struct ConvoyRow {
     pub truck_steps: Option<String>,
 }
 
+/// The columns of a convoy that the weekly report reads for the week's convoys and the
+/// stalled ones: about half of [`ConvoyRow`]'s, and none of its long text (note, hashes,
+/// author), since a week at scale lists a thousand of them.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = convoys)]
+pub struct ConvoyDue {
+    pub id: String,
+    pub organization_id: String,
+    pub reference: String,
+    pub route_id: String,
+    pub trucks: Option<i32>,
+    pub expected_arrival: i64,
+    pub status: String,
+    pub last_checkpoint_id: Option<String>,
+    pub last_seen_at: Option<i64>,
+    pub planned_kg: i64,
+    pub loaded_kg: i64,
+    pub delivered_kg: i64,
+    pub outstanding_kg: i64,
+    /// As [`ConvoyRow::truck_steps`].
+    pub truck_steps: Option<String>,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = manifest_lines)]
 pub struct ManifestLineRow {
