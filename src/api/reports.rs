@@ -168,7 +168,7 @@ pub struct PublishedWeek {
     responses((status = 200, description = "published weeks, newest first, with every revision and its hash", body = Vec<PublishedWeek>)),
     security(("bearer" = [])))]
 pub async fn list(state: web::Data<AppState>, _who: Principal) -> Result<HttpResponse, AppError> {
-    let rows = state.db(|c| Ok(reports::list_snapshots(c)?)).await?;
+    let rows = state.db(|c| Ok(reports::list_snapshots(c, None)?)).await?;
     let mut weeks: Vec<PublishedWeek> = Vec::new();
     for h in rows {
         let (week, revision, timezone, sha256, published_at, published_by) = (

@@ -232,24 +232,31 @@ pub struct SnapshotHeader {
     pub chain_root: Option<String>,
 }
 
-/// Every snapshot's header (without bodies), newest week first.
-pub fn list_snapshots(conn: &mut DbConn) -> Result<Vec<SnapshotHeader>, StoreError> {
-    Ok(report_snapshots::table
-        .order((
-            report_snapshots::week.desc(),
-            report_snapshots::revision.asc(),
-        ))
-        .select((
-            report_snapshots::week,
-            report_snapshots::revision,
-            report_snapshots::timezone,
-            report_snapshots::sha256,
-            report_snapshots::published_at,
-            report_snapshots::published_by,
-            report_snapshots::chain_heads,
-            report_snapshots::chain_root,
-        ))
-        .load(conn)?)
+/// Every snapshot's header (without bodies), newest week first; only those of `week`
+/// when one is given.
+pub fn list_snapshots(
+    conn: &mut DbConn,
+    week: Option<&str>,
+) -> Result<Vec<SnapshotHeader>, StoreError> {
+    let mut q = report_snapshots::table.into_boxed();
+    if let Some(week) = week {
+        q = q.filter(report_snapshots::week.eq(week.to_string()));
+    }
+    Ok(q.order((
+        report_snapshots::week.desc(),
+        report_snapshots::revision.asc(),
+    ))
+    .select((
+        report_snapshots::week,
+        report_snapshots::revision,
+        report_snapshots::timezone,
+        report_snapshots::sha256,
+        report_snapshots::published_at,
+        report_snapshots::published_by,
+        report_snapshots::chain_heads,
+        report_snapshots::chain_root,
+    ))
+    .load(conn)?)
 }
 
 pub fn insert_snapshot(conn: &mut DbConn, row: &SnapshotRow) -> Result<(), StoreError> {

@@ -71,7 +71,7 @@ pub async fn index(
             .finish());
     }
     let headers = state
-        .db(|c| Ok(reports::list_snapshots(c)?))
+        .db(|c| Ok(reports::list_snapshots(c, None)?))
         .await
         .map_err(|e| WebError::new(e, t))?;
     ok(&IndexPage {
@@ -312,10 +312,7 @@ pub async fn week(
     let (r, headers, compared) = state
         .db(move |c| {
             let r = build(c, tz, share, w, &ScopeFilter::default())?;
-            let headers: Vec<SnapshotHeader> = reports::list_snapshots(c)?
-                .into_iter()
-                .filter(|h| h.week == w.key())
-                .collect();
+            let headers: Vec<SnapshotHeader> = reports::list_snapshots(c, Some(&w.key()))?;
             let compared = match compare {
                 Some((from, to)) => {
                     let missing = |n: i32| {
