@@ -127,6 +127,9 @@ fn prepare(
 
 /// Opens the database for the server: migrations, the seed and the first admin token,
 /// then the pool and the event writer threads.
+/// How many events the convoy pages keep read and evaluated (about 1 KiB each).
+const PAGE_CACHE_EVENTS: usize = 10_000;
+
 fn open_database(settings: &Settings) -> anyhow::Result<(AppState, Option<String>)> {
     let tz = settings.timezone()?;
     let (pool, backend, first_token) = db::open(
@@ -160,6 +163,7 @@ fn open_database(settings: &Settings) -> anyhow::Result<(AppState, Option<String
         tokens: crate::app::auth::TokenCache::new(std::time::Duration::from_secs(
             settings.auth.token_cache_seconds,
         )),
+        pages: Arc::new(crate::app::convoys::DetailCache::new(PAGE_CACHE_EVENTS)),
         storage: Default::default(),
     };
     Ok((state, first_token))

@@ -1,5 +1,8 @@
 //! Convoys: create one (idempotent under its client id), read one, list them.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
 use chrono::{Duration, NaiveDate, TimeZone};
 
 use crate::app::auth::{Principal, Role};
@@ -289,24 +292,121 @@ pub struct ConvoyPart {
     pub convoy: Convoy,
     pub window: Window,
     /// The seq of each event a shown event corrects, by id.
-    pub corrected_seqs: std::collections::HashMap<String, i64>,
+    pub corrected_seqs: HashMap<String, i64>,
+}
+
+/// Long convoys as their pages last read them: their events and evaluated ledger, so that
+/// paging through a convoy with thousands of events does not read and evaluate all of
+/// them for every page. An entry stands only while the convoy's row still has the
+/// `ledger_version` and `updated_at` it was read with (every event written, by any
+/// process, moves both) and the reference data its codes came from is unchanged
+/// ([`crate::db::reference_fingerprint`]). Bounded by the number of events held.
+pub struct DetailCache {
+    inner: Mutex<DetailEntries>,
+    max_events: usize,
+}
+
+#[derive(Default)]
+struct DetailEntries {
+    /// By convoy id: (last use, reference fingerprint, detail).
+    entries: HashMap<String, (u64, String, Arc<store::ConvoyDetail>)>,
+    events: usize,
+    clock: u64,
+}
+
+impl DetailCache {
+    pub fn new(max_events: usize) -> DetailCache {
+        DetailCache {
+            inner: Mutex::default(),
+            max_events,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, DetailEntries> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The kept detail of `row`'s convoy, if it is current for `row` and `fingerprint`.
+    fn get(&self, row: &store::ConvoyRow, fingerprint: &str) -> Option<Arc<store::ConvoyDetail>> {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let now = inner.clock;
+        let (used, kept_fingerprint, detail) = inner.entries.get_mut(&row.id)?;
+        let current = detail.row.ledger_version == row.ledger_version
+            && detail.row.updated_at == row.updated_at
+            && kept_fingerprint == fingerprint;
+        *used = now;
+        current.then(|| detail.clone())
+    }
+
+    fn put(&self, fingerprint: String, detail: Arc<store::ConvoyDetail>) {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let (now, weight) = (inner.clock, detail.events.len());
+        inner.events += weight;
+        if let Some((_, _, old)) = inner
+            .entries
+            .insert(detail.row.id.clone(), (now, fingerprint, detail))
+        {
+            inner.events -= old.events.len();
+        }
+        if inner.events > self.max_events {
+            // Least recently used first, down to three quarters of the bound.
+            let mut by_age: Vec<(u64, String)> = inner
+                .entries
+                .iter()
+                .map(|(id, (at, _, _))| (*at, id.clone()))
+                .collect();
+            by_age.sort_unstable();
+            for (_, id) in by_age {
+                if inner.events <= self.max_events * 3 / 4 {
+                    break;
+                }
+                if let Some((_, _, old)) = inner.entries.remove(&id) {
+                    inner.events -= old.events.len();
+                }
+            }
+        }
+    }
+}
+
+/// The convoy's detail: the kept one of `cache` while it is current, else read and
+/// evaluated now (and kept when its events do not fit on one page of `size`).
+fn detail_of(
+    c: &mut DbConn,
+    cache: &DetailCache,
+    id: &str,
+    size: usize,
+) -> Result<Arc<store::ConvoyDetail>, AppError> {
+    let row = store::get_convoy(c, id)?;
+    let fingerprint = crate::db::reference_fingerprint(c)?;
+    if let Some(kept) = cache.get(&row, &fingerprint) {
+        return Ok(kept);
+    }
+    let detail = Arc::new(store::load_detail(c, id)?);
+    if detail.events.len() > size {
+        cache.put(fingerprint, detail.clone());
+    }
+    Ok(detail)
 }
 
 /// A convoy for its page: like [`get`], but views only the `size` events recorded before
 /// `before`, so a convoy with thousands of events costs little more than its figures.
-#[tracing::instrument(skip(c))]
+/// A long convoy's events and ledger come from `cache` while they are current.
+#[tracing::instrument(skip(c, cache))]
 pub fn get_part(
     c: &mut DbConn,
+    cache: &DetailCache,
     id: &str,
     share: Share,
     before: Option<i64>,
     size: usize,
 ) -> Result<ConvoyPart, AppError> {
-    let detail = store::load_detail(c, id)?;
+    let detail = detail_of(c, cache, id, size)?;
     let seqs: Vec<i64> = detail.events.iter().map(|e| e.row.seq).collect();
     let window = window(&seqs, before, size);
     let shown = &detail.events[window.shown.clone()];
-    let corrected: std::collections::HashSet<&str> = shown
+    let corrected: HashSet<&str> = shown
         .iter()
         .filter_map(|e| e.row.corrects.as_deref())
         .collect();

@@ -23,6 +23,8 @@ pub struct AppState {
     pub writer: crate::app::events::Committer,
     /// Recently checked tokens.
     pub tokens: crate::app::auth::TokenCache,
+    /// Long convoys as their pages last read them.
+    pub pages: Arc<crate::app::convoys::DetailCache>,
     /// Whether the storage refused a write that has not been followed by one it accepted.
     pub storage: StorageHealth,
 }

@@ -448,8 +448,9 @@ pub async fn page(
         .before
         .as_deref()
         .and_then(|b| b.trim().parse::<i64>().ok());
+    let pages = state.pages.clone();
     let part = state
-        .db(move |c| convoys::get_part(c, &id, share, before, TIMELINE_PAGE))
+        .db(move |c| convoys::get_part(c, &pages, &id, share, before, TIMELINE_PAGE))
         .await
         .map_err(|e| WebError::new(e, t))?;
     let (earlier, later) = timeline_links(&part.window, t);

@@ -677,6 +677,33 @@ async fn a_long_timeline_shows_its_latest_hundred_events_and_links_to_the_rest(a
     let edited = browser.get(&format!("/convoys/{convoy}?before=soon")).await;
     assert_eq!(edited.status, 200);
     assert_eq!(shown(&edited.text), (31..=130).collect::<Vec<i64>>());
+
+    // A long convoy's page keeps its events between views; an event written since shows
+    // at once, on every page of it, with the figures it changes.
+    let delivered = app
+        .post(
+            &format!("/api/v1/convoys/{convoy}/events"),
+            &json!({"kind": "delivered", "checkpoint": "STEPANAKERT", "observed_at": "2023-07-08T10:00:00+04:00"}),
+        )
+        .await;
+    assert_eq!(delivered.status, 201, "{}", delivered.text);
+    let after = browser.get(&format!("/convoys/{convoy}")).await;
+    assert_eq!(shown(&after.text), (32..=131).collect::<Vec<i64>>());
+    for (figure, tonnes) in [("outstanding", "0.000 t"), ("delivered", "10.000 t")] {
+        assert!(
+            after
+                .text
+                .contains(&format!(r#"<dd data-figure="{figure}">{tonnes}</dd>"#)),
+            "{figure} {tonnes}"
+        );
+    }
+    let earliest = browser.get(&format!("/convoys/{convoy}?before=31")).await;
+    assert!(earliest.text.contains(&format!(
+        r##"<a rel="next" href="/convoys/{convoy}?before=131#timeline">Show later events (101 after these)</a>"##
+    )));
+    assert!(earliest
+        .text
+        .contains(r#"<dd data-figure="delivered">10.000 t</dd>"#));
 }
 
 async fn the_convoy_page_shows_exact_figures_and_voided_events_struck_through(app: TestApp) {
