@@ -125,11 +125,11 @@ fn prepare(
     }
 }
 
-/// Opens the database for the server: migrations, the seed and the first admin token,
-/// then the pool and the event writer threads.
 /// How many events the convoy pages keep read and evaluated (about 1 KiB each).
 const PAGE_CACHE_EVENTS: usize = 10_000;
 
+/// Opens the database for the server: migrations, the seed and the first admin token,
+/// then the pool and the event writer threads.
 fn open_database(settings: &Settings) -> anyhow::Result<(AppState, Option<String>)> {
     let tz = settings.timezone()?;
     let (pool, backend, first_token) = db::open(
