@@ -375,6 +375,29 @@ macro_rules! insert_many_rows {
 }
 pub(crate) use insert_many_rows as insert_many;
 
+/// Inserts many rows as [`insert_many!`] does, except that PostgreSQL takes them with
+/// `COPY … FROM STDIN` (binary) from [`COPY_FROM_ROWS`] rows on: one statement with
+/// nothing to parse or plan, whatever the number of rows (the 1000 event rows of a sync
+/// batch took 47 ms as five 200-row `INSERT`s). Fewer rows go in `INSERT`s, which cost
+/// one round trip to COPY's two. The rows' type must insert every column
+/// (`treat_none_as_default_value = false`).
+macro_rules! copy_many_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match &mut *$conn {
+            $crate::db::DbConn::Pg(c) if $rows.len() >= $crate::db::COPY_FROM_ROWS => {
+                diesel::copy_from($table)
+                    .from_insertable(&$rows[..])
+                    .execute(c)?;
+            }
+            _ => $crate::db::insert_many!($conn, $table, $rows),
+        }
+    };
+}
+pub(crate) use copy_many_rows as copy_many;
+
+/// From how many rows [`copy_many!`] uses `COPY` on PostgreSQL.
+pub const COPY_FROM_ROWS: usize = 50;
+
 /// Loads a query's rows locked for update (`load_for_update!(conn, query)`, inside a
 /// function returning a diesel-convertible error). PostgreSQL takes row locks; SQLite has
 /// none and needs none, since its write transaction already excludes every other writer.

@@ -13,7 +13,7 @@ use crate::db::schema::{
     convoy_figures, convoy_losses, convoys, deliveries, event_lines, events, manifest_lines,
     organizations, route_checkpoints, routes,
 };
-use crate::db::{from_micros, insert_many, load_for_update, now_micros, DbConn};
+use crate::db::{copy_many, from_micros, insert_many, load_for_update, now_micros, DbConn};
 use crate::domain::ledger::{self, EventKind, Ledger, LedgerEvent, Reason};
 use crate::domain::quantity::Kg;
 use crate::domain::trucks::{TruckCounts, TruckEvent, TruckStep};
@@ -282,14 +282,15 @@ pub fn events_by_ids(conn: &mut DbConn, ids: &[&str]) -> Result<Vec<EventRow>, S
     Ok(out)
 }
 
-/// Appends events and their lines in multi-row statements.
+/// Appends events and their lines: multi-row statements, or `COPY` for many rows on
+/// PostgreSQL.
 pub fn insert_events(
     conn: &mut DbConn,
     rows: &[EventRow],
     lines: &[EventLineRow],
 ) -> Result<(), StoreError> {
-    insert_many!(conn, events::table, rows);
-    insert_many!(conn, event_lines::table, lines);
+    copy_many!(conn, events::table, rows);
+    copy_many!(conn, event_lines::table, lines);
     Ok(())
 }
 

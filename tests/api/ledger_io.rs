@@ -10,6 +10,7 @@ api_test!(
     sync_answers_each_item_and_a_retried_batch_changes_nothing,
     sync_refuses_more_than_1000_items,
     sync_of_1000_events_records_them_all,
+    sync_of_many_cargo_lines_reads_back_each_line_exactly,
     csv_import_records_every_row_and_replays_the_same_file,
     csv_import_with_errors_lists_them_by_line_and_writes_nothing,
     shortfalls_group_by_every_dimension_with_exact_tonnes,
@@ -124,6 +125,57 @@ async fn sync_of_1000_events_records_them_all(app: TestApp) {
         c["last_seen_at"], "2023-07-26T22:39:00Z",
         "10:00+04:00 plus 999 minutes"
     );
+}
+
+/// 60 convoys and their departures and deliveries in one batch: 120 events and 120 cargo
+/// lines, enough for PostgreSQL to take them with `COPY` (from 50 rows); each line must
+/// read back with its exact quantity, unit and reason, as a lone event's does.
+async fn sync_of_many_cargo_lines_reads_back_each_line_exactly(app: TestApp) {
+    let id = |i: usize| format!("c1000000-0000-4000-8000-{i:012}");
+    let convoys: Vec<Value> = (0..60)
+        .map(|i| json!({"id": id(i), "organization": "icrc", "reference": format!("ICRC-COPY-{i}"), "route": "lachin",
+                        "planned_departure": "2023-09-18T08:00:00+04:00",
+                        "manifest": [{"commodity": "flour", "tonnes": "20"}, {"commodity": "sunflower_oil", "quantity": "2000", "unit": "L"}]}))
+        .collect();
+    let events: Vec<Value> = (0..60)
+        .flat_map(|i| [
+            json!({"id": uuid::Uuid::new_v4(), "convoy": id(i), "kind": "departed", "observed_at": "2023-09-18T08:20:00+04:00"}),
+            json!({"id": uuid::Uuid::new_v4(), "convoy": id(i), "kind": "delivered", "observed_at": "2023-09-18T13:30:00+04:00",
+                   "cargo": [{"commodity": "flour", "tonnes": format!("19.{i:03}"), "reason": "damaged"},
+                             {"commodity": "sunflower_oil", "quantity": "1500", "unit": "L", "reason": "stolen"}]}),
+        ])
+        .collect();
+    let reply = app
+        .post(
+            "/api/v1/sync",
+            &json!({"convoys": convoys, "events": events}),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        &reply.text[..reply.text.len().min(500)]
+    );
+    assert_eq!(
+        reply.json()["counts"],
+        json!({"created": 180, "replayed": 0, "failed": 0}),
+        "{}",
+        reply.json()["events"][1]
+    );
+    for i in [0, 7, 59] {
+        let c = app.get(&format!("/api/v1/convoys/{}", id(i))).await.json();
+        assert_eq!(c["status"], "short_delivered", "convoy {i}");
+        let delivered = &c["events"][1];
+        assert_eq!(delivered["kind"], "delivered");
+        assert_eq!(delivered["cargo"][0]["commodity"], "flour");
+        assert_eq!(delivered["cargo"][0]["tonnes"], format!("19.{i:03}"));
+        assert_eq!(delivered["cargo"][0]["reason"], "damaged");
+        assert_eq!(delivered["cargo"][1]["commodity"], "sunflower_oil");
+        assert_eq!(delivered["cargo"][1]["quantity"], "1500");
+        assert_eq!(delivered["cargo"][1]["unit"], "L");
+        assert_eq!(delivered["cargo"][1]["reason"], "stolen");
+    }
 }
 
 const CSV: &str = "organization,convoy,kind,checkpoint,observed_at,commodity,tonnes,quantity,unit,reason,note\n\
