@@ -1,13 +1,14 @@
 //! Convoys: create one (idempotent under its client id), read one, list them.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, TimeZone};
 
 use crate::app::auth::{Principal, Role};
 use crate::app::error::AppError;
 use crate::app::input::{commodity_index, optional_note, parse_line, NewConvoy};
+use crate::app::lru::Bounded;
 use crate::app::validate::Checker;
 use crate::db::DbConn;
 use crate::domain::claims::Share;
@@ -302,71 +303,36 @@ pub struct ConvoyPart {
 /// process, moves both) and the reference data its codes came from is unchanged
 /// ([`crate::db::reference_fingerprint`]). Bounded by the number of events held.
 pub struct DetailCache {
-    inner: Mutex<DetailEntries>,
-    max_events: usize,
+    /// By convoy id: the reference fingerprint its codes came from, and the detail.
+    details: Bounded<(String, Arc<store::ConvoyDetail>)>,
 }
 
-#[derive(Default)]
-struct DetailEntries {
-    /// By convoy id: (last use, reference fingerprint, detail).
-    entries: HashMap<String, (u64, String, Arc<store::ConvoyDetail>)>,
-    events: usize,
-    clock: u64,
+fn detail_weight((_, detail): &(String, Arc<store::ConvoyDetail>)) -> usize {
+    detail.events.len()
 }
 
 impl DetailCache {
     pub fn new(max_events: usize) -> DetailCache {
         DetailCache {
-            inner: Mutex::default(),
-            max_events,
+            details: Bounded::new(max_events, detail_weight),
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, DetailEntries> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The kept detail of `row`'s convoy, if it is current for `row` and `fingerprint`.
     fn get(&self, row: &store::ConvoyRow, fingerprint: &str) -> Option<Arc<store::ConvoyDetail>> {
-        let mut inner = self.lock();
-        inner.clock += 1;
-        let now = inner.clock;
-        let (used, kept_fingerprint, detail) = inner.entries.get_mut(&row.id)?;
-        let current = detail.row.ledger_version == row.ledger_version
-            && detail.row.updated_at == row.updated_at
-            && kept_fingerprint == fingerprint;
-        *used = now;
-        current.then(|| detail.clone())
+        self.details
+            .get(&row.id, |(kept_fingerprint, detail)| {
+                let current = detail.row.ledger_version == row.ledger_version
+                    && detail.row.updated_at == row.updated_at
+                    && kept_fingerprint == fingerprint;
+                current.then(|| detail.clone())
+            })
+            .flatten()
     }
 
     fn put(&self, fingerprint: String, detail: Arc<store::ConvoyDetail>) {
-        let mut inner = self.lock();
-        inner.clock += 1;
-        let (now, weight) = (inner.clock, detail.events.len());
-        inner.events += weight;
-        if let Some((_, _, old)) = inner
-            .entries
-            .insert(detail.row.id.clone(), (now, fingerprint, detail))
-        {
-            inner.events -= old.events.len();
-        }
-        if inner.events > self.max_events {
-            // Least recently used first, down to three quarters of the bound.
-            let mut by_age: Vec<(u64, String)> = inner
-                .entries
-                .iter()
-                .map(|(id, (at, _, _))| (*at, id.clone()))
-                .collect();
-            by_age.sort_unstable();
-            for (_, id) in by_age {
-                if inner.events <= self.max_events * 3 / 4 {
-                    break;
-                }
-                if let Some((_, _, old)) = inner.entries.remove(&id) {
-                    inner.events -= old.events.len();
-                }
-            }
-        }
+        self.details
+            .put([(detail.row.id.clone(), (fingerprint, detail))]);
     }
 }
 
@@ -379,6 +345,12 @@ fn detail_of(
     size: usize,
 ) -> Result<Arc<store::ConvoyDetail>, AppError> {
     let row = store::get_convoy(c, id)?;
+    // Each event takes the next seq, so `ledger_version` is the number of events: a
+    // convoy that fits on one page is never kept, and needs neither the cache nor the
+    // fingerprint read.
+    if row.ledger_version <= size as i64 {
+        return Ok(Arc::new(store::load_detail(c, id)?));
+    }
     let fingerprint = crate::db::reference_fingerprint(c)?;
     if let Some(kept) = cache.get(&row, &fingerprint) {
         return Ok(kept);

@@ -25,6 +25,7 @@ use crate::app::error::AppError;
 use crate::app::input::{
     build_event_with, commodity_index, CommodityIndex, EventContext, NewEvent,
 };
+use crate::app::lru::Bounded;
 use crate::app::metrics::Metrics;
 use crate::app::notices::{self, Written};
 use crate::db::{now_micros, write_tx, DbConn, Pool};
@@ -134,8 +135,7 @@ pub fn apply(
 /// event write, by any process, moves that version — so it can never stand in for a
 /// ledger that changed since. Bounded by the number of events held.
 pub struct StateCache {
-    inner: Mutex<CacheInner>,
-    max_events: usize,
+    states: Bounded<ConvoyState>,
     reference: Mutex<Option<Arc<Reference>>>,
 }
 
@@ -149,13 +149,6 @@ pub struct Reference {
     routes: HashMap<String, (reference::Route, ledger::Route)>,
 }
 
-#[derive(Default)]
-struct CacheInner {
-    entries: HashMap<String, (u64, ConvoyState)>,
-    events: usize,
-    clock: u64,
-}
-
 fn weight(s: &ConvoyState) -> usize {
     1 + s.events.len() + s.events.iter().map(|e| e.lines.len()).sum::<usize>()
 }
@@ -163,8 +156,7 @@ fn weight(s: &ConvoyState) -> usize {
 impl StateCache {
     pub fn new(max_events: usize) -> StateCache {
         StateCache {
-            inner: Mutex::default(),
-            max_events,
+            states: Bounded::new(max_events, weight),
             reference: Mutex::default(),
         }
     }
@@ -201,48 +193,19 @@ impl StateCache {
         Ok(fresh)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Takes the convoy's entry if it is current for `row` (the row read under lock).
     fn take(&self, row: &store::ConvoyRow) -> Option<ConvoyState> {
-        let mut inner = self.lock();
-        let (_, state) = inner.entries.remove(&row.id)?;
-        inner.events -= weight(&state);
+        let state = self.states.take(&row.id)?;
         (state.row.ledger_version == row.ledger_version).then(|| ConvoyState {
             row: row.clone(),
             ..state
         })
     }
 
+    /// Keeps the convoys' states as just committed; least recently written go first.
     fn put(&self, states: Vec<ConvoyState>) {
-        let mut inner = self.lock();
-        for state in states {
-            inner.clock += 1;
-            let (clock, w) = (inner.clock, weight(&state));
-            inner.events += w;
-            if let Some((_, old)) = inner.entries.insert(state.row.id.clone(), (clock, state)) {
-                inner.events -= weight(&old);
-            }
-        }
-        if inner.events > self.max_events {
-            // Least recently written first, down to three quarters of the bound.
-            let mut by_age: Vec<(u64, String)> = inner
-                .entries
-                .iter()
-                .map(|(id, (at, _))| (*at, id.clone()))
-                .collect();
-            by_age.sort_unstable();
-            for (_, id) in by_age {
-                if inner.events <= self.max_events * 3 / 4 {
-                    break;
-                }
-                if let Some((_, old)) = inner.entries.remove(&id) {
-                    inner.events -= weight(&old);
-                }
-            }
-        }
+        self.states
+            .put(states.into_iter().map(|s| (s.row.id.clone(), s)));
     }
 }
 

@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod imports;
 pub mod input;
 pub mod intake;
+pub mod lru;
 pub mod metrics;
 pub mod notices;
 pub mod reference;
