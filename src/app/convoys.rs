@@ -349,13 +349,13 @@ fn detail_of(
     // convoy that fits on one page is never kept, and needs neither the cache nor the
     // fingerprint read.
     if row.ledger_version <= size as i64 {
-        return Ok(Arc::new(store::load_detail(c, id)?));
+        return Ok(Arc::new(store::load_detail_of(c, row)?));
     }
     let fingerprint = crate::db::reference_fingerprint(c)?;
     if let Some(kept) = cache.get(&row, &fingerprint) {
         return Ok(kept);
     }
-    let detail = Arc::new(store::load_detail(c, id)?);
+    let detail = Arc::new(store::load_detail_of(c, row)?);
     if detail.events.len() > size {
         cache.put(fingerprint, detail.clone());
     }

@@ -93,7 +93,8 @@ impl<V> Bounded<V> {
     }
 
     /// The total weight kept.
-    pub fn weight(&self) -> usize {
+    #[cfg(test)]
+    fn weight(&self) -> usize {
         self.lock().total
     }
 }

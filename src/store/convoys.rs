@@ -481,6 +481,11 @@ pub fn fill_truck_steps(conn: &mut DbConn) -> Result<u64, StoreError> {
 /// Loads a convoy with everything needed to show it.
 pub fn load_detail(conn: &mut DbConn, id: &str) -> Result<ConvoyDetail, StoreError> {
     let row = get_convoy(conn, id)?;
+    load_detail_of(conn, row)
+}
+
+/// [`load_detail`] for a convoy whose row the caller has just read.
+pub fn load_detail_of(conn: &mut DbConn, row: ConvoyRow) -> Result<ConvoyDetail, StoreError> {
     let codes = Codes::load(conn)?;
     let organization: String = organizations::table
         .find(&row.organization_id)
