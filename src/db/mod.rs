@@ -152,10 +152,15 @@ impl DatabaseUrl {
                 })?;
                 // WAL lets readers run beside the writer; busy_timeout makes writers wait
                 // for each other instead of failing; synchronous=FULL keeps every
-                // acknowledged write through a power cut.
+                // acknowledged write through a power cut. temp_store=MEMORY keeps the
+                // savepoint sub-journal (the pages a group of events changes, copied so
+                // the group can be undone alone) in memory instead of a temporary file:
+                // 7–13 % less server CPU per sync batch, some 8 MiB more at the peak
+                // (docs/src/performance.md). It holds nothing that must survive a crash.
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; \
+                     PRAGMA temp_store = MEMORY;",
                 )
                 .with_context(|| format!("cannot configure the SQLite database {}", self.target))?;
                 Ok(DbConn::Sqlite(conn))
