@@ -34,6 +34,7 @@ use crate::domain::ledger::{self, Ledger};
 use crate::domain::trucks;
 use crate::store::chain::event_record;
 use crate::store::convoys::{self as store, Codes, ConvoyState, Rewrite, StoredEvent};
+use crate::store::group::{self, GroupLookup};
 use crate::store::reference;
 use crate::store::{body_hash, replay_conflict, resolve_id, tokens, Created};
 use crate::views::convoys::{event_out, Event};
@@ -161,9 +162,9 @@ impl StateCache {
         }
     }
 
-    /// The current reference data: the kept copy if its fingerprint still matches.
-    fn reference(&self, c: &mut DbConn) -> Result<Arc<Reference>, AppError> {
-        let fingerprint = crate::db::reference_fingerprint(c)?;
+    /// The current reference data, whose `fingerprint` has just been read: the kept copy
+    /// if its fingerprint matches.
+    fn reference(&self, c: &mut DbConn, fingerprint: String) -> Result<Arc<Reference>, AppError> {
         let mut kept = self.reference.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(r) = kept.as_ref().filter(|r| r.fingerprint == fingerprint) {
             return Ok(r.clone());
@@ -244,16 +245,17 @@ fn apply_group(
     }
     states.extend(store::load_states(c, to_load)?);
     let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let existing: HashMap<String, store::EventRow> = store::events_by_ids(c, &id_refs)?
-        .into_iter()
-        .map(|r| (r.id.clone(), r))
-        .collect();
     let mut token_ids: Vec<&str> = writes.iter().map(|w| w.who.token_id.as_str()).collect();
     token_ids.sort_unstable();
     token_ids.dedup();
-    // Tokens may be cached by the HTTP layer: a revocation still stops writes at once.
-    let live = tokens::live_ids(c, &token_ids)?;
-    let refs = cache.reference(c)?;
+    // Replays, live tokens and the reference data's fingerprint in one statement. Tokens
+    // may be cached by the HTTP layer: a revocation still stops writes at once.
+    let GroupLookup {
+        existing,
+        live_tokens: live,
+        fingerprint,
+    } = group::lookup(c, &id_refs, &token_ids)?;
+    let refs = cache.reference(c, fingerprint)?;
     let (codes, commodities, routes) = (&refs.codes, &refs.commodities, &refs.routes);
     if let Some(s) = states
         .values()

@@ -425,18 +425,18 @@ struct Fingerprint {
 /// Counts and latest `updated_at` of checkpoints, commodities, routes and their stops, in
 /// one short text: it changes whenever reference data does, so a copy kept in memory can
 /// be checked with one small query.
-const FINGERPRINT_SQL: &str = "SELECT \
+pub const FINGERPRINT_EXPR: &str = "(\
     CAST((SELECT COUNT(*) FROM checkpoints) AS TEXT) || ':' || \
     CAST(COALESCE((SELECT MAX(updated_at) FROM checkpoints), 0) AS TEXT) || ':' || \
     CAST((SELECT COUNT(*) FROM commodities) AS TEXT) || ':' || \
     CAST(COALESCE((SELECT MAX(updated_at) FROM commodities), 0) AS TEXT) || ':' || \
     CAST((SELECT COUNT(*) FROM routes) AS TEXT) || ':' || \
     CAST(COALESCE((SELECT MAX(updated_at) FROM routes), 0) AS TEXT) || ':' || \
-    CAST((SELECT COUNT(*) FROM route_checkpoints) AS TEXT) AS fingerprint";
+    CAST((SELECT COUNT(*) FROM route_checkpoints) AS TEXT))";
 
-/// The reference data's fingerprint (see [`FINGERPRINT_SQL`]).
+/// The reference data's fingerprint (see [`FINGERPRINT_EXPR`]).
 pub fn reference_fingerprint(conn: &mut DbConn) -> diesel::QueryResult<String> {
-    let query = diesel::sql_query(FINGERPRINT_SQL);
+    let query = diesel::sql_query(format!("SELECT {FINGERPRINT_EXPR} AS fingerprint"));
     Ok(match conn {
         DbConn::Pg(pg) => query.get_result::<Fingerprint>(pg)?,
         DbConn::Sqlite(lite) => query.get_result::<Fingerprint>(lite)?,

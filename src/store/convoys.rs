@@ -268,20 +268,6 @@ pub fn load_states(
         .collect())
 }
 
-/// Stored events with these ids.
-pub fn events_by_ids(conn: &mut DbConn, ids: &[&str]) -> Result<Vec<EventRow>, StoreError> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(500) {
-        out.extend(
-            events::table
-                .filter(events::id.eq_any(chunk))
-                .select(EventRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(out)
-}
-
 /// Appends events and their lines: multi-row statements, or `COPY` for many rows on
 /// PostgreSQL.
 pub fn insert_events(

@@ -6,6 +6,7 @@ pub mod chain;
 pub mod claims;
 pub mod convoys;
 pub mod error;
+pub mod group;
 pub mod intakes;
 pub mod reference;
 pub mod reports;

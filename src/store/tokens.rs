@@ -37,20 +37,6 @@ pub fn find_token(conn: &mut DbConn, id: &str) -> Result<Option<Token>, StoreErr
         .optional()?)
 }
 
-/// Which of these tokens exist and are not revoked.
-pub fn live_ids(
-    conn: &mut DbConn,
-    ids: &[&str],
-) -> Result<std::collections::HashSet<String>, StoreError> {
-    Ok(tokens::table
-        .filter(tokens::id.eq_any(ids))
-        .filter(tokens::revoked_at.is_null())
-        .select(tokens::id)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect())
-}
-
 pub fn get_token(conn: &mut DbConn, id: &str) -> Result<Token, StoreError> {
     find_token(conn, id)?.ok_or_else(|| StoreError::NotFound(format!("token {id} does not exist")))
 }
