@@ -203,8 +203,8 @@ pub fn load(c: &mut DbConn) -> Result<Vec<String>, AppError> {
                 })
             })
             .collect::<Result<Vec<_>, AppError>>()?;
-        events::in_write_tx(c, &cache, |c| {
-            let mut applied = events::apply(c, &writes, &cache)?;
+        events::in_write_tx(c, &cache, |c, attempt| {
+            let mut applied = events::apply(c, attempt, &writes, &cache)?;
             for answer in std::mem::take(&mut applied.answers) {
                 answer?;
             }

@@ -13,6 +13,7 @@
 //! it written) if it is invalid or would make its convoy's ledger impossible, exactly as
 //! when written alone; the other events of the group are unaffected.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
@@ -101,15 +102,32 @@ fn apply_each(
         .collect()
 }
 
+/// One run of an [`in_write_tx`] closure: whether its groups of events are applied in
+/// savepoints.
+///
+/// The first run applies each group straight in the transaction. On PostgreSQL that is
+/// two round trips and a subtransaction fewer per group, and on SQLite no copy of the
+/// pages the group changes. Should a group then fail, the transaction cannot be committed
+/// (on PostgreSQL it is aborted; on SQLite part of the group may be written): it is undone
+/// whole and run once more with every group in a savepoint of its own.
+pub struct Attempt {
+    guarded: bool,
+    failed: Cell<bool>,
+}
+
 /// Applies `writes` inside the caller's write transaction and answers each in order.
 ///
-/// The group is applied in a savepoint. Should that fail as a whole (a database error, or
-/// the same event id twice in one group), it is undone and each event is applied alone in
-/// a savepoint of its own, so one bad event still never blocks the others. A deadlock or
-/// serialization failure is returned as is, for the caller to retry the transaction.
-#[tracing::instrument(skip_all, fields(events = writes.len()))]
+/// In a guarded attempt the group is applied in a savepoint. Should that fail as a whole
+/// (a database error, or the same event id twice in one group), it is undone and each
+/// event is applied alone in a savepoint of its own, so one bad event still never blocks
+/// the others. In the first attempt a group with the same event id twice (found before
+/// anything is written) is applied that way too; any other failure marks the attempt for
+/// [`in_write_tx`] to undo and run again guarded. A deadlock or serialization failure is
+/// returned as is, for the caller to retry the transaction.
+#[tracing::instrument(skip_all, fields(events = writes.len(), guarded = attempt.guarded))]
 pub fn apply(
     c: &mut DbConn,
+    attempt: &Attempt,
     writes: &[EventWrite],
     cache: &StateCache,
 ) -> Result<Applied, AppError> {
@@ -118,6 +136,21 @@ pub fn apply(
             answers: Vec::new(),
             states: Vec::new(),
         });
+    }
+    if !attempt.guarded {
+        return match apply_group(c, writes, cache) {
+            Ok(Some(applied)) => Ok(applied),
+            // Declined before anything was written: each event alone, in its savepoint.
+            Ok(None) => Ok(Applied {
+                answers: apply_each(c, writes, cache, None),
+                states: Vec::new(),
+            }),
+            Err(e @ (AppError::Unavailable(_) | AppError::Storage(_))) => Err(e),
+            Err(e) => {
+                attempt.failed.set(true);
+                Err(e)
+            }
+        };
     }
     match c.transaction(|c| apply_group(c, writes, cache)) {
         Ok(Some(applied)) => Ok(applied),
@@ -723,17 +756,39 @@ fn run(
 /// Runs `f` — writes that end in an [`Applied`] group of events — in a write
 /// transaction, and remembers the group's convoys once it has committed. A deadlock or
 /// serialization failure undoes the transaction whole (PostgreSQL, two writers taking the
-/// same convoys in another order): it is run again, up to three times in all.
+/// same convoys in another order): it is run again, up to three times in all. A group
+/// that failed in the first [`Attempt`], outside a savepoint, has it run again guarded.
 pub fn in_write_tx<T>(
     c: &mut DbConn,
     cache: &StateCache,
-    mut f: impl FnMut(&mut DbConn) -> Result<(T, Applied), AppError>,
+    mut f: impl FnMut(&mut DbConn, &Attempt) -> Result<(T, Applied), AppError>,
 ) -> Result<T, AppError> {
-    let mut attempt = 0;
+    let mut attempts = 0;
+    let mut guarded = false;
     loop {
-        attempt += 1;
-        match write_tx(c, &mut f) {
-            Err(AppError::Unavailable(_)) if attempt < 3 => continue,
+        attempts += 1;
+        let run = Attempt {
+            guarded,
+            failed: Cell::new(false),
+        };
+        let result = write_tx(c, |c| {
+            let result = f(c, &run);
+            // A group that failed outside a savepoint: whatever `f` made of it, the
+            // transaction is undone, never committed half-written.
+            if run.failed.get() {
+                return Err(result.err().unwrap_or_else(|| {
+                    AppError::internal("a failed event group was not passed on")
+                }));
+            }
+            result
+        });
+        match result {
+            Err(e) if run.failed.get() && !guarded => {
+                tracing::debug!(error = %e, "an event group failed outside a savepoint; its transaction runs again with savepoints");
+                guarded = true;
+                attempts -= 1;
+            }
+            Err(AppError::Unavailable(_)) if attempts < 3 => continue,
             Err(e) => return Err(e),
             Ok((value, applied)) => {
                 cache.put(applied.states);
@@ -747,8 +802,8 @@ pub fn in_write_tx<T>(
 fn commit(pool: &Pool, cache: &StateCache, writes: &[EventWrite]) -> Vec<EventAnswer> {
     let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
         let mut conn = pool.get()?;
-        in_write_tx(&mut conn, cache, |c| {
-            let mut applied = apply(c, writes, cache)?;
+        in_write_tx(&mut conn, cache, |c, attempt| {
+            let mut applied = apply(c, attempt, writes, cache)?;
             Ok((std::mem::take(&mut applied.answers), applied))
         })
     }));

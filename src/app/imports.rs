@@ -528,8 +528,8 @@ pub fn import_events(
             body: body.clone(),
         })
         .collect();
-    events::in_write_tx(c, cache, |c| {
-        let mut applied = events::apply(c, &writes, cache)?;
+    events::in_write_tx(c, cache, |c, attempt| {
+        let mut applied = events::apply(c, attempt, &writes, cache)?;
         let (mut created, mut replayed) = (0, 0);
         let mut errors = Vec::new();
         for ((g, _, body), answer) in prepared.iter().zip(std::mem::take(&mut applied.answers)) {

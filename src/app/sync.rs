@@ -119,7 +119,7 @@ pub fn apply(
     cache: &StateCache,
 ) -> Result<Outcomes, AppError> {
     check_size(batch)?;
-    events::in_write_tx(c, cache, |c| {
+    events::in_write_tx(c, cache, |c, attempt| {
         let convoys: Vec<_> = batch
             .convoys
             .iter()
@@ -150,7 +150,7 @@ pub fn apply(
                 }
             })
             .collect();
-        let mut applied = events::apply(c, &writes, cache)?;
+        let mut applied = events::apply(c, attempt, &writes, cache)?;
         let mut written = std::mem::take(&mut applied.answers).into_iter();
         let events = batch
             .events

@@ -5,12 +5,13 @@ use serde_json::{json, Value};
 
 use crate::api_test;
 use crate::convoys::{convoy, create_convoy, event, ok_event, CONVOY};
-use crate::helpers::TestApp;
+use crate::helpers::{sql, Backend, TestApp};
 
 api_test!(
     concurrent_events_of_one_convoy_are_each_counted_once_in_order,
     concurrent_events_of_many_convoys_are_all_recorded,
     an_event_sent_twice_in_one_sync_batch_is_recorded_once,
+    an_event_the_database_refuses_leaves_the_rest_of_its_group_written_once,
     a_token_revoked_elsewhere_cannot_write_even_while_cached,
     two_instances_writing_one_convoy_each_see_the_others_events,
     reference_data_added_between_events_is_seen_at_once,
@@ -229,6 +230,95 @@ async fn an_event_sent_twice_in_one_sync_batch_is_recorded_once(app: TestApp) {
     let c = convoy(&app).await;
     assert_eq!(c["events"].as_array().unwrap().len(), 1);
     assert_eq!(c["status"], "in_transit");
+}
+
+/// The event id a test trigger makes the database refuse.
+const REFUSED: &str = "e0000000-0000-4000-8000-00000000d0ff";
+
+/// A trigger that refuses to store the event [`REFUSED`]: a failure the server cannot
+/// foresee, in the middle of a group's insert.
+fn refusing_trigger(backend: Backend) -> Vec<String> {
+    match backend {
+        Backend::Sqlite => vec![format!(
+            "CREATE TRIGGER refuse_one BEFORE INSERT ON events WHEN NEW.id = '{REFUSED}' \
+             BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END"
+        )],
+        Backend::Postgres => vec![
+            format!(
+                "CREATE FUNCTION refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF NEW.id = '{REFUSED}' THEN RAISE EXCEPTION 'refused by a test trigger'; \
+                 END IF; RETURN NEW; END $$"
+            ),
+            "CREATE TRIGGER refuse_one BEFORE INSERT ON events FOR EACH ROW \
+             EXECUTE FUNCTION refuse_one()"
+                .into(),
+        ],
+    }
+}
+
+async fn an_event_the_database_refuses_leaves_the_rest_of_its_group_written_once(app: TestApp) {
+    create_convoy(&app).await;
+    let other = "5a0c0b1e-2023-4726-8000-0000000020ff";
+    let mut body = crate::convoys::convoy_body(other);
+    body["reference"] = json!("OTHER-1");
+    assert_eq!(app.post("/api/v1/convoys", &body).await.status, 201);
+    sql(&app, refusing_trigger(app.backend)).await;
+    // One group: the first convoy departs and arrives, the other's departure is refused
+    // by the database half-way through the group's insert.
+    let events = json!([
+        {"id": "e0000000-0000-4000-8000-00000000d0a1", "convoy": CONVOY, "kind": "departed",
+         "observed_at": "2023-07-26T08:10:00+04:00"},
+        {"id": REFUSED, "convoy": other, "kind": "departed",
+         "observed_at": "2023-07-26T08:15:00+04:00"},
+        {"id": "e0000000-0000-4000-8000-00000000d0a2", "convoy": CONVOY, "kind": "delivered",
+         "observed_at": "2023-07-26T18:00:00+04:00"},
+    ]);
+    let statuses = |r: &Value| -> Vec<String> {
+        r["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["status"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = app.post("/api/v1/sync", &json!({"events": events})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = r.json();
+    assert_eq!(statuses(&r), ["created", "error", "created"], "{r}");
+    assert_eq!(r["events"][1]["http_status"], 500, "{r}");
+    let c = convoy(&app).await;
+    assert_eq!(c["events"].as_array().unwrap().len(), 2, "{c}");
+    assert_eq!(c["status"], "delivered");
+    assert_eq!(c["totals"]["delivered"], "360.000");
+    let o = app.get(&format!("/api/v1/convoys/{other}")).await.json();
+    assert_eq!(o["events"].as_array().unwrap().len(), 0, "{o}");
+    // The same batch again once the database accepts it: the two stored events are
+    // replays, the refused one is stored now, and nothing is counted twice.
+    sql(
+        &app,
+        vec![
+            "DROP TRIGGER refuse_one".to_string()
+                + if app.backend == Backend::Postgres {
+                    " ON events"
+                } else {
+                    ""
+                },
+        ],
+    )
+    .await;
+    let r = app
+        .post("/api/v1/sync", &json!({"events": events}))
+        .await
+        .json();
+    assert_eq!(statuses(&r), ["replayed", "created", "replayed"], "{r}");
+    let c = convoy(&app).await;
+    assert_eq!(c["events"].as_array().unwrap().len(), 2, "{c}");
+    assert_eq!(c["totals"]["delivered"], "360.000");
+    let o = app.get(&format!("/api/v1/convoys/{other}")).await.json();
+    assert_eq!(o["events"].as_array().unwrap().len(), 1, "{o}");
+    assert_eq!(o["status"], "in_transit");
+    let report = app.get("/api/v1/reports/weekly/2023-W30").await.json();
+    assert_eq!(report["totals"]["delivered"], "360.000", "{report}");
 }
 
 async fn a_token_revoked_elsewhere_cannot_write_even_while_cached(app: TestApp) {

@@ -305,8 +305,8 @@ fn process(
         convoy_id: convoy.clone(),
         body: event,
     };
-    let answer = events::in_write_tx(c, cache, |c| {
-        let mut applied = events::apply(c, std::slice::from_ref(&write), cache)?;
+    let answer = events::in_write_tx(c, cache, |c, attempt| {
+        let mut applied = events::apply(c, attempt, std::slice::from_ref(&write), cache)?;
         let answer = applied
             .answers
             .pop()
